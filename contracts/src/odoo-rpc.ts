@@ -1,0 +1,181 @@
+/**
+ * The RPC contract between the gateway and the `retail_gateway` addon.
+ *
+ * Every method is an `@api.model` method called with `execute_kw(model, method, [], kwargs)` over
+ * JSON-RPC (Odoo 16–18) or `POST /json/2/<model>/<method>` with the kwargs as the body (Odoo 19+).
+ * Batch methods answer one result per item, in input order, and never fail the batch for one item:
+ * each item runs in its own savepoint. Every write is idempotent: a repeated item answers `duplicate`
+ * with the record it created the first time.
+ */
+import { z } from 'zod';
+import { Availability } from './availability.js';
+import { ExternalId, PartnerCode, Timestamp } from './common.js';
+import { EventEnvelope, EventType } from './events.js';
+import { Order, OrderCancellation, OrderUpdate, PaymentEvent, RejectionReason } from './order.js';
+import { Return, ShipmentConfirmation, StockCount } from './fulfilment.js';
+import { InboundProvider, PartnerRecord, Subscription } from './partner.js';
+import { Scope } from './scopes.js';
+
+export const OUTBOX_MODEL = 'retail_gateway.outbox.event';
+export const API_MODEL = 'retail_gateway.api';
+export const PARTNER_MODEL = 'retail_gateway.partner';
+export const SUBSCRIPTION_MODEL = 'retail_gateway.subscription';
+
+const OdooRef = z.strictObject({ id: z.number().int(), name: z.string() });
+const IntakeId = z.string().min(1).max(64).describe("The gateway's intake item id, echoed in the result");
+
+/** One result per submitted item. */
+export const ItemResult = z.strictObject({
+  intake_id: IntakeId,
+  external_id: ExternalId,
+  status: z.enum(['created', 'duplicate', 'rejected', 'updated', 'cancelled', 'applied', 'confirmed', 'registered']),
+  record: OdooRef.nullable().describe('The Odoo record created (or found, for a duplicate)'),
+  related: z.record(z.string(), OdooRef.nullable()).optional().describe('e.g. { picking, backorder, invoice }'),
+  reasons: z.array(RejectionReason).default([]),
+});
+export type ItemResult = z.infer<typeof ItemResult>;
+
+const batch = <T extends z.ZodType>(item: T) =>
+  z.array(z.strictObject({ intake_id: IntakeId, item })).min(1).max(200);
+const BatchResult = z.strictObject({ results: z.array(ItemResult) });
+
+const ClaimedEvent = z.strictObject({
+  event_id: z.string(),
+  cursor: z.number().int().describe('Outbox row id, increasing'),
+  envelope: EventEnvelope,
+});
+
+const method = <A extends z.ZodType, R extends z.ZodType>(model: string, args: A, result: R, doc: string) => ({ model, args, result, doc });
+
+export const rpc = {
+  claim: method(
+    OUTBOX_MODEL,
+    z.strictObject({
+      limit: z.number().int().min(1).max(1000),
+      lease_seconds: z.number().int().min(5).max(3600),
+      consumer: z.string().min(1).max(128),
+    }),
+    z.strictObject({ events: z.array(ClaimedEvent), lease_until: Timestamp }),
+    'Leases pending events (FOR UPDATE SKIP LOCKED), oldest first, never an aggregate\'s next event while an earlier one is unacknowledged.',
+  ),
+  ack: method(
+    OUTBOX_MODEL,
+    z.strictObject({ event_ids: z.array(z.string()).min(1).max(1000), consumer: z.string().min(1).max(128) }),
+    z.strictObject({ acked: z.array(z.string()), not_leased: z.array(z.string()) }),
+    'Marks events dispatched: the gateway has stored one durable delivery per subscription. Idempotent.',
+  ),
+  report_deliveries: method(
+    OUTBOX_MODEL,
+    z.strictObject({
+      results: z
+        .array(
+          z.strictObject({
+            event_id: z.string(),
+            partner: PartnerCode,
+            subscription_id: z.number().int().nullable(),
+            status: z.enum(['delivered', 'failed', 'dead']),
+            attempts: z.number().int().nonnegative(),
+            last_error: z.string().max(1000).nullable(),
+            at: Timestamp,
+          }),
+        )
+        .min(1)
+        .max(1000),
+    }),
+    z.strictObject({ recorded: z.number().int(), unknown_events: z.array(z.string()) }),
+    'Per-event, per-partner delivery outcomes; feeds the sync status on records.',
+  ),
+  changes_since: method(
+    OUTBOX_MODEL,
+    z.strictObject({
+      cursor: z.number().int().nonnegative(),
+      types: z.array(EventType).optional(),
+      limit: z.number().int().min(1).max(1000),
+    }),
+    z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true })), cursor: z.number().int(), has_more: z.boolean() }),
+    'Non-claiming read of events after the cursor, for cache tailing by every replica.',
+  ),
+  authenticate_client: method(
+    PARTNER_MODEL,
+    z.strictObject({ client_id: z.string().min(1).max(128), client_secret: z.string().min(1).max(512) }),
+    z.discriminatedUnion('ok', [
+      z.strictObject({ ok: z.literal(true), partner: PartnerCode, scopes: z.array(Scope), valid_until: Timestamp.nullable() }),
+      z.strictObject({ ok: z.literal(false) }),
+    ]),
+    'Checks a client secret against the stored hashes (current, and previous within its grace). valid_until is the grace deadline of the secret that matched.',
+  ),
+  partners: method(
+    PARTNER_MODEL,
+    z.strictObject({ codes: z.array(PartnerCode).optional() }),
+    z.strictObject({ partners: z.array(PartnerRecord) }),
+    'The registry as the gateway caches it, with webhook signing and inbound secrets, never client-secret hashes.',
+  ),
+  rotate_client_secret: method(
+    PARTNER_MODEL,
+    z.strictObject({ partner: PartnerCode, grace_seconds: z.number().int().min(0).max(30 * 86400) }),
+    z.strictObject({ client_id: z.string(), client_secret: z.string(), previous_valid_until: Timestamp.nullable() }),
+    'Issues a new client secret, shown once; the previous one stays valid for grace_seconds.',
+  ),
+  rotate_inbound_secret: method(
+    PARTNER_MODEL,
+    z.strictObject({ partner: PartnerCode, provider: InboundProvider, secret: z.string().min(8).max(512), grace_seconds: z.number().int().min(0).max(30 * 86400) }),
+    z.strictObject({ previous_valid_until: Timestamp.nullable() }),
+    "Sets a partner's new inbound secret for a provider; the previous one stays accepted for grace_seconds.",
+  ),
+  create_subscription: method(
+    SUBSCRIPTION_MODEL,
+    z.strictObject({ partner: PartnerCode, url: z.url(), event_types: z.array(EventType).min(1), active: z.boolean().default(true) }),
+    z.strictObject({ subscription: Subscription, secret: z.string().regex(/^whsec_/) }),
+    'Creates a subscription; its signing secret is returned once.',
+  ),
+  update_subscription: method(
+    SUBSCRIPTION_MODEL,
+    z.strictObject({
+      partner: PartnerCode,
+      id: z.number().int(),
+      url: z.url().optional(),
+      event_types: z.array(EventType).min(1).optional(),
+      active: z.boolean().optional(),
+      consecutive_failures: z.number().int().nonnegative().optional(),
+      disabled: z.boolean().optional().describe('true disables and leaves an activity for the integration managers'),
+    }),
+    z.strictObject({ subscription: Subscription.nullable() }),
+    "Updates one of the partner's subscriptions; null when it is not the partner's.",
+  ),
+  delete_subscription: method(
+    SUBSCRIPTION_MODEL,
+    z.strictObject({ partner: PartnerCode, id: z.number().int() }),
+    z.strictObject({ deleted: z.boolean() }),
+    "Deletes one of the partner's subscriptions.",
+  ),
+  rotate_subscription_secret: method(
+    SUBSCRIPTION_MODEL,
+    z.strictObject({ partner: PartnerCode, id: z.number().int(), grace_seconds: z.number().int().min(0).max(30 * 86400) }),
+    z.strictObject({ secret: z.string().regex(/^whsec_/), previous_valid_until: Timestamp.nullable() }),
+    "Issues a new signing secret; deliveries carry signatures for both until the previous one's deadline.",
+  ),
+  submit_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, orders: batch(Order) }), BatchResult,
+    'Creates and confirms sale orders; duplicate on the same partner + external id.'),
+  submit_returns: method(API_MODEL, z.strictObject({ partner: PartnerCode, returns: batch(Return) }), BatchResult,
+    'Creates return pickings for delivered orders.'),
+  cancel_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, refs: batch(OrderCancellation) }), BatchResult,
+    'Cancels orders by external id.'),
+  register_payments: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(PaymentEvent) }), BatchResult,
+    'Records payments and refunds; duplicate on the same transaction id.'),
+  update_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(OrderUpdate) }), BatchResult,
+    'Applies address, note and payment-status changes.'),
+  confirm_shipments: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(ShipmentConfirmation) }), BatchResult,
+    'Validates the outgoing picking with carrier, tracking and shipped quantities; a partial quantity leaves a backorder.'),
+  apply_stock_counts: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(StockCount) }), BatchResult,
+    'Turns counted quantities into an applied inventory adjustment.'),
+  availability: method(
+    API_MODEL,
+    z.strictObject({ skus: z.array(z.string()).max(1000).optional(), warehouses: z.array(z.string()).optional(), offset: z.number().int().nonnegative().default(0), limit: z.number().int().min(1).max(5000).default(1000) }),
+    z.strictObject({ items: z.array(Availability.omit({ stale: true })), has_more: z.boolean() }),
+    'Availability by the contract definition, per SKU and warehouse.',
+  ),
+} as const;
+
+export type RpcMethod = keyof typeof rpc;
+export type RpcArgs<M extends RpcMethod> = z.input<(typeof rpc)[M]['args']>;
+export type RpcResult<M extends RpcMethod> = z.output<(typeof rpc)[M]['result']>;

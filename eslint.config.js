@@ -1,0 +1,22 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'odoo_addon/**', 'contracts/json-schema/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through gateway/src/config.ts only.' },
+      ],
+    },
+  },
+  {
+    files: ['gateway/src/config.ts', 'test/**', 'bench/**', '**/*.test.ts', 'gateway/src/demo.ts', 'contracts/scripts/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

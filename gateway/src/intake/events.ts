@@ -1,0 +1,84 @@
+/**
+ * The gateway's own events (`order.accepted`, `order.rejected`), written to `gateway_events` in the
+ * same transaction as the intake change that causes them, as CloudEvents envelopes of
+ * contracts/src/events.ts. The relay publishes them like the addon's outbox events and sets
+ * `published_at`.
+ *
+ * Columns: seq (increasing cursor), id (event id, unique), type, partner, subject
+ * (`retail_gateway.intake/<intake seq>`), sequence (per subject: 1 accepted, 2 its outcome),
+ * envelope (the whole CloudEvent as JSON), created_at (ms), published_at (ms, null until published).
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope, EventType } from '../../../contracts/src/events.js';
+import type { SqlExecutor } from '../store/store.js';
+
+export const GATEWAY_EVENT_SOURCE = 'urn:retail-gateway:intake';
+export const INTAKE_SUBJECT_MODEL = 'retail_gateway.intake';
+
+export interface GatewayEventInput<T extends EventType> {
+  type: T;
+  partner: string;
+  intakeSeq: number;
+  sequence: number;
+  data: Extract<EventEnvelope, { type: T }>['data'];
+  requestId?: string;
+  now: number;
+}
+
+/** Inserts one event; returns its envelope. */
+export async function recordGatewayEvent<T extends EventType>(tx: SqlExecutor, e: GatewayEventInput<T>): Promise<EventEnvelope> {
+  const envelope = {
+    id: randomUUID(),
+    source: GATEWAY_EVENT_SOURCE,
+    specversion: '1.0',
+    type: e.type,
+    time: new Date(e.now).toISOString(),
+    subject: `${INTAKE_SUBJECT_MODEL}/${e.intakeSeq}`,
+    datacontenttype: 'application/json',
+    sequence: e.sequence,
+    ...(e.requestId ? { requestid: e.requestId.slice(0, 128) } : {}),
+    data: e.data,
+  } as EventEnvelope;
+  await tx.run(
+    'INSERT INTO gateway_events (id, type, partner, subject, sequence, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [envelope.id, e.type, e.partner, envelope.subject, e.sequence, JSON.stringify(envelope), e.now],
+  );
+  return envelope;
+}
+
+export interface StoredGatewayEvent {
+  seq: number;
+  envelope: EventEnvelope;
+  partner: string;
+  publishedAt: number | null;
+}
+
+/** Events after `cursor` (by seq), oldest first; `unpublishedOnly` skips those already published. */
+export async function readGatewayEvents(
+  db: SqlExecutor,
+  opts: { cursor?: number; limit?: number; unpublishedOnly?: boolean; partner?: string } = {},
+): Promise<StoredGatewayEvent[]> {
+  const where = ['seq > ?'];
+  const params: (string | number)[] = [opts.cursor ?? 0];
+  if (opts.unpublishedOnly) where.push('published_at IS NULL');
+  if (opts.partner) {
+    where.push('partner = ?');
+    params.push(opts.partner);
+  }
+  params.push(opts.limit ?? 100);
+  const rows = await db.query<{ seq: number; envelope: string; partner: string; published_at: number | null }>(
+    `SELECT seq, envelope, partner, published_at FROM gateway_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+    params,
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), envelope: JSON.parse(r.envelope) as EventEnvelope, partner: r.partner, publishedAt: r.published_at }));
+}
+
+/** Marks events published (by event id). */
+export async function markGatewayEventsPublished(db: SqlExecutor, ids: readonly string[], now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.run(
+    `UPDATE gateway_events SET published_at = ? WHERE published_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
+    [now, ...ids],
+  );
+  return r.changes;
+}

@@ -1,0 +1,38 @@
+/**
+ * Gives every request an id: the caller's `X-Request-Id` when it is sane, else the trace id of a
+ * valid W3C `traceparent`, else a new one. The id is echoed, put in every log line and passed to
+ * Odoo in the call context, so one order can be followed from the storefront to the outbox event.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { AppEnv } from '../context.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// version-traceid-parentid-flags; all-zero ids are invalid (W3C Trace Context §3.2).
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function parseTraceparent(value: string | undefined): { traceId: string; header: string } | null {
+  if (!value) return null;
+  const m = TRACEPARENT.exec(value.trim().toLowerCase());
+  if (!m || m[1] === 'ff' || /^0+$/.test(m[2]!) || /^0+$/.test(m[3]!)) return null;
+  return { traceId: m[2]!, header: m[0] };
+}
+
+export interface RequestContextOptions {
+  logger: Logger;
+}
+
+export function requestContext({ logger }: RequestContextOptions): MiddlewareHandler<AppEnv> {
+  return async function requestContextMiddleware(c, next) {
+    const given = c.req.header('x-request-id');
+    const trace = parseTraceparent(c.req.header('traceparent'));
+    const requestId = given && REQUEST_ID.test(given) ? given : (trace?.traceId ?? randomUUID());
+    c.set('requestId', requestId);
+    c.set('traceparent', trace?.header);
+    c.set('log', logger.child({ request_id: requestId }));
+    c.header('X-Request-Id', requestId);
+    await next();
+    c.header('X-Request-Id', requestId);
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Rate limiting as the routes use it: the partner's tier and the route class pick a policy, the
+ * limiter decides, the response carries the draft's fields, and a refusal is a 429 `rate_limited`
+ * with `Retry-After`.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { RateLimitTier } from '../../../contracts/src/scopes.js';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import type { RateDecision, RatePolicy } from './gcra.js';
+import { rateLimitHeaders } from './headers.js';
+import type { LimiterBackend, RateLimiter } from './limiter.js';
+import { MemoryRateLimiter } from './memory.js';
+import { RedisRateLimiter } from './redis.js';
+import { buildPolicies, routeClassOf, type RatePolicies, type RouteClass, type TierLimit } from './tiers.js';
+
+export interface RateLimitServiceOptions {
+  limiter: RateLimiter;
+  policies: RatePolicies;
+  /** The partner's tier from the partner registry; unknown partners get `standard`. */
+  tierOf?: (partner: string) => RateLimitTier | undefined;
+  /** Called for every refused request (metrics). */
+  onLimited?: (partner: string, policy: string) => void;
+}
+
+export interface RateLimitSnapshot {
+  backend: LimiterBackend;
+  limited: Record<string, number>;
+}
+
+export class RateLimitService {
+  readonly limiter: RateLimiter;
+  readonly policies: RatePolicies;
+  /** Replaceable once the partner registry is loaded. */
+  tierOf: (partner: string) => RateLimitTier | undefined;
+  private readonly onLimited?: (partner: string, policy: string) => void;
+  /** Refusals per `partner policy` since start, for the dashboard. */
+  private readonly limited = new Map<string, number>();
+
+  constructor(options: RateLimitServiceOptions) {
+    this.limiter = options.limiter;
+    this.policies = options.policies;
+    this.tierOf = options.tierOf ?? (() => undefined);
+    this.onLimited = options.onLimited;
+  }
+
+  /** Charges the calling partner's budget for this route class; throws 429 when it is spent. */
+  async enforcePartner(c: Context<AppEnv>, routeClass: RouteClass = routeClassOf(c.req.method)): Promise<void> {
+    const partner = c.get('principal')?.partner;
+    if (!partner) return;
+    const policy = this.policies.partner(this.tierOf(partner) ?? 'standard', routeClass);
+    const decision = await this.limiter.consume(partner, policy);
+    this.apply(c, partner, [{ policy, decision }]);
+  }
+
+  /** Charges the token endpoint's budgets: one per client id (when known) and one per address. */
+  async enforceToken(c: Context<AppEnv>, clientId: string | undefined): Promise<void> {
+    const ip = c.get('clientIp') ?? 'unknown';
+    const checks: Promise<{ policy: RatePolicy; decision: RateDecision }>[] = [
+      this.limiter.consume(ip, this.policies.tokenPerIp).then((decision) => ({ policy: this.policies.tokenPerIp, decision })),
+    ];
+    if (clientId) {
+      checks.push(this.limiter.consume(clientId, this.policies.tokenPerClient).then((decision) => ({ policy: this.policies.tokenPerClient, decision })));
+    }
+    this.apply(c, clientId ?? ip, await Promise.all(checks));
+  }
+
+  private apply(c: Context<AppEnv>, who: string, decisions: { policy: RatePolicy; decision: RateDecision }[]): void {
+    const headers = rateLimitHeaders(decisions);
+    const refused = decisions.find((d) => !d.decision.allowed);
+    if (!refused) {
+      for (const [k, v] of Object.entries(headers)) c.header(k, v);
+      return;
+    }
+    const key = `${who} ${refused.policy.name}`;
+    this.limited.set(key, (this.limited.get(key) ?? 0) + 1);
+    this.onLimited?.(who, refused.policy.name);
+    throw new ApiError('rate_limited', `Rate limit "${refused.policy.name}" exceeded; retry after ${headers['Retry-After']} s.`, { policy: refused.policy.name }, headers);
+  }
+
+  snapshot(): RateLimitSnapshot {
+    return { backend: this.limiter.backend(), limited: Object.fromEntries(this.limited) };
+  }
+
+  close(): Promise<void> {
+    return this.limiter.close();
+  }
+}
+
+export interface CreateRateLimitOptions {
+  redisUrl: string | null;
+  keyPrefix: string;
+  tiers?: Partial<Record<RateLimitTier, TierLimit>>;
+  tokenLimit?: TierLimit;
+  logger: Logger;
+  tierOf?: (partner: string) => RateLimitTier | undefined;
+  onLimited?: (partner: string, policy: string) => void;
+  onFallback?: () => void;
+}
+
+/** In memory by default; in Redis (shared by replicas) when a Redis URL is configured. */
+export async function createRateLimitService(options: CreateRateLimitOptions): Promise<RateLimitService> {
+  const policies = buildPolicies(options.tiers, options.tokenLimit);
+  let limiter: RateLimiter;
+  if (options.redisUrl) {
+    const redis = new RedisRateLimiter({ url: options.redisUrl, keyPrefix: options.keyPrefix, logger: options.logger, onFallback: options.onFallback });
+    if (!(await redis.ready(1_000))) options.logger.warn('rate limiter: Redis not reachable at start-up; using local limits until it is');
+    limiter = redis;
+  } else {
+    limiter = new MemoryRateLimiter();
+  }
+  return new RateLimitService({ limiter, policies, tierOf: options.tierOf, onLimited: options.onLimited });
+}
+
+/**
+ * Middleware charging the partner's budget; place it after the auth middleware (it needs
+ * `c.var.principal`). Without a rate-limit service (some tests) it does nothing.
+ */
+export function partnerRateLimit(routeClass?: RouteClass): MiddlewareHandler<AppEnv> {
+  return async function partnerRateLimitMiddleware(c, next) {
+    await c.get('services').rateLimit?.enforcePartner(c, routeClass);
+    await next();
+  };
+}
+
+/** The client id a token request names (Basic credentials or the `client_id` form field), unverified. */
+async function claimedClientId(c: Context<AppEnv>): Promise<string | undefined> {
+  const auth = c.req.header('authorization');
+  if (auth?.toLowerCase().startsWith('basic ')) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const id = decoded.split(':')[0];
+    if (id) {
+      try {
+        return decodeURIComponent(id).slice(0, 200);
+      } catch {
+        return id.slice(0, 200);
+      }
+    }
+  }
+  if ((c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const id = body['client_id'];
+    if (typeof id === 'string' && id) return id.slice(0, 200);
+  }
+  return undefined;
+}
+
+/** Middleware for `POST /oauth/token`: 10 a minute per client id and per client address by default. */
+export function tokenRateLimit(): MiddlewareHandler<AppEnv> {
+  return async function tokenRateLimitMiddleware(c, next) {
+    const service = c.get('services').rateLimit;
+    if (service && c.req.method === 'POST') await service.enforceToken(c, await claimedClientId(c));
+    await next();
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The gateway's own durable store: intake queue, idempotency records, deliveries, signing keys.
+ * SQLite (one file, WAL, synchronous=FULL) by default; PostgreSQL when replicas share the work.
+ *
+ * Repositories write portable SQL with `?` placeholders; the PostgreSQL store rewrites them to
+ * `$n`. Dialect-specific statements (SKIP LOCKED, upserts that differ) branch on `dialect`.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+export type Param = string | number | bigint | boolean | null | Buffer;
+
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  /** Rows of a query. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  /** Runs a statement; `changes` is the number of rows it touched. */
+  run(sql: string, params?: readonly Param[]): Promise<{ changes: number }>;
+}
+
+export interface Migration {
+  /** Unique and stable: applied migrations are recorded by id. */
+  id: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export interface SqlStore extends SqlExecutor {
+  /**
+   * Runs `fn` in one transaction, committed when it resolves and rolled back when it throws.
+   * `immediate` takes the write lock up front (SQLite BEGIN IMMEDIATE), for read-then-write.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Applies the migrations not applied yet, in order, each once, even with replicas starting together. */
+  migrate(migrations: readonly Migration[]): Promise<void>;
+  /** Proves the store is writable (readiness): a tiny durable write. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+/**
+ * What every inbound provider module exports: a verifier (signature, replay window, delivery id)
+ * and a mapper from the provider's payload to canonical contract objects for the intake queue.
+ */
+import type { InboundProvider } from '../../../../contracts/src/partner.js';
+
+/** The request as a verifier sees it: lower-case header names and the untouched body bytes. */
+export interface InboundRequest {
+  headers: Headers;
+  rawBody: Buffer;
+}
+
+/** Why a delivery was refused before anything was read from it. */
+export type VerifyFailure =
+  | 'missing_signature'
+  | 'malformed_signature'
+  | 'signature_mismatch'
+  | 'missing_delivery_id'
+  | 'timestamp_outside_window';
+
+export type VerifyResult =
+  | {
+      ok: true;
+      /** The provider's id of this delivery (or event), the de-duplication key. */
+      deliveryId: string;
+      /** The topic / event type the provider names. */
+      topic: string;
+    }
+  | { ok: false; reason: VerifyFailure };
+
+export interface VerifyOptions {
+  /** The partner's secrets for this provider that are valid now (current and, in a rotation, previous). */
+  secrets: readonly string[];
+  /** ms since epoch. */
+  now: number;
+  /** Replay window for this provider, in seconds. */
+  toleranceSeconds: number;
+}
+
+/** The intake kinds inbound webhooks produce; each becomes one addon batch method. */
+export type InboundItemKind = 'order' | 'order_update' | 'cancellation' | 'payment' | 'return';
+
+/** One canonical object to accept into the intake queue. */
+export interface InboundItem {
+  kind: InboundItemKind;
+  /** The external id the item is about (the order's, or the return's for a return). */
+  externalId: string;
+  /** A canonical contract object (Order, OrderUpdate, OrderCancellation, PaymentEvent, Return), already validated. */
+  payload: unknown;
+}
+
+export type MapResult =
+  /** A topic the gateway does not act on: acknowledged and counted. */
+  | { outcome: 'ignored'; reason: string }
+  /** Nothing to do for this payload, but the topic is known (e.g. a refund of nothing). */
+  | { outcome: 'mapped'; items: InboundItem[] }
+  /** The payload was authentic but cannot be mapped: answered 422 with these details. */
+  | { outcome: 'unprocessable'; details: MappingIssue[] };
+
+export interface MappingIssue {
+  path: string;
+  message: string;
+}
+
+export interface MapContext {
+  topic: string;
+  /** The payload bytes, already verified. */
+  rawBody: Buffer;
+  headers: Headers;
+  /**
+   * Looks up the order a payment reference (e.g. a Stripe PaymentIntent id) was recorded against,
+   * for providers whose refund events do not repeat the order reference.
+   */
+  orderForPaymentRef(ref: string): Promise<string | null>;
+}
+
+export interface InboundProviderModule {
+  name: InboundProvider;
+  /** Default replay window in seconds; null when the provider sends no timestamp to check. */
+  defaultToleranceSeconds: number | null;
+  /** A request the provider sends to test the endpoint (WooCommerce's ping): answered 200, nothing queued. */
+  isPing?(req: InboundRequest): boolean;
+  verify(req: InboundRequest, options: VerifyOptions): VerifyResult;
+  map(ctx: MapContext): Promise<MapResult>;
+  /** Payment references to remember from a mapped delivery ({ ref → order external id }). */
+  paymentRefs?(items: InboundItem[], ctx: MapContext): Array<{ ref: string; orderExternalId: string }>;
+}
