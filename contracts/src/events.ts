@@ -7,7 +7,10 @@ import { RejectionReason } from './order.js';
 const Ref = z.strictObject({ id: z.number().int(), name: z.string() });
 const SkuQty = z.strictObject({ sku: Sku, quantity: Quantity });
 
-/** One data schema per event type. The addon writes the first eight; the gateway's intake the last two. */
+/**
+ * One data schema per event type. The addon writes the first eight; the gateway's intake the next
+ * two; `webhook.test` is the ping a partner sends itself (`POST /v1/webhooks/{id}/test`).
+ */
 export const eventData = {
   'product.updated': z.strictObject({
     product_id: z.number().int().describe('product.product id'),
@@ -98,6 +101,11 @@ export const eventData = {
     channel: z.string(),
     reasons: z.array(RejectionReason).min(1),
   }),
+  'webhook.test': z.strictObject({
+    subscription_id: z.number().int(),
+    partner: PartnerCode,
+    message: z.string(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventData;
@@ -117,7 +125,9 @@ export const addonEventTypes: readonly EventType[] = [
 /**
  * CloudEvents 1.0 envelope (structured JSON mode) with the project's extension attributes:
  * `sequence` (per aggregate, starting at 1) and `requestid` (the gateway request that caused it).
- * `subject` names the aggregate as `<odoo model>/<id>`, e.g. `sale.order/42`.
+ * `subject` names the aggregate as `<odoo model>/<id>`, e.g. `sale.order/42`. The events of one order's
+ * life (`order.*`, and `shipment.shipped`, `return.received`, `invoice.posted` of that order) share the
+ * order as aggregate, so their sequence orders them; other events name the record itself.
  */
 const envelopeBase = {
   id: z.string().min(1).max(64),

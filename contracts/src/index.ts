@@ -10,3 +10,5 @@ export * from './ownership.js';
 export * from './partner.js';
 export * from './scopes.js';
 export * from './odoo-rpc.js';
+export * from './inbound.js';
+export * from './intake.js';

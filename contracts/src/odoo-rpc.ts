@@ -41,7 +41,10 @@ const BatchResult = z.strictObject({ results: z.array(ItemResult) });
 
 const ClaimedEvent = z.strictObject({
   event_id: z.string(),
-  cursor: z.number().int().describe('Outbox row id, increasing'),
+  cursor: z
+    .number()
+    .int()
+    .describe('Increasing: the outbox row id in claim; in changes_since the commit-ordered position to resume from'),
   envelope: EventEnvelope,
 });
 
@@ -93,7 +96,7 @@ export const rpc = {
       limit: z.number().int().min(1).max(1000),
     }),
     z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true })), cursor: z.number().int(), has_more: z.boolean() }),
-    'Non-claiming read of events after the cursor, for cache tailing by every replica.',
+    'Non-claiming read of events after the cursor, for cache tailing by every replica. Cursors are commit-ordered positions, so an event whose transaction committed late is never skipped.',
   ),
   authenticate_client: method(
     PARTNER_MODEL,

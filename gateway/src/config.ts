@@ -72,6 +72,12 @@ export const envSchema = z
     GATEWAY_SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
     GATEWAY_IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30).default(24),
     GATEWAY_RELAY: bool.default(true),
+    RELAY_CONCURRENCY_PER_ENDPOINT: int(1, 256).default(8),
+    RELAY_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
+    RELAY_RESPONSE_TIMEOUT_MS: int(100, 120_000).default(15_000),
+    RELAY_DISABLE_AFTER_FAILURES: int(1, 100_000).default(10),
+    RELAY_DISABLE_AFTER_HOURS: int(0, 24 * 30).default(24),
+    RECONCILE_INTERVAL_MINUTES: int(0, 24 * 60).default(15),
     WEBHOOK_ALLOWED_TARGETS: z
       .string()
       .optional()
@@ -79,7 +85,51 @@ export const envSchema = z
       .refine((l) => l.every((s) => ipOrCidr(s) || /^[a-z0-9.-]+$/i.test(s)), 'must be a comma-separated list of hosts or CIDR ranges'),
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).optional(),
     NATS_URL: z.url({ protocol: /^(nats|tls)$/, error: 'must be a nats:// URL' }).optional(),
+    NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "-" and "_"').default('RETAIL_EVENTS'),
+    NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards').default('retail.events'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    INBOUND_WEBHOOK_TOLERANCE_SECONDS: int(30, 3600).default(300),
+    INBOUND_SHOPIFY_WINDOW_SECONDS: int(60, 7 * 86_400).default(48 * 3600),
+    INBOUND_WEBHOOK_RETENTION_DAYS: int(1, 365).default(30),
+    // --- intake queue and catalog caches ---
+    GATEWAY_INTAKE_DRAIN: bool.default(true),
+    GATEWAY_INTAKE_BATCH_SIZE: int(1, 200).default(20),
+    GATEWAY_INTAKE_MAX_IN_FLIGHT: int(1, 64).default(2),
+    GATEWAY_INTAKE_LEASE_SECONDS: int(5, 3_600).default(120),
+    GATEWAY_INTAKE_MAX_ATTEMPTS: int(1, 1_000).default(12),
+    GATEWAY_INTAKE_COMMIT_WINDOW_MS: int(0, 100).default(0),
+    GATEWAY_INTAKE_POLL_MS: int(10, 60_000).default(250),
+    GATEWAY_INTAKE_WAIT_MAX_S: int(0, 120).default(30),
+    GATEWAY_CATALOG_TTL_SECONDS: int(1, 86_400).default(300),
+    // --- operations: rate limits, Odoo protection, metrics, dashboard, anomalies, retention ---
+    GATEWAY_RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ . -').default('rg:rl:'),
+    GATEWAY_RATE_LIMIT_TIERS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (!v) return {};
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"standard":{"rate":50,"burst":100}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.partialRecord(z.enum(['standard', 'premium', 'internal']), z.strictObject({ rate: z.number().positive(), burst: z.number().int().min(1) }))),
+    GATEWAY_TOKEN_RATE_PER_MIN: int(1, 100_000).default(10),
+    ODOO_MAX_IN_FLIGHT: int(1, 1_000).default(8),
+    ODOO_QUEUE_MAX: int(0, 100_000).default(200),
+    ODOO_QUEUE_TIMEOUT_MS: int(1, 600_000).default(5_000),
+    ODOO_BREAKER_FAILURES: int(1, 1_000).default(5),
+    ODOO_BREAKER_OPEN_MS: int(100, 3_600_000).default(10_000),
+    GATEWAY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    GATEWAY_INVENTORY_FRESHNESS_S: int(1, 86_400).default(60),
+    GATEWAY_RETURNS_STUCK_AFTER_S: int(1, 30 * 86_400).default(900),
+    GATEWAY_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number').transform(Number).pipe(z.number().min(0.5).max(100)).default(3),
+    GATEWAY_RETENTION_DELIVERED_DAYS: int(1, 3_650).default(30),
+    GATEWAY_RETENTION_INTAKE_DAYS: int(1, 3_650).default(30),
+    GATEWAY_RETENTION_IDEMPOTENCY_HOURS: int(1, 24 * 3_650).default(48),
+    GATEWAY_DASHBOARD_SESSION_MINUTES: int(5, 7 * 24 * 60).default(480),
   })
   .superRefine((env, ctx) => {
     if (env.ODOO_URL) {
@@ -129,10 +179,73 @@ export interface Config {
   shutdownTimeoutMs: number;
   idempotencyTtlHours: number;
   relayEnabled: boolean;
+  /** Outbound webhooks: concurrent requests per endpoint, timeouts, and the auto-disable threshold. */
+  relay: {
+    concurrencyPerEndpoint: number;
+    connectTimeoutMs: number;
+    responseTimeoutMs: number;
+    disableAfterFailures: number;
+    disableAfterMs: number;
+  };
+  /** Minutes between availability reconciliations with Odoo (0: only on demand). */
+  reconcileIntervalMinutes: number;
   webhookAllowedTargets: string[];
   redisUrl: string | null;
   natsUrl: string | null;
+  natsStream: string;
+  natsSubjectPrefix: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Inbound commerce webhooks: replay windows and how long delivery ids are remembered. */
+  inboundWebhooks: { toleranceSeconds: number; shopifyWindowSeconds: number; retentionDays: number };
+  /** The durable intake queue and its drainer. */
+  intake: IntakeConfig;
+  /** Rate limits, Odoo protection, metrics, dashboard, anomaly flags and retention. */
+  ops: OpsConfig;
+}
+
+export interface OpsConfig {
+  rateLimitPrefix: string;
+  /** Overrides of the default tiers (rate per second, burst). */
+  rateLimitTiers: Partial<Record<'standard' | 'premium' | 'internal', { rate: number; burst: number }>>;
+  tokenRatePerMinute: number;
+  /** Bulkhead: Odoo calls in flight at most, calls waiting at most, and how long one may wait. */
+  odooMaxInFlight: number;
+  odooQueueMax: number;
+  odooQueueTimeoutMs: number;
+  /** Circuit breaker: consecutive failures that open it, and how long it stays open before a probe. */
+  breakerFailures: number;
+  breakerOpenMs: number;
+  /** When set, `/metrics` wants `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  inventoryFreshnessSeconds: number;
+  returnsStuckAfterSeconds: number;
+  /** Deviation (in standard deviations of the partner's own baseline) that raises an anomaly flag. */
+  anomalyThreshold: number;
+  retentionDeliveredDays: number;
+  retentionIntakeDays: number;
+  retentionIdempotencyHours: number;
+  dashboardSessionMinutes: number;
+}
+
+export interface IntakeConfig {
+  /** Whether this replica drains the queue into Odoo (every replica accepts). */
+  drain: boolean;
+  /** Items per addon call. */
+  batchSize: number;
+  /** Addon calls in flight at most from this replica's drainer. */
+  maxInFlight: number;
+  /** How long a drainer holds claimed items before another may take them over. */
+  leaseMs: number;
+  /** Attempts before an item that keeps failing with a permanent error is marked failed. */
+  maxAttempts: number;
+  /** Extra time the first accept of a group waits for others before the commit (0: one event-loop turn). */
+  commitWindowMs: number;
+  /** How often an idle drainer looks for work accepted by other replicas. */
+  pollMs: number;
+  /** The longest `Prefer: wait=N` honoured. */
+  waitMaxSeconds: number;
+  /** Catalog cache lifetime when no `product.updated` event refreshed an entry. */
+  catalogTtlMs: number;
 }
 
 /** Thrown with one line per wrong variable, so start-up fails with a message an operator can act on. */
@@ -143,7 +256,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARS = new Set(['ODOO_API_KEY', 'ODOO_PASSWORD', 'GATEWAY_MASTER_KEY', 'GATEWAY_MASTER_KEY_PREVIOUS']);
+const SECRET_VARS = new Set(['ODOO_API_KEY', 'ODOO_PASSWORD', 'GATEWAY_MASTER_KEY', 'GATEWAY_MASTER_KEY_PREVIOUS', 'GATEWAY_METRICS_TOKEN']);
 
 /** Parses the environment. Empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -189,10 +302,54 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.GATEWAY_SHUTDOWN_TIMEOUT_MS,
     idempotencyTtlHours: e.GATEWAY_IDEMPOTENCY_TTL_HOURS,
     relayEnabled: e.GATEWAY_RELAY,
+    relay: {
+      concurrencyPerEndpoint: e.RELAY_CONCURRENCY_PER_ENDPOINT,
+      connectTimeoutMs: e.RELAY_CONNECT_TIMEOUT_MS,
+      responseTimeoutMs: e.RELAY_RESPONSE_TIMEOUT_MS,
+      disableAfterFailures: e.RELAY_DISABLE_AFTER_FAILURES,
+      disableAfterMs: e.RELAY_DISABLE_AFTER_HOURS * 3_600_000,
+    },
+    reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     webhookAllowedTargets: e.WEBHOOK_ALLOWED_TARGETS,
     redisUrl: e.REDIS_URL ?? null,
     natsUrl: e.NATS_URL ?? null,
+    natsStream: e.NATS_STREAM,
+    natsSubjectPrefix: e.NATS_SUBJECT_PREFIX,
     logLevel: e.LOG_LEVEL,
+    inboundWebhooks: {
+      toleranceSeconds: e.INBOUND_WEBHOOK_TOLERANCE_SECONDS,
+      shopifyWindowSeconds: e.INBOUND_SHOPIFY_WINDOW_SECONDS,
+      retentionDays: e.INBOUND_WEBHOOK_RETENTION_DAYS,
+    },
+    intake: {
+      drain: e.GATEWAY_INTAKE_DRAIN,
+      batchSize: e.GATEWAY_INTAKE_BATCH_SIZE,
+      maxInFlight: e.GATEWAY_INTAKE_MAX_IN_FLIGHT,
+      leaseMs: e.GATEWAY_INTAKE_LEASE_SECONDS * 1000,
+      maxAttempts: e.GATEWAY_INTAKE_MAX_ATTEMPTS,
+      commitWindowMs: e.GATEWAY_INTAKE_COMMIT_WINDOW_MS,
+      pollMs: e.GATEWAY_INTAKE_POLL_MS,
+      waitMaxSeconds: e.GATEWAY_INTAKE_WAIT_MAX_S,
+      catalogTtlMs: e.GATEWAY_CATALOG_TTL_SECONDS * 1000,
+    },
+    ops: {
+      rateLimitPrefix: e.GATEWAY_RATE_LIMIT_PREFIX,
+      rateLimitTiers: e.GATEWAY_RATE_LIMIT_TIERS,
+      tokenRatePerMinute: e.GATEWAY_TOKEN_RATE_PER_MIN,
+      odooMaxInFlight: e.ODOO_MAX_IN_FLIGHT,
+      odooQueueMax: e.ODOO_QUEUE_MAX,
+      odooQueueTimeoutMs: e.ODOO_QUEUE_TIMEOUT_MS,
+      breakerFailures: e.ODOO_BREAKER_FAILURES,
+      breakerOpenMs: e.ODOO_BREAKER_OPEN_MS,
+      metricsToken: e.GATEWAY_METRICS_TOKEN ?? null,
+      inventoryFreshnessSeconds: e.GATEWAY_INVENTORY_FRESHNESS_S,
+      returnsStuckAfterSeconds: e.GATEWAY_RETURNS_STUCK_AFTER_S,
+      anomalyThreshold: e.GATEWAY_ANOMALY_THRESHOLD,
+      retentionDeliveredDays: e.GATEWAY_RETENTION_DELIVERED_DAYS,
+      retentionIntakeDays: e.GATEWAY_RETENTION_INTAKE_DAYS,
+      retentionIdempotencyHours: e.GATEWAY_RETENTION_IDEMPOTENCY_HOURS,
+      dashboardSessionMinutes: e.GATEWAY_DASHBOARD_SESSION_MINUTES,
+    },
   };
 }
 

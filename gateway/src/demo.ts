@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { createOdooClient } from './odoo/client.js';
 import { startOdooSimulator } from './odoo/simulator/index.js';
 import { startGateway } from './server.js';
+import { createOdooLoginVerifier } from './dashboard/odoo-login.js';
 
 try {
   const env = { ...process.env };
@@ -27,6 +28,8 @@ try {
   const sim = await startOdooSimulator({});
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
   const gateway = await startGateway({ config, odoo, logger, handleSignals: true });
+  // Dashboard sign-ins are checked against the simulator (user admin / admin).
+  gateway.services.dashboardLogin = createOdooLoginVerifier({ url: sim.url, db: sim.db });
   const base = gateway.url;
   process.stdout.write(
     [
@@ -39,6 +42,8 @@ try {
       `  TOKEN=$(curl -s -u demo:demo-secret -d grant_type=client_credentials ${base}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
       `  curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/products`,
       `  curl -s ${base}/openapi.json | head -c 300`,
+      '',
+      `Operations dashboard: ${base}/dashboard (Odoo login admin / admin). Metrics: ${base}/metrics`,
       '',
       'Ctrl-C stops it.',
       '',

@@ -85,12 +85,12 @@ export function normaliseBody(body: unknown): unknown {
 type Shape = string | Shape[] | { [k: string]: Shape };
 
 /**
- * The type skeleton of a value. Odoo writes an empty field as `false`, so `false` is a wildcard.
- * Arrays take the shape of their first element.
+ * The type skeleton of a value. Odoo writes an empty field as `false` (and the addon's contract
+ * payloads an absent value as `null`), so both are wildcards. Arrays take the shape of their first
+ * element.
  */
 export function shapeOf(value: unknown): Shape {
-  if (value === false) return '*';
-  if (value === null) return 'null';
+  if (value === false || value === null) return '*';
   if (Array.isArray(value)) return value.length ? [shapeOf(value[0])] : [];
   if (typeof value === 'object') {
     return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, shapeOf((value as Record<string, unknown>)[k])]));

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { at, fill, normaliseBody, type Recording, type Vars } from './format.js';
 
-type Step = Omit<Recording, 'response' | 'source'> & { onlyWithAddon?: boolean };
+type Step = Omit<Recording, 'response' | 'source'>;
 
 let rpcId = 0;
 const jsonrpc = (service: string, method: string, args: unknown[]) => ({
@@ -64,7 +64,7 @@ export const steps: Step[] = [
     name: 'search_read_products',
     description: 'search_read of saleable variants with a SKU.',
     request: ek('product.product', 'search_read', [[['sale_ok', '=', true], ['default_code', '!=', false]]], { fields: PRODUCT_FIELDS, limit: 5, order: 'id' }),
-    extract: { product_id: 'result.0.id' },
+    extract: { product_id: 'result.0.id', product_sku: 'result.0.default_code' },
     compare: { mode: 'shape' },
   },
   {
@@ -98,6 +98,12 @@ export const steps: Step[] = [
     request: ek('sale.order', 'create', [{ partner_id: '$partner_id', order_line: [[0, 0, { product_id: '$product_id', product_uom_qty: 2 }]] }]),
     extract: { order_id: 'result' },
     compare: { mode: 'shape' },
+  },
+  {
+    name: 'create_with_keyword_values',
+    description: 'Odoo 18 reads create\'s values positionally: passed by name they fail (IndexError).',
+    request: ek('res.partner', 'create', [], { vals_list: { name: 'By keyword' } }),
+    compare: { mode: 'value' },
   },
   {
     name: 'confirm_sale_order',
@@ -180,6 +186,100 @@ export const steps: Step[] = [
   },
 ];
 
+const recordingOrder = (externalId: string, sku: string) => ({
+  external_id: externalId,
+  channel: 'web',
+  placed_at: '2026-01-05T10:00:00Z',
+  currency: 'USD',
+  taxes_included: false,
+  customer: { email: 'recordings@example.com', name: 'Recording Customer', consents: [] },
+  billing_address: { name: 'Recording Customer', street: '1 Main Street', city: 'Austin', country_code: 'US' },
+  shipping_address: { name: 'Recording Customer', street: '1 Main Street', city: 'Austin', country_code: 'US' },
+  lines: [{ sku, quantity: 1, unit_price: '10.00' }],
+  payment: { method: 'card', status: 'paid' },
+});
+
+/** The addon's RPC contract (contracts/src/odoo-rpc.ts), recorded when `retail_gateway` is installed. */
+export const addonSteps: Step[] = [
+  {
+    name: 'addon_create_gateway_partner',
+    description: 'A gateway partner created through the ORM (as an Integration Manager would).',
+    request: ek('retail_gateway.partner', 'create', [{ code: '$gw_code', name: 'Recordings', scopes: 'products:read inventory:read orders:read orders:write' }]),
+    compare: { mode: 'shape' },
+  },
+  {
+    name: 'addon_submit_order',
+    description: 'submit_orders creates and confirms an order.',
+    request: ek('retail_gateway.api', 'submit_orders', [], { partner: '$gw_code', orders: [{ intake_id: 'rec-1', item: recordingOrder('$order_ext', '$product_sku') }] }),
+    compare: { mode: 'shape', equal: ['result.results.0.status', 'result.results.0.intake_id', 'result.results.0.reasons'] },
+  },
+  {
+    name: 'addon_submit_order_duplicate',
+    description: 'The same partner and external id again: duplicate, with the first record.',
+    request: ek('retail_gateway.api', 'submit_orders', [], { partner: '$gw_code', orders: [{ intake_id: 'rec-2', item: recordingOrder('$order_ext', '$product_sku') }] }),
+    compare: { mode: 'shape', equal: ['result.results.0.status', 'result.results.0.intake_id'] },
+  },
+  {
+    name: 'addon_submit_order_rejected',
+    description: 'An unknown SKU: rejected with a machine-readable reason.',
+    request: ek('retail_gateway.api', 'submit_orders', [], { partner: '$gw_code', orders: [{ intake_id: 'rec-3', item: recordingOrder('$order_ext_2', 'NO-SUCH-SKU-1') }] }),
+    compare: { mode: 'shape', equal: ['result.results.0.status', 'result.results.0.record', 'result.results.0.reasons'] },
+  },
+  {
+    name: 'addon_unknown_partner',
+    description: 'A batch for a partner that does not exist fails as a whole (UserError).',
+    request: ek('retail_gateway.api', 'submit_orders', [], { partner: 'nobody-here', orders: [{ intake_id: 'rec-4', item: recordingOrder('NOBODY-1', '$product_sku') }] }),
+    compare: { mode: 'value' },
+  },
+  {
+    name: 'addon_authenticate_client_wrong_secret',
+    description: 'authenticate_client with a wrong secret answers ok: false.',
+    request: ek('retail_gateway.partner', 'authenticate_client', [], { client_id: '$gw_code', client_secret: 'wrong-secret' }),
+    compare: { mode: 'value' },
+  },
+  {
+    name: 'addon_partners',
+    description: 'The registry as the gateway caches it.',
+    request: ek('retail_gateway.partner', 'partners', [], { codes: ['$gw_code'] }),
+    compare: { mode: 'shape', equal: ['result.partners.0.scopes', 'result.partners.0.tier', 'result.partners.0.mode', 'result.partners.0.subscriptions', 'result.partners.0.inbound_secrets'] },
+  },
+  {
+    name: 'addon_availability',
+    description: 'Availability of one SKU in one warehouse.',
+    request: ek('retail_gateway.api', 'availability', [], { skus: ['$product_sku'], warehouses: ['WH'] }),
+    compare: { mode: 'shape', equal: ['result.items.0.sku', 'result.items.0.warehouse', 'result.has_more'] },
+  },
+  {
+    name: 'addon_changes_since',
+    description: 'The first order.created event, without claiming it.',
+    request: ek('retail_gateway.outbox.event', 'changes_since', [], { cursor: 0, limit: 1, types: ['order.created'] }),
+    compare: { mode: 'subset', keys: ['cursor', 'has_more'], equal: ['result.events.0.envelope.type', 'result.events.0.envelope.specversion', 'result.events.0.envelope.datacontenttype'] },
+  },
+  {
+    name: 'addon_claim',
+    description: 'claim leases the oldest pending event.',
+    request: ek('retail_gateway.outbox.event', 'claim', [], { limit: 1, lease_seconds: 5, consumer: 'recordings' }),
+    compare: { mode: 'subset', keys: ['lease_until'], equal: ['result.events.0.envelope.specversion'] },
+  },
+  {
+    name: 'addon_ack_not_leased',
+    description: 'ack of an event this consumer never leased.',
+    request: ek('retail_gateway.outbox.event', 'ack', [], { event_ids: ['not-an-event'], consumer: 'recordings' }),
+    compare: { mode: 'value' },
+  },
+  {
+    name: 'addon_report_unknown_event',
+    description: 'report_deliveries names the events it does not know.',
+    request: ek('retail_gateway.outbox.event', 'report_deliveries', [], {
+      results: [{ event_id: 'not-an-event', partner: '$gw_code', subscription_id: null, status: 'delivered', attempts: 1, last_error: null, at: '2026-01-05T10:00:00Z' }],
+    }),
+    compare: { mode: 'value' },
+  },
+];
+
+/** Fixed stand-ins, when replaying, for the values the recorder makes unique. */
+export const replayVars = { gw_code: 'recordings', order_ext: 'REC-1', order_ext_2: 'REC-2' };
+
 async function send(url: string, step: Step, vars: Vars): Promise<{ status: number; body: unknown }> {
   const body = fill(step.request.body, vars);
   const res = await fetch(url.replace(/\/+$/, '') + step.request.path, {
@@ -195,6 +295,11 @@ async function send(url: string, step: Step, vars: Vars): Promise<{ status: numb
     json = text;
   }
   return { status: res.status, body: json };
+}
+
+async function uidOf(url: string, vars: Vars): Promise<unknown> {
+  const res = await send(url, { name: 'uid', description: '', compare: { mode: 'value' }, request: jsonrpc('common', 'authenticate', ['$db', '$login', '$key', {}]) }, vars);
+  return at(res.body, 'result');
 }
 
 async function main() {
@@ -216,9 +321,14 @@ async function main() {
     portal_login: env.ODOO_PORTAL_LOGIN ?? 'portal',
     portal_password: env.ODOO_PORTAL_PASSWORD ?? 'portal',
   };
+  const unique = Math.random().toString(36).slice(2, 8);
+  Object.assign(vars, { gw_code: `rec-${unique}`, order_ext: `REC-${unique}-1`, order_ext_2: `REC-${unique}-2` });
+  const addon = await send(url, { name: 'probe', description: '', compare: { mode: 'value' }, request: ek('ir.module.module', 'search_count', [[['name', '=', 'retail_gateway'], ['state', '=', 'installed']]]) }, { ...vars, uid: await uidOf(url, vars) });
+  const withAddon = at(addon.body, 'result') === 1;
+  console.log(withAddon ? 'retail_gateway is installed: recording its RPC methods too' : 'retail_gateway is not installed: skipping its RPC methods');
   let serverVersion = 'unknown';
   let n = 0;
-  for (const step of steps) {
+  for (const step of withAddon ? [...steps, ...addonSteps] : steps) {
     const res = await send(url, step, vars);
     if (step.name === 'version_info') serverVersion = String(at(res.body, 'result.server_version'));
     for (const [name, path] of Object.entries(step.extract ?? {})) {
@@ -235,7 +345,9 @@ async function main() {
       compare: step.compare,
       response: { status: res.status, body: normaliseBody(res.body) },
     };
-    const text = JSON.stringify(recording, null, 2).replaceAll(key, '$key');
+    let text = JSON.stringify(recording, null, 2).replaceAll(key, '$key');
+    // The unique values of this run become the placeholders the replay fills with fixed ones.
+    for (const name of ['gw_code', 'order_ext_2', 'order_ext'] as const) text = text.replaceAll(String(vars[name]), `$${name}`);
     const file = join(outDir, `${String(++n).padStart(2, '0')}-${step.name}.json`);
     writeFileSync(file, text + '\n');
     const error = at(res.body, 'error.data.name');

@@ -3,6 +3,11 @@
  */
 import type { Config } from '../config.js';
 import { startGateway } from '../server.js';
+import { rotateCommand } from './rotate.js';
+import { eraseCustomerCommand } from './erase-customer.js';
+import { relayCommand } from './relay.js';
+import { replayCommand } from './replay.js';
+import { reconcileCommand } from './reconcile.js';
 
 export interface CliCommand {
   summary: string;
@@ -20,7 +25,8 @@ const serveCommand: CliCommand = {
 };
 
 /** Commands by name; features register theirs here. */
-export const commands: Record<string, CliCommand> = { serve: serveCommand };
+export const commands: Record<string, CliCommand> = { serve: serveCommand, rotate: rotateCommand, 'erase-customer': eraseCustomerCommand,
+  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand };
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));

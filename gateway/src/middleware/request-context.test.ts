@@ -12,7 +12,7 @@ describe('request context', () => {
   it('keeps a sane X-Request-Id and echoes it', async () => {
     const res = await app.request('/', { headers: { 'x-request-id': 'order-123' } });
     expect(res.headers.get('x-request-id')).toBe('order-123');
-    expect((await res.json()).id).toBe('order-123');
+    expect(((await res.json()) as { id: string }).id).toBe('order-123');
   });
 
   it('uses the trace id of a valid traceparent', async () => {

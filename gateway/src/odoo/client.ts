@@ -33,6 +33,16 @@ export interface OdooClient {
   /** A typed call of the addon's RPC contract (contracts/src/odoo-rpc.ts `rpc`): validates args before and the result after, with zod. */
   rpc<M extends RpcMethod>(method: M, args: RpcArgs<M>, opts?: CallOptions): Promise<RpcResult<M>>;
   version(): Promise<{ serverVersion: string; major: number; transport: 'jsonrpc' | 'json2' }>;
+  /**
+   * Swaps the API key (or password) used from the next call on, without dropping calls in flight:
+   * the rotated Odoo key takes over at runtime. Optional so test doubles need not implement it.
+   */
+  setSecret?(secret: string): void;
+  /**
+   * Proves another secret of the same user works (one addon call made with it on a separate
+   * transport) without touching the secret in use. Throws `OdooAuthError` when Odoo refuses it.
+   */
+  verifySecret?(secret: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -164,6 +174,16 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
       const { transport, version } = await selection();
       const v = version ?? (await probeOdooVersion(http));
       return { serverVersion: v.serverVersion, major: v.major, transport: transport.name };
+    },
+    setSecret(next: string) {
+      if (!next) throw new TypeError('Odoo client: the secret must not be empty');
+      creds.secret = next;
+    },
+    async verifySecret(candidate: string) {
+      const { transport: live } = await selection();
+      const probeCreds = { ...creds, secret: candidate };
+      const probe = live.name === 'json2' ? createJson2Transport(http, probeCreds) : createJsonRpcTransport(http, probeCreds, log);
+      await probe.call({ model: rpcContract.partners.model, method: 'partners', kwargs: { codes: [] }, context: {} });
     },
     async close() {
       await http.close();

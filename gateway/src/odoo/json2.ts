@@ -22,13 +22,11 @@ import type { OdooHttp } from './http.js';
 import type { OdooCredentials, OdooTransport } from './transport.js';
 
 export function createJson2Transport(http: OdooHttp, creds: OdooCredentials): OdooTransport {
-  const headers = {
-    authorization: `bearer ${creds.secret}`,
-    'x-odoo-database': creds.db,
-  };
   return {
     name: 'json2',
     async call(call) {
+      // Read per call: the client may swap the key at runtime (Odoo API key rotation).
+      const headers = { authorization: `bearer ${creds.secret}`, 'x-odoo-database': creds.db };
       const body: Record<string, unknown> = { ...call.kwargs };
       if (call.ids) body.ids = call.ids;
       if (Object.keys(call.context).length) body.context = call.context;

@@ -80,8 +80,15 @@ export function createJsonRpcTransport(http: OdooHttp, creds: OdooCredentials, l
   }
 
   async function executeKw(userId: number, call: TransportCall): Promise<unknown> {
-    const kwargs = Object.keys(call.context).length ? { ...call.kwargs, context: call.context } : call.kwargs;
-    const args = call.ids ? [call.ids] : [];
+    const named: Record<string, unknown> = { ...call.kwargs };
+    const args: unknown[] = call.ids ? [call.ids] : [];
+    // Odoo ≤ 18 reads `create`'s values positionally (`_call_kw_model_create` looks at args[0]:
+    // a dict answers an id, a list answers ids); passed by name they fail with an IndexError.
+    if (call.method === 'create' && !call.ids && 'vals_list' in named) {
+      args.push(named.vals_list);
+      delete named.vals_list;
+    }
+    const kwargs = Object.keys(call.context).length ? { ...named, context: call.context } : named;
     return service('object', 'execute_kw', [creds.db, userId, creds.secret, call.model, call.method, args, kwargs], call.timeoutMs, call.model, call.method);
   }
 

@@ -35,6 +35,8 @@ export class RateLimitService {
   /** Replaceable once the partner registry is loaded. */
   tierOf: (partner: string) => RateLimitTier | undefined;
   private readonly onLimited?: (partner: string, policy: string) => void;
+  /** Requests already charged: a route that adds `partnerRateLimit` behind the auth middleware is charged once. */
+  private readonly charged = new WeakSet<object>();
   /** Refusals per `partner policy` since start, for the dashboard. */
   private readonly limited = new Map<string, number>();
 
@@ -45,11 +47,15 @@ export class RateLimitService {
     this.onLimited = options.onLimited;
   }
 
-  /** Charges the calling partner's budget for this route class; throws 429 when it is spent. */
-  async enforcePartner(c: Context<AppEnv>, routeClass: RouteClass = routeClassOf(c.req.method)): Promise<void> {
+  /**
+   * Charges the calling partner's budget for this route class (by default from the method) and
+   * tier (by default `tierOf`); throws 429 `rate_limited` when it is spent.
+   */
+  async enforcePartner(c: Context<AppEnv>, routeClass: RouteClass = routeClassOf(c.req.method), tier?: RateLimitTier): Promise<void> {
     const partner = c.get('principal')?.partner;
-    if (!partner) return;
-    const policy = this.policies.partner(this.tierOf(partner) ?? 'standard', routeClass);
+    if (!partner || this.charged.has(c)) return;
+    this.charged.add(c);
+    const policy = this.policies.partner(tier ?? this.tierOf(partner) ?? 'standard', routeClass);
     const decision = await this.limiter.consume(partner, policy);
     this.apply(c, partner, [{ policy, decision }]);
   }

@@ -1,83 +1,84 @@
+/**
+ * Catalog: `GET /v1/products` (variants in Odoo id order, cursor pagination, `updated_since`) and
+ * `GET /v1/products/{sku}`, served from the catalog cache with an `ETag`.
+ */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Page, Timestamp } from '../../../contracts/src/common.js';
 import { ErrorBody } from '../../../contracts/src/errors.js';
 import { ProductVariant } from '../../../contracts/src/product.js';
+import { requireScope } from '../auth/middleware.js';
+import { jsonWithEtag } from '../catalog/etag.js';
+import { ProductCatalog } from '../catalog/products.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 
-interface OdooVariantRow {
-  id: number;
-  default_code: string | false;
-  barcode: string | false;
-  display_name: string;
-  lst_price: number;
-  active: boolean;
-  write_date: string;
-  currency_id: [number, string] | false;
-}
+export { toVariant } from '../catalog/products.js';
 
 const Query = z.object({
-  cursor: z.string().regex(/^\d+$/).optional().openapi({ description: 'Opaque cursor from `next_cursor`' }),
+  cursor: z.string().regex(/^\d{1,15}$/).optional().openapi({ description: 'Opaque cursor from `next_cursor`' }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  updated_since: Timestamp.optional(),
+  updated_since: Timestamp.optional().describe('Only variants changed at or after this time (RFC 3339)'),
 });
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+const cacheHeaders = { ETag: { schema: { type: 'string' as const }, description: 'Tag of this answer; send it back in If-None-Match' } };
 
 const listProducts = createRoute({
   method: 'get',
   path: '/v1/products',
   tags: ['catalog'],
   summary: 'List sellable variants in a stable order, with cursor pagination',
+  middleware: [requireScope('products:read')] as const,
   request: { query: Query },
   responses: {
-    200: { description: 'A page of variants', content: { 'application/json': { schema: Page(ProductVariant) } } },
-    400: { description: 'Bad query', content: { 'application/json': { schema: ErrorBody } } },
+    200: { description: 'A page of variants', headers: cacheHeaders, content: { 'application/json': { schema: Page(ProductVariant) } } },
+    304: { description: 'Not modified (If-None-Match)' },
+    400: err('Bad query'),
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    422: err('Bad query'),
+    503: err('The catalog could not be read from Odoo and is not cached'),
   },
 });
 
-/** Odoo writes UTC "YYYY-MM-DD HH:MM:SS"; the API speaks RFC 3339. */
-const odooTime = (v: string) => `${v.replace(' ', 'T')}Z`;
-const toOdooTime = (iso: string) => new Date(iso).toISOString().slice(0, 19).replace('T', ' ');
+const getProduct = createRoute({
+  method: 'get',
+  path: '/v1/products/{sku}',
+  tags: ['catalog'],
+  summary: 'One variant by SKU',
+  middleware: [requireScope('products:read')] as const,
+  request: { params: z.object({ sku: z.string().min(1).max(64).openapi({ param: { name: 'sku', in: 'path' }, example: 'FURN_8888' }) }) },
+  responses: {
+    200: { description: 'The variant', headers: cacheHeaders, content: { 'application/json': { schema: ProductVariant } } },
+    304: { description: 'Not modified (If-None-Match)' },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    404: err('No such SKU'),
+    503: err('The catalog could not be read from Odoo'),
+  },
+});
 
-export function toVariant(row: OdooVariantRow): z.infer<typeof ProductVariant> {
-  return {
-    sku: row.default_code || `odoo-${row.id}`,
-    barcode: row.barcode || null,
-    name: row.display_name,
-    attributes: {},
-    list_price: row.lst_price.toFixed(2),
-    currency: row.currency_id ? row.currency_id[1] : 'EUR',
-    active: row.active,
-    updated_at: odooTime(row.write_date),
-  };
-}
+const unavailable = (e: unknown) => {
+  if (e instanceof ApiError) throw e;
+  throw new ApiError('upstream_unavailable', 'The catalog could not be read from Odoo.', { odoo: e instanceof Error ? e.name : 'error' });
+};
 
-/** Catalog reads straight from Odoo, ordered by id so the cursor is stable under concurrent edits. */
 export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const catalog = (services.catalog ??= new ProductCatalog({ odoo: services.odoo, ttlMs: services.config.intake.catalogTtlMs, logger: services.logger }));
+
   app.openapi(listProducts, async (c) => {
     const { cursor, limit, updated_since } = c.req.valid('query');
-    const domain: unknown[] = [['sale_ok', '=', true]];
-    if (cursor) domain.push(['id', '>', Number(cursor)]);
-    if (updated_since) domain.push(['write_date', '>=', toOdooTime(updated_since)]);
-    const rows = await services.odoo
-      .call<OdooVariantRow[]>(
-        'product.product',
-        'search_read',
-        {
-          kwargs: {
-            domain,
-            fields: ['default_code', 'barcode', 'display_name', 'lst_price', 'active', 'write_date', 'currency_id'],
-            order: 'id asc',
-            limit: limit + 1,
-          },
-        },
-        { requestId: c.get('requestId') },
-      )
-      .catch((err: Error) => {
-        throw new ApiError('upstream_unavailable', 'The catalog could not be read from Odoo.', { odoo: err.name });
-      });
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? String(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toVariant), next_cursor: next }, 200);
+    const page = await catalog
+      .page({ afterId: cursor ? Number(cursor) : 0, limit, updatedSince: updated_since, requestId: c.get('requestId') })
+      .catch(unavailable);
+    return jsonWithEtag(c, { data: page.items.map((v) => v.variant), next_cursor: page.nextCursor }) as never;
+  });
+
+  app.openapi(getProduct, async (c) => {
+    const { sku } = c.req.valid('param');
+    const variant = await catalog.get(sku, c.get('requestId')).catch(unavailable);
+    if (!variant) throw new ApiError('not_found', `No product with SKU ${JSON.stringify(sku)}.`);
+    return jsonWithEtag(c, variant) as never;
   });
 }

@@ -1,7 +1,13 @@
+import { intakeMigrations } from '../intake/migrations.js';
 import type { Migration } from './store.js';
+import { authMigrations } from '../auth/migrations.js';
+import { auditMigrations } from '../audit/log.js';
+import { inboundWebhookMigrations } from '../webhooks/inbound/migrations.js';
+import { relayMigrations } from '../relay/migrations.js';
+import { dashboardMigrations } from '../dashboard/sessions.js';
 
 /**
  * Every schema change of the gateway's store, in order. Features append theirs; an applied
  * migration is never edited, only followed by a new one.
  */
-export const migrations: Migration[] = [];
+export const migrations: Migration[] = [...intakeMigrations, ...authMigrations, ...auditMigrations, ...inboundWebhookMigrations, ...relayMigrations, ...dashboardMigrations];

@@ -64,10 +64,11 @@ export function fromMicros(micros: bigint): string {
 
 export const decimal = (v: unknown, path: string) => fromMicros(toMicros(v, path));
 
-/** `numerator / denominator` rounded half-up to 6 decimals. */
-export function divideMicros(numerator: bigint, denominator: bigint): bigint {
-  if (denominator === 0n) return 0n;
-  return (numerator * SCALE * 2n + denominator) / (denominator * 2n);
+/** A line total per unit, rounded half-up to the millionth. */
+export function perUnit(total: bigint, quantity: number, path: string): bigint {
+  if (!Number.isInteger(quantity) || quantity <= 0) fail(path, 'must be a positive whole number');
+  const q = BigInt(quantity);
+  return (total * 2n + q) / (q * 2n);
 }
 
 /** A discount as the contract's percentage string (≤ 4 decimals) from the undiscounted and discount amounts. */

@@ -15,13 +15,15 @@ export type VerifyFailure =
   | 'missing_signature'
   | 'malformed_signature'
   | 'signature_mismatch'
-  | 'missing_delivery_id'
   | 'timestamp_outside_window';
 
 export type VerifyResult =
   | {
       ok: true;
-      /** The provider's id of this delivery (or event), the de-duplication key. */
+      /**
+       * The provider's id of this delivery (or event), the de-duplication key; empty when the
+       * request carries none (answered 400 once the payload is known to be actionable).
+       */
       deliveryId: string;
       /** The topic / event type the provider names. */
       topic: string;
@@ -38,7 +40,7 @@ export interface VerifyOptions {
 }
 
 /** The intake kinds inbound webhooks produce; each becomes one addon batch method. */
-export type InboundItemKind = 'order' | 'order_update' | 'cancellation' | 'payment' | 'return';
+export type InboundItemKind = 'order' | 'order_update' | 'cancel' | 'payment' | 'return';
 
 /** One canonical object to accept into the intake queue. */
 export interface InboundItem {

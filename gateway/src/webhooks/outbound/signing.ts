@@ -14,10 +14,17 @@ export interface SigningSecret {
   valid_until: string | null;
 }
 
+const keys = new Map<string, Buffer>();
+
 /** The key bytes of a `whsec_…` secret (base64 after the prefix). */
 export function secretKey(secret: string): Buffer {
-  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
-  if (key.length === 0) throw new TypeError('webhook signing secret is empty');
+  let key = keys.get(secret);
+  if (!key) {
+    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+    if (key.length === 0) throw new TypeError('webhook signing secret is empty');
+    if (keys.size > 10_000) keys.clear();
+    keys.set(secret, key);
+  }
   return key;
 }
 

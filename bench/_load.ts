@@ -1,0 +1,37 @@
+/**
+ * The load generator of bench/intake.ts, run in its own process so it does not share the event
+ * loop with the server it measures: autocannon, POSTing the golden order with a fresh external id
+ * and Idempotency-Key per request. Prints one JSON line: requests/s, p99, errors, non-2xx and the
+ * external ids answered 202.
+ *
+ *   tsx bench/_load.ts <url> <prefix> <duration s> <connections> [authorization]
+ */
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+const [url, prefix, duration, connections, authorization] = process.argv.slice(2);
+const order = readFileSync(new URL('../contracts/examples/api/order.json', import.meta.url), 'utf8');
+const body = JSON.stringify(JSON.parse(order));
+const marker = `"external_id":"${(JSON.parse(order) as { external_id: string }).external_id}"`;
+const accepted: string[] = [];
+let n = 0;
+const result = await autocannon({
+  url: url!,
+  connections: Number(connections),
+  duration: Number(duration),
+  requests: [
+    {
+      method: 'POST',
+      setupRequest: (req: { headers: Record<string, string>; body?: string }) => {
+        const id = `${prefix}-${n++}`;
+        req.headers = { ...(authorization ? { authorization } : {}), 'content-type': 'application/json', 'idempotency-key': id };
+        req.body = body.replace(marker, `"external_id":"${id}"`);
+        return req;
+      },
+      onResponse: (status: number, resBody: string) => {
+        if (status === 202) accepted.push((JSON.parse(resBody) as { external_id: string }).external_id);
+      },
+    },
+  ] as never,
+});
+process.stdout.write(`${JSON.stringify({ rps: result.requests.average, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, accepted })}\n`);

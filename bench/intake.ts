@@ -1,0 +1,146 @@
+/**
+ * Burst intake, in one run (autocannon, 50 connections, loopback):
+ *
+ * - baseline: a bare Hono handler on @hono/node-server that parses the same JSON order body and
+ *   answers 202; the load comes from a separate process (bench/_load.ts), interleaved rounds, best
+ *   of each side;
+ * - `intake_orders_per_s`: `POST /v1/orders` through the whole gateway (token check, rate limiter
+ *   set never to refuse, ownership guard, contract validation, Idempotency-Key, durable accept in
+ *   SQLite WAL synchronous=FULL with group commit), each request a new order and a new key;
+ * - `intake_vs_hono_post`: the ratio.
+ *
+ * Then the queue is drained into the simulator and every 202 is checked: each accepted order is
+ * exactly one sale order (zero lost, zero duplicated).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { loadConfig } from '../gateway/src/config.js';
+import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
+import { createLogger } from '../gateway/src/logger.js';
+import { createOdooClient } from '../gateway/src/odoo/client.js';
+import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startGateway } from '../gateway/src/server.js';
+import type { BenchFigure } from './types.js';
+
+const CONNECTIONS = 50;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+/** Interleaved rounds, best of each side: the machines are shared, and a spike should not decide the ratio. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: ServerType }> {
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+interface Load {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  accepted: string[];
+}
+
+/**
+ * One load run from a separate process (bench/_load.ts), like wrk would be: the load generator
+ * does not share the measured server's event loop. Each request is a new order and a new key.
+ */
+function load(url: string, prefix: string, durationS: number, authorization?: string): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./_load.ts', import.meta.url)), url, prefix, String(durationS), String(CONNECTIONS), ...(authorization ? [authorization] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) reject(new Error(`load generator exited with ${code}`));
+      else resolve(JSON.parse(line) as Load);
+    });
+  });
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-intake-'));
+  const sim = await startOdooSimulator({});
+  const config = loadConfig({
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: '0',
+    GATEWAY_DATA_DIR: dataDir,
+    GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
+    GATEWAY_PUBLIC_URL: 'http://gateway.bench',
+    LOG_LEVEL: 'silent',
+    GATEWAY_RELAY: 'false',
+    // The burst is measured alone; the drain follows.
+    GATEWAY_INTAKE_DRAIN: 'false',
+    GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 10_000_000, burst: 10_000_000 }, premium: { rate: 10_000_000, burst: 10_000_000 }, internal: { rate: 10_000_000, burst: 10_000_000 } }),
+  });
+  const logger = createLogger('silent');
+  const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
+  const gateway = await startGateway({ config, odoo, logger });
+  const servers: ServerType[] = [];
+  try {
+    const { accessToken } = await gateway.services.auth!.tokens.issue({ partner: 'demo', clientId: 'demo', scopes: ['orders:write'] });
+
+    const bare = new Hono();
+    bare.post('/v1/orders', async (c) => {
+      const order = await c.req.json<{ external_id: string }>();
+      return c.json({ id: 'ord_x', external_id: order.external_id, status: 'accepted' }, 202);
+    });
+    const bareSrv = await listen(bare.fetch);
+    servers.push(bareSrv.server);
+
+    const run = `B${Date.now().toString(36)}`;
+    const bearerHeader = `Bearer ${accessToken}`;
+    await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, 1);
+    await load(`${gateway.url}/v1/orders`, `${run}-warm`, 1, bearerHeader);
+    let hono: Load | null = null;
+    let intake: Load | null = null;
+    const accepted: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const h = await load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, DURATION_S);
+      const g = await load(`${gateway.url}/v1/orders`, `${run}-m${round}`, DURATION_S, bearerHeader);
+      if (h.errors || h.non2xx) throw new Error(`bare Hono: ${h.errors} errors, ${h.non2xx} non-2xx`);
+      if (g.errors || g.non2xx) throw new Error(`intake: ${g.errors} errors, ${g.non2xx} non-2xx`);
+      accepted.push(...g.accepted);
+      if (!hono || h.rps > hono.rps) hono = h;
+      if (!intake || g.rps > intake.rps) intake = g;
+    }
+    if (!hono || !intake) throw new Error('no rounds');
+
+    // Drain everything (warm-up included) and check every measured 202 is one sale order.
+    const drainer = new IntakeDrainer({ queue: gateway.services.intake!, odoo: gateway.services.odoo, batchSize: 200, maxInFlight: 4 });
+    await drainer.drainUntilIdle();
+    const depth = await gateway.services.intake!.depth();
+    const counts = new Map<string, number>();
+    for (const r of sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${run}-m%`]], ['rg_external_id'])) {
+      counts.set(String(r.rg_external_id), (counts.get(String(r.rg_external_id)) ?? 0) + 1);
+    }
+    const lost = accepted.filter((e) => !counts.has(e)).length;
+    const duplicated = [...counts.values()].filter((n) => n > 1).length;
+    if (lost || duplicated || depth.accepted || depth.processing || depth.failed) {
+      throw new Error(`after the drain: ${lost} lost, ${duplicated} duplicated, queue ${JSON.stringify(depth)}`);
+    }
+
+    const baseline = { name: 'bare Hono parsing the same JSON body, answering 202', value: hono.rps, unit: 'req/s' };
+    const notes = `p99 ${intake.p99} ms (bare ${hono.p99} ms); ${accepted.length} accepted, 0 lost, 0 duplicated after the drain`;
+    return [
+      { key: 'intake_orders_per_s', value: intake.rps, unit: 'orders/s', notes: `durable (SQLite WAL, synchronous=FULL, group commit); ${notes}` },
+      { key: 'intake_vs_hono_post', value: intake.rps / hono.rps, unit: 'ratio', baseline, notes },
+    ];
+  } finally {
+    for (const s of servers) await new Promise((r) => s.close(r));
+    await gateway.close();
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Route protection: `requireScope(...)` verifies the bearer token (cached until it expires),
+ * checks the partner is active against the partner cache on every request, checks the scopes,
+ * and sets `c.var.principal`. Failures answer in the gateway's error shape with an RFC 6750
+ * `WWW-Authenticate` challenge: 401 `unauthorized` (no credentials), 401 `invalid_token`
+ * (bad, expired or revoked token, or a disabled partner), 403 `insufficient_scope`.
+ *
+ * Helpers for routes: `principalOf(c)`, `hasScope`, `ownsResource` (tenant isolation: another
+ * partner's resource answers 404), `canSeeCustomerData` (personal data only with `customers:read`).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { scopes as allScopes, type Scope } from '../../../contracts/src/scopes.js';
+import type { AppEnv, Principal } from '../context.js';
+import { ApiError } from '../errors.js';
+import { TokenError } from './verifier.js';
+
+const REALM = 'retail-gateway';
+
+function quote(v: string): string {
+  return `"${v.replace(/["\\]/g, '')}"`;
+}
+
+/** The RFC 6750 §3 challenge. */
+export function bearerChallenge(error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope', description?: string, scope?: readonly string[]): string {
+  const parts = [`realm=${quote(REALM)}`];
+  if (error) parts.push(`error=${quote(error)}`);
+  if (description) parts.push(`error_description=${quote(description)}`);
+  if (scope?.length) parts.push(`scope=${quote(scope.join(' '))}`);
+  return `Bearer ${parts.join(', ')}`;
+}
+
+function unauthorized(): ApiError {
+  return new ApiError('unauthorized', 'A bearer access token is required (POST /oauth/token).', undefined, { 'WWW-Authenticate': bearerChallenge() });
+}
+
+function invalidToken(message: string, reason?: string): ApiError {
+  return new ApiError('invalid_token', message, reason ? { reason } : undefined, { 'WWW-Authenticate': bearerChallenge('invalid_token', message) });
+}
+
+/** Whether the principal holds the scope (`admin` holds every scope). */
+export function hasScope(principal: Pick<Principal, 'scopes'>, scope: Scope): boolean {
+  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+}
+
+/**
+ * Protects a route: the caller needs a valid token of an active partner holding every listed
+ * scope (an `admin` token holds them all). With no scope listed, any valid token passes.
+ */
+export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
+  for (const s of required) if (!allScopes.includes(s)) throw new TypeError(`requireScope: unknown scope ${JSON.stringify(s)}`);
+  return async function requireScopeMiddleware(c, next) {
+    const auth = c.var.services.auth;
+    if (!auth) throw new ApiError('internal_error', 'Authentication is not configured.');
+    const header = c.req.header('authorization');
+    if (!header) throw unauthorized();
+    const space = header.indexOf(' ');
+    if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') throw unauthorized();
+    const token = header.slice(space + 1).trim();
+    if (!token) throw unauthorized();
+
+    let verified = auth.verifier.cached(token);
+    if (!verified) {
+      try {
+        verified = await auth.verifier.verify(token);
+      } catch (err) {
+        if (err instanceof TokenError) throw invalidToken(err.message, err.reason);
+        throw err;
+      }
+    }
+
+    const partner = auth.partners.get(verified.partner) ?? (await auth.partners.lookup(verified.partner));
+    if (!partner || !partner.active) throw invalidToken('The partner of this token is disabled.', 'partner_disabled');
+
+    // Both the token and the partner's current grant must hold the scope: narrowing a partner's
+    // scopes in Odoo takes effect on its live tokens within one partner refresh.
+    const granted = partner.scopes;
+    const missing = required.filter(
+      (s) => !(verified.scopes.includes(s) || verified.scopes.includes('admin')) || !(granted.includes(s) || granted.includes('admin')),
+    );
+    if (missing.length) {
+      const message = `This route needs the scope ${required.join(' ')}.`;
+      throw new ApiError('insufficient_scope', message, { required, missing }, { 'WWW-Authenticate': bearerChallenge('insufficient_scope', message, required) });
+    }
+
+    c.set('principal', {
+      partner: verified.partner,
+      clientId: verified.clientId,
+      scopes: verified.scopes.filter((s) => granted.includes(s) || granted.includes('admin')),
+      tokenId: verified.tokenId,
+      expiresAt: verified.expiresAt,
+    });
+    // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
+    await c.var.services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    await next();
+  };
+}
+
+/** The caller, behind `requireScope`; answers 401 when a route forgot the middleware. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const p = c.get('principal');
+  if (!p) throw unauthorized();
+  return p;
+}
+
+/** Tenant isolation: whether the caller may see a resource owned by `owner` (admin sees all). */
+export function ownsResource(principal: Principal, owner: string | null | undefined): boolean {
+  return owner === principal.partner || principal.scopes.includes('admin');
+}
+
+/**
+ * Throws 404 `not_found` unless the caller owns the resource: another partner's id looks exactly
+ * like an id that does not exist.
+ */
+export function assertOwns(principal: Principal, owner: string | null | undefined, what = 'resource'): void {
+  if (!ownsResource(principal, owner)) throw new ApiError('not_found', `No such ${what}.`);
+}
+
+/** Data minimisation: customer personal data (names, addresses, e-mail, phone) only with `customers:read`. */
+export function canSeeCustomerData(principal: Pick<Principal, 'scopes'>): boolean {
+  return hasScope(principal, 'customers:read');
+}
+
+/** A 403 `forbidden` for routes that refuse a valid principal for another reason than scope (e.g. a warehouse not allowed). */
+export function forbidden(message: string): ApiError {
+  return new ApiError('forbidden', message);
+}

@@ -1,0 +1,147 @@
+/**
+ * The availability cache: `available = max(0, on_hand - reserved - safety_stock)` per SKU and
+ * warehouse, as Odoo computed it at `as_of`. Kept current by `inventory.changed` events
+ * (`applyEvent`), filled from Odoo (the addon's `availability` method) on a miss or when an entry is
+ * older than the freshness target; when Odoo cannot be asked, the last figures are served marked
+ * `stale: true`.
+ */
+import type { Logger } from 'pino';
+import type { Availability } from '../../../contracts/src/availability.js';
+import type { EventEnvelope } from '../../../contracts/src/events.js';
+import type { OdooClient } from '../odoo/client.js';
+
+type Figures = Omit<Availability, 'stale'>;
+
+interface Entry {
+  figures: Figures;
+  /** When this replica last knew the figures to be current (fetched or told by an event). */
+  freshAt: number;
+}
+
+export interface AvailabilityCacheOptions {
+  odoo: Pick<OdooClient, 'rpc'>;
+  /** Entries older than this are refreshed from Odoo before being served. */
+  freshnessMs: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+const FETCH_CHUNK = 500;
+
+export class AvailabilityCache {
+  /** SKU → warehouse → entry. */
+  private readonly entries = new Map<string, Map<string, Entry>>();
+  private count = 0;
+  /** SKUs whose every warehouse was fetched at this time (a lookup without a warehouse is complete). */
+  private readonly complete = new Map<string, number>();
+  private readonly now: () => number;
+  /** Bumped on every change. */
+  version = 0;
+
+  constructor(private readonly options: AvailabilityCacheOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Availability of the SKUs, in one warehouse or all of them, sorted by SKU then warehouse.
+   * Misses and entries past the freshness target are fetched from Odoo in one call.
+   */
+  async lookup(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<Availability[]> {
+    const now = this.now();
+    const due = skus.filter((sku) => {
+      if (warehouse !== undefined) {
+        const e = this.entries.get(sku)?.get(warehouse);
+        if (e) return now - e.freshAt > this.options.freshnessMs;
+        const whole = this.complete.get(sku);
+        return whole === undefined || now - whole > this.options.freshnessMs;
+      }
+      const whole = this.complete.get(sku);
+      return whole === undefined || now - whole > this.options.freshnessMs;
+    });
+    let failed = false;
+    if (due.length > 0) {
+      try {
+        await this.fetch(due, warehouse, requestId);
+      } catch (err) {
+        failed = true;
+        this.options.logger?.warn({ err, skus: due.length }, 'availability: refresh from Odoo failed, serving last known figures');
+      }
+    }
+    const stale = (e: Entry) => (failed && due.includes(e.figures.sku)) || this.now() - e.freshAt > this.options.freshnessMs;
+    const out: Availability[] = [];
+    for (const sku of skus) {
+      if (warehouse !== undefined) {
+        const e = this.entries.get(sku)?.get(warehouse);
+        if (e) out.push({ ...e.figures, stale: stale(e) });
+      } else {
+        for (const e of this.entriesOf(sku)) out.push({ ...e.figures, stale: stale(e) });
+      }
+    }
+    if (failed && out.length === 0 && due.length > 0) throw new AvailabilityUnavailableError();
+    return out.sort((a, b) => (a.sku === b.sku ? a.warehouse.localeCompare(b.warehouse) : a.sku < b.sku ? -1 : 1));
+  }
+
+  /** Every SKU and warehouse from Odoo, page by page (refreshing the cache on the way): the snapshot. */
+  async *scan(requestId?: string, pageSize = 1000): AsyncGenerator<Availability[]> {
+    for (let offset = 0; ; offset += pageSize) {
+      const page = await this.options.odoo.rpc('availability', { offset, limit: pageSize }, { requestId });
+      const now = this.now();
+      for (const f of page.items) this.store(f, now);
+      yield page.items.map((f) => ({ ...f, stale: false }));
+      if (!page.has_more || page.items.length === 0) break;
+    }
+  }
+
+  /** Applies an `inventory.changed` event (from the cache tailer). Other event types are ignored. */
+  applyEvent(envelope: EventEnvelope): void {
+    if (envelope.type !== 'inventory.changed') return;
+    const { product_id: _productId, ...figures } = envelope.data;
+    const current = this.entries.get(figures.sku)?.get(figures.warehouse);
+    if (current && Date.parse(current.figures.as_of) > Date.parse(figures.as_of)) return; // older news
+    this.store(figures, this.now());
+  }
+
+  private entriesOf(sku: string): Iterable<Entry> {
+    return this.entries.get(sku)?.values() ?? [];
+  }
+
+  private async fetch(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
+    for (let i = 0; i < skus.length; i += FETCH_CHUNK) {
+      const chunk = skus.slice(i, i + FETCH_CHUNK);
+      const now = this.now();
+      const items: Figures[] = [];
+      for (let offset = 0; ; ) {
+        const page = await this.options.odoo.rpc(
+          'availability',
+          { skus: chunk, ...(warehouse !== undefined ? { warehouses: [warehouse] } : {}), offset, limit: 5000 },
+          { requestId },
+        );
+        items.push(...page.items);
+        if (!page.has_more || page.items.length === 0) break;
+        offset += page.items.length;
+      }
+      for (const f of items) this.store(f, now);
+      if (warehouse === undefined) for (const sku of chunk) this.complete.set(sku, now);
+    }
+  }
+
+  private store(figures: Figures, at: number): void {
+    let bySku = this.entries.get(figures.sku);
+    if (!bySku) this.entries.set(figures.sku, (bySku = new Map()));
+    if (!bySku.has(figures.warehouse)) this.count++;
+    bySku.set(figures.warehouse, { figures, freshAt: at });
+    this.version++;
+  }
+}
+
+/** Odoo could not be asked and nothing was cached. */
+export class AvailabilityUnavailableError extends Error {
+  constructor() {
+    super('availability: Odoo is unreachable and nothing is cached');
+    this.name = 'AvailabilityUnavailableError';
+  }
+}

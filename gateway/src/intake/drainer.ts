@@ -1,0 +1,253 @@
+/**
+ * The drainer: claims accepted items in batches of one partner and kind, sends each batch to the
+ * addon's method for that kind (submit_orders, cancel_orders, …) with at most `maxInFlight` calls
+ * at once, and records every item's outcome.
+ *
+ * Exactly-once: an item is sent at least once (a lease that lapses, a crash, a timeout: it is sent
+ * again) and the addon creates at most once (it answers `duplicate` for a partner + external id it
+ * has already seen, with the first record). So a write whose outcome is unknown is simply resent.
+ *
+ * Failures: a transient error (network, timeout, serialization conflict, Odoo down, bad key)
+ * retries the batch with exponential backoff, forever; a permanent error retries up to
+ * `maxAttempts`, a batch that fails as a whole is split into single items first so one bad item
+ * cannot hold the others, and an argument that breaks the RPC contract fails the item at once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RpcMethod } from '../../../contracts/src/odoo-rpc.js';
+import type { OdooClient } from '../odoo/client.js';
+import { OdooError } from '../odoo/errors.js';
+import { kindSpecs } from './kinds.js';
+import type { IntakeItem, IntakeQueue, Settlement } from './queue.js';
+import { purgeExpiredIdempotencyKeys } from './idempotency.js';
+
+/** Evaluates shadow partners' items without writing to Odoo. */
+export type ShadowEvaluator = (items: IntakeItem[]) => Promise<Settlement[]>;
+
+export interface DrainerOptions {
+  queue: IntakeQueue;
+  odoo: Pick<OdooClient, 'rpc'>;
+  logger?: Logger;
+  batchSize?: number;
+  maxInFlight?: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+  pollMs?: number;
+  /** Backoff after a failed attempt: base and ceiling in ms. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Required to drain shadow partners' items; without it they wait. */
+  shadow?: ShadowEvaluator;
+  /** This drainer's name in leases (default: a random id). */
+  worker?: string;
+  now?: () => number;
+  /** Observes each addon call (metrics, benchmarks, tests). */
+  onCall?: (info: { method: RpcMethod; size: number; inFlight: number; ms: number; error?: unknown }) => void;
+}
+
+export interface DrainerStats {
+  calls: number;
+  items: number;
+  maxInFlightSeen: number;
+  retries: number;
+  failed: number;
+}
+
+export class IntakeDrainer {
+  readonly worker: string;
+  readonly stats: DrainerStats = { calls: 0, items: 0, maxInFlightSeen: 0, retries: 0, failed: 0 };
+  private readonly queue: IntakeQueue;
+  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly pollMs: number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly now: () => number;
+  private inFlight = 0;
+  private readonly tasks = new Set<Promise<void>>();
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly onAccepted = () => this.nudge();
+  private lastPurge = 0;
+
+  constructor(private readonly options: DrainerOptions) {
+    this.queue = options.queue;
+    this.batchSize = options.batchSize ?? 20;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.maxAttempts = options.maxAttempts ?? 12;
+    this.pollMs = options.pollMs ?? 250;
+    this.backoff = options.backoff ?? { baseMs: 500, maxMs: 300_000 };
+    this.worker = options.worker ?? `drainer-${randomUUID().slice(0, 8)}`;
+    this.now = options.now ?? Date.now;
+    if (!(this.batchSize >= 1 && this.batchSize <= 200)) throw new RangeError('drainer batchSize must be within 1..200 (the addon takes 200 at most)');
+    if (!(this.maxInFlight >= 1)) throw new RangeError('drainer maxInFlight must be ≥ 1');
+    if (!(this.leaseMs > 0)) throw new RangeError('drainer leaseMs must be > 0');
+  }
+
+  /** Starts draining in the background. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.queue.signals.on('accepted', this.onAccepted);
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming, waits for the calls in flight to finish and record their outcome. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.queue.signals.off('accepted', this.onAccepted);
+    this.nudge();
+    await this.loopDone;
+    await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Wakes an idle drainer now (new work was accepted). */
+  nudge(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /**
+   * Drains until nothing is waiting, retries that are not due yet included (for tests, benchmarks
+   * and the CLI); returns the items handled. Gives up after `maxWaitMs` of waiting for retries.
+   */
+  async drainUntilIdle(maxWaitMs = 600_000): Promise<number> {
+    const before = this.stats.items;
+    const deadline = this.now() + maxWaitMs;
+    for (;;) {
+      const started = await this.fill();
+      if (this.tasks.size > 0) {
+        await Promise.race(this.tasks);
+        continue;
+      }
+      if (started) continue;
+      const depth = await this.queue.depth();
+      if (depth.accepted + depth.processing === 0 || this.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.pollMs, 100)));
+    }
+    return this.stats.items - before;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.fill();
+        await this.purgeKeys();
+      } catch (err) {
+        this.options.logger?.error({ err }, 'intake drainer: claim failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.wake = null;
+          resolve();
+        }, this.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Claims and starts batches while there is room in flight; returns how many were started. */
+  private async fill(): Promise<number> {
+    let started = 0;
+    while (this.inFlight < this.maxInFlight) {
+      const batch = await this.queue.claim(this.worker, this.batchSize, this.leaseMs);
+      if (batch.length === 0) break;
+      this.inFlight++;
+      started++;
+      this.stats.maxInFlightSeen = Math.max(this.stats.maxInFlightSeen, this.inFlight);
+      const task: Promise<void> = this.process(batch)
+        .catch((err: unknown) => this.options.logger?.error({ err }, 'intake drainer: batch failed unexpectedly'))
+        .finally(() => {
+          this.inFlight--;
+          this.tasks.delete(task);
+          this.nudge();
+        });
+      this.tasks.add(task);
+    }
+    return started;
+  }
+
+  private async purgeKeys(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastPurge < 60_000) return;
+    this.lastPurge = now;
+    await purgeExpiredIdempotencyKeys(this.queue.store, now).catch(() => 0);
+  }
+
+  private async process(batch: IntakeItem[]): Promise<void> {
+    const first = batch[0]!;
+    if (first.shadow) {
+      if (!this.options.shadow) return this.retry(batch, 'no shadow evaluator configured');
+      const settlements = await this.options.shadow(batch);
+      await this.queue.settle(this.worker, settlements);
+      this.stats.items += batch.length;
+      return;
+    }
+    await this.send(batch);
+  }
+
+  private async send(batch: IntakeItem[]): Promise<void> {
+    const first = batch[0]!;
+    const spec = kindSpecs[first.kind];
+    const args = { partner: first.partner, [spec.batchArg]: batch.map((i) => ({ intake_id: i.id, item: i.payload })) };
+    const started = performance.now();
+    let results;
+    try {
+      results = await this.options.odoo.rpc(spec.method, args as never, { requestId: first.requestId, kind: 'write' });
+      this.stats.calls++;
+      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started });
+    } catch (err) {
+      this.stats.calls++;
+      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started, error: err });
+      return this.handleFailure(batch, err);
+    }
+    const byId = new Map((results as { results: { intake_id: string }[] }).results.map((r) => [r.intake_id, r]));
+    const settlements: Settlement[] = [];
+    const unanswered: IntakeItem[] = [];
+    for (const item of batch) {
+      const r = byId.get(item.id);
+      if (r) settlements.push({ id: item.id, result: r as never });
+      else unanswered.push(item);
+    }
+    await this.queue.settle(this.worker, settlements);
+    this.stats.items += settlements.length;
+    if (unanswered.length) await this.retry(unanswered, `${spec.method} answered no result for these items`);
+  }
+
+  private async handleFailure(batch: IntakeItem[], err: unknown): Promise<void> {
+    const e = err instanceof OdooError ? err : null;
+    const message = `${e?.kind ?? 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+    const transient = e ? e.retryable || e.kind === 'auth' : false;
+    if (transient) return this.retry(batch, message);
+    if (batch.length > 1) {
+      // One item may be the cause: settle what can be settled, one by one.
+      for (const item of batch) await this.send([item]);
+      return;
+    }
+    const item = batch[0]!;
+    if (e?.kind === 'contract' || item.attempts >= this.maxAttempts) {
+      this.options.logger?.error({ intake_id: item.id, partner: item.partner, kind: item.kind, err: message }, 'intake: item failed permanently');
+      this.stats.failed++;
+      await this.queue.fail(this.worker, [item.id], message);
+      return;
+    }
+    await this.retry(batch, message);
+  }
+
+  private async retry(items: IntakeItem[], error: string): Promise<void> {
+    const attempts = Math.max(...items.map((i) => i.attempts));
+    const ceiling = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempts - 1));
+    const delay = Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.stats.retries += items.length;
+    this.options.logger?.warn({ items: items.length, kind: items[0]?.kind, attempts, delay_ms: delay, err: error }, 'intake: will retry');
+    await this.queue.retryLater(this.worker, items.map((i) => i.id), this.now() + delay, error);
+  }
+}

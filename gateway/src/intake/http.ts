@@ -1,0 +1,183 @@
+/**
+ * What the write routes share: the ownership guard (a partner body touching an Odoo-owned field is
+ * refused, naming the field, before the contract check), the Idempotency-Key and `Prefer: wait`
+ * headers, and answering an accepted write (202 + Location, or the stored answer on replay).
+ */
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { IntakeReceipt, type IntakeItemStatus } from '../../../contracts/src/intake.js';
+import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
+import { principalOf } from '../auth/middleware.js';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
+import { INTAKE_ID } from './ids.js';
+import type { Accepted, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
+
+/** Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo. */
+export function ownershipGuard(domain: Domain): MiddlewareHandler<AppEnv> {
+  return async function ownershipGuardMiddleware(c, next) {
+    if (c.req.header('content-type')?.toLowerCase().includes('json')) {
+      const body: unknown = await c.req.json();
+      const owned = odooOwnedFieldsIn(domain, body);
+      if (owned.length > 0) {
+        const list = owned.map((f) => `"${f}"`).join(', ');
+        throw new ApiError(
+          'field_not_writable',
+          `The field${owned.length > 1 ? 's' : ''} ${list} ${owned.length > 1 ? 'are' : 'is'} owned by Odoo and cannot be written by a partner.`,
+          { fields: owned },
+        );
+      }
+    }
+    await next();
+  };
+}
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ description: 'Required on POST /v1/orders (IETF httpapi Idempotency-Key): the same key with the same body answers the same response', example: '0b8e5c1e-2f5e-4d36-9d6c-6b0f1f6e0a11' }),
+  prefer: z.string().optional().openapi({ description: '`wait=N` (seconds): answer 201 with the Odoo order when it is created within N seconds, else 202', example: 'wait=5' }),
+});
+
+/** Requires an `Idempotency-Key` (400 `idempotency_key_missing`) and checks its form. */
+export function requireIdempotencyKey(): MiddlewareHandler<AppEnv> {
+  return async function requireIdempotencyKeyMiddleware(c, next) {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined || key === '') throw new ApiError('idempotency_key_missing', 'This request needs an Idempotency-Key header (a unique value per logical request, e.g. a UUID).');
+    checkKey(key);
+    await next();
+  };
+}
+
+function checkKey(key: string): void {
+  if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError('invalid_request', 'The Idempotency-Key must be 1 to 255 printable ASCII characters.');
+}
+
+/** `Prefer: wait=N` (RFC 7240), capped at `max` seconds; null when absent. */
+export function preferWait(header: string | undefined, max: number): number | null {
+  if (!header) return null;
+  for (const pref of header.split(',')) {
+    const m = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*$/i.exec(pref.split(';')[0] ?? '');
+    if (m) return Math.min(Number(m[1]), max);
+  }
+  return null;
+}
+
+export const receiptSchema = IntakeReceipt;
+
+export function receipt(accepted: Accepted, externalId: string, location: string): IntakeReceipt {
+  return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
+}
+
+export function respondStored(c: Context<AppEnv>, stored: StoredResponse, replayed: boolean): Response {
+  for (const [k, v] of Object.entries(stored.headers)) c.header(k, v);
+  if (replayed) c.header('Idempotent-Replayed', 'true');
+  return c.json(stored.body as object, stored.status as ContentfulStatusCode);
+}
+
+export interface WriteSpec {
+  kind: IntakeKind;
+  externalId: string;
+  payload: unknown;
+  /** Status path of an accepted item. */
+  location: (id: string) => string;
+  dedupeKey?: string;
+  /** The payload is the output of its contract schema already (validated by the route). */
+  prevalidated?: boolean;
+}
+
+/**
+ * Accepts a write: with an Idempotency-Key (when given), the key, the item and the response are
+ * committed together; without one, the partner + external id de-duplication alone applies.
+ */
+export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: WriteSpec): Promise<Response> {
+  const principal = principalOf(c);
+  const input = {
+    partner: principal.partner,
+    kind: spec.kind,
+    externalId: spec.externalId,
+    payload: spec.payload,
+    requestId: c.get('requestId'),
+    source: 'api' as const,
+    dedupeKey: spec.dedupeKey,
+    prevalidated: spec.prevalidated ?? false,
+  };
+  const build = (a: Accepted): StoredResponse => {
+    const location = spec.location(a.id);
+    return { status: 202, headers: { Location: location }, body: receipt(a, spec.externalId, location) };
+  };
+  const key = c.req.header('idempotency-key');
+  if (!key) {
+    const stored = build(await queue.accept(input));
+    return respondStored(c, stored, false);
+  }
+  checkKey(key);
+  const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
+  const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build });
+  return answerIdempotent(c, outcome);
+}
+
+export function answerIdempotent(c: Context<AppEnv>, outcome: Awaited<ReturnType<IntakeQueue['acceptIdempotent']>>): Response {
+  switch (outcome.state) {
+    case 'mismatch':
+      throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body; use a new key for a new request.');
+    case 'in_use':
+      throw new ApiError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry shortly.', undefined, { 'Retry-After': '1' });
+    case 'replay':
+      return respondStored(c, outcome.response, true);
+    case 'accepted':
+      if (!outcome.response) throw new Error('acceptWrite: no response recorded');
+      return respondStored(c, outcome.response, false);
+  }
+}
+
+/** The intake queue, or 503 when this gateway runs without one. */
+export function intakeOf(c: Context<AppEnv>): IntakeQueue {
+  const q = c.get('services').intake;
+  if (!q) throw new ApiError('not_ready', 'The intake queue is not available.');
+  return q;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The status body of an accepted return, shipment confirmation or stock count. */
+export function itemStatus(item: IntakeItem): IntakeItemStatus {
+  const p = item.payload as { order_external_id?: string };
+  return {
+    id: item.id,
+    external_id: item.externalId,
+    order_external_id: p.order_external_id ?? null,
+    status: item.status,
+    outcome: item.outcome,
+    odoo: item.odoo,
+    related: item.related ?? {},
+    reasons: item.reasons,
+    accepted_at: iso(item.acceptedAt),
+    updated_at: iso(item.updatedAt),
+  };
+}
+
+/** An item of the caller (admin: of anyone) of the given kind; 404 otherwise, another partner's included. */
+export async function ownItem(c: Context<AppEnv>, id: string, kind: IntakeKind, what: string): Promise<IntakeItem> {
+  const principal = principalOf(c);
+  const queue = intakeOf(c);
+  if (!INTAKE_ID.test(id)) throw new ApiError('not_found', `No such ${what}.`);
+  const item = (await queue.get(principal.partner, id)) ?? (principal.scopes.includes('admin') ? await queue.getById(id) : null);
+  if (!item || item.kind !== kind) throw new ApiError('not_found', `No such ${what}.`);
+  return item;
+}
+
+/** Warehouses the caller may see and write (empty: all), from the partner registry. */
+export function allowedWarehouses(c: Context<AppEnv>): readonly string[] {
+  const principal = principalOf(c);
+  if (principal.scopes.includes('admin')) return [];
+  return c.get('services').auth?.partners.get(principal.partner)?.warehouses ?? [];
+}
+
+export function assertWarehouseAllowed(c: Context<AppEnv>, warehouse: string): void {
+  const allowed = allowedWarehouses(c);
+  if (allowed.length > 0 && !allowed.includes(warehouse)) throw new ApiError('forbidden', `Warehouse ${JSON.stringify(warehouse)} is not one of this partner's warehouses.`);
+}

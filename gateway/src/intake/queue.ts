@@ -1,0 +1,521 @@
+/**
+ * The durable intake queue. Everything a partner or a storefront sends that must reach Odoo
+ * (orders, returns, cancellations, payments, order updates, shipments, stock counts) is accepted
+ * here first: validated against its contract, committed durably (group commit), and only then
+ * acknowledged (202 + Location). The drainer (drainer.ts) sends it on to the addon in batches.
+ *
+ * An item is unique per partner + kind + dedupe key (the external id unless told otherwise), so a
+ * repeated submission answers the first item with `duplicate: true` and never queues a second one.
+ *
+ * Statuses: `accepted` (waiting) → `processing` (leased by a drainer) → `completed` (Odoo answered
+ * created, duplicate, updated, …) or `rejected` (Odoo refused it, with reasons); `failed` when a
+ * permanent error stopped it (kept, never dropped); shadow partners' items end `shadowed`.
+ */
+import { EventEmitter } from 'node:events';
+import type { IntakeStatus } from '../../../contracts/src/intake.js';
+import type { RejectionReason } from '../../../contracts/src/order.js';
+import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
+import { ApiError, validationError } from '../errors.js';
+import type { Param, SqlExecutor, SqlStore } from '../store/store.js';
+import { recordGatewayEvent } from './events.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
+import { newIntakeId } from './ids.js';
+import { kindSpecs, type IntakeKind } from './kinds.js';
+
+export type { IntakeKind } from './kinds.js';
+export { intakeKinds } from './kinds.js';
+
+export type { IntakeStatus };
+export type IntakeSource = 'api' | 'shopify' | 'woocommerce' | 'stripe' | 'standard';
+
+export interface AcceptInput {
+  partner: string;
+  kind: IntakeKind;
+  externalId: string;
+  /** The canonical contract object (contracts/src: Order, Return, ShipmentConfirmation, …). Validated again here. */
+  payload: unknown;
+  requestId: string;
+  source: IntakeSource;
+  /** What makes a repeat a duplicate, per partner and kind. Default: `externalId`. */
+  dedupeKey?: string;
+  /** The payload is already the output of its kind's contract schema (a route validated it): not parsed again. */
+  prevalidated?: boolean;
+}
+
+export interface Accepted {
+  id: string;
+  duplicate: boolean;
+  status: IntakeStatus;
+}
+
+export interface IntakeItem {
+  seq: number;
+  id: string;
+  partner: string;
+  kind: IntakeKind;
+  externalId: string;
+  dedupeKey: string;
+  orderRef: string | null;
+  source: IntakeSource;
+  requestId: string;
+  shadow: boolean;
+  payload: unknown;
+  status: IntakeStatus;
+  /** The addon's answer (`created`, `duplicate`, `rejected`, …) or, in shadow mode, `would_create` / `would_reject`. */
+  outcome: string | null;
+  odoo: { id: number; name: string } | null;
+  related: Record<string, { id: number; name: string } | null> | null;
+  reasons: RejectionReason[];
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  /** How many later submissions were recognised as duplicates of this one. */
+  duplicates: number;
+  acceptedAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export type PartnerMode = 'live' | 'shadow';
+
+export interface IntakeQueueOptions {
+  store: SqlStore;
+  /** The partner's mode from the registry; shadow partners' items are never sent to Odoo. Default: live. */
+  partnerMode?: (partner: string) => PartnerMode | Promise<PartnerMode>;
+  groupCommit?: GroupCommitOptions;
+  /** How long idempotency keys are kept (GATEWAY_IDEMPOTENCY_TTL_HOURS). */
+  idempotencyTtlMs?: number;
+  now?: () => number;
+}
+
+/** The idempotency part of an accept: the key, the request fingerprint and the response to store. */
+export interface IdempotentAccept {
+  key: string;
+  fingerprint: string;
+  /**
+   * The response to record for a newly accepted item, in the same transaction. Return null to keep
+   * the key in progress (e.g. while waiting for Odoo under `Prefer: wait`) and call `completeKey`.
+   */
+  respond: (accepted: Accepted) => StoredResponse | null;
+  /** How long an in-progress key blocks other requests with it. */
+  lockMs: number;
+}
+
+export type IdempotentOutcome =
+  | { state: 'accepted'; accepted: Accepted; response: StoredResponse | null }
+  | { state: 'replay'; response: StoredResponse }
+  | { state: 'mismatch' }
+  | { state: 'in_use' };
+
+/** The result of one item as the drainer settles it. */
+export type Settlement =
+  | { id: string; result: ItemResult }
+  | { id: string; shadow: { outcome: 'would_create' | 'would_reject'; reasons: RejectionReason[] } };
+
+interface ItemRow {
+  seq: number;
+  id: string;
+  partner: string;
+  kind: string;
+  external_id: string;
+  dedupe_key: string;
+  order_ref: string | null;
+  source: string;
+  request_id: string;
+  shadow: number;
+  payload: string;
+  status: string;
+  outcome: string | null;
+  odoo_id: number | null;
+  odoo_name: string | null;
+  related: string | null;
+  reasons: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  duplicates: number;
+  accepted_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+const ITEM_COLUMNS =
+  'seq, id, partner, kind, external_id, dedupe_key, order_ref, source, request_id, shadow, payload, status, outcome, odoo_id, odoo_name, related, reasons, attempts, next_attempt_at, last_error, duplicates, accepted_at, updated_at, completed_at';
+
+function toItem(r: ItemRow): IntakeItem {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    partner: r.partner,
+    kind: r.kind as IntakeKind,
+    externalId: r.external_id,
+    dedupeKey: r.dedupe_key,
+    orderRef: r.order_ref,
+    source: r.source as IntakeSource,
+    requestId: r.request_id,
+    shadow: Number(r.shadow) === 1,
+    payload: JSON.parse(r.payload) as unknown,
+    status: r.status as IntakeStatus,
+    outcome: r.outcome,
+    odoo: r.odoo_id === null || r.odoo_id === undefined ? null : { id: Number(r.odoo_id), name: r.odoo_name ?? '' },
+    related: r.related ? (JSON.parse(r.related) as IntakeItem['related']) : null,
+    reasons: r.reasons ? (JSON.parse(r.reasons) as RejectionReason[]) : [],
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    lastError: r.last_error,
+    duplicates: Number(r.duplicates),
+    acceptedAt: Number(r.accepted_at),
+    updatedAt: Number(r.updated_at),
+    completedAt: r.completed_at === null ? null : Number(r.completed_at),
+  };
+}
+
+/** Final statuses: the item will not change any more (short of an operator re-queueing a failed one). */
+export const settledStatuses: ReadonlySet<IntakeStatus> = new Set(['completed', 'rejected', 'failed', 'shadowed']);
+
+/** Items ready to send: waiting and due, or leased by a drainer whose lease lapsed (it died). */
+const READY = `((i.status = 'accepted' AND i.next_attempt_at <= ?) OR (i.status = 'processing' AND i.lease_until < ?))`;
+/** An item that refers to an order is held back while that order itself is still on its way to Odoo. */
+const NOT_BEHIND_ITS_ORDER = `(i.kind = 'order' OR i.order_ref IS NULL OR NOT EXISTS (
+  SELECT 1 FROM intake_items o WHERE o.partner = i.partner AND o.order_ref = i.order_ref AND o.kind = 'order'
+  AND o.status IN ('accepted', 'processing')))`;
+
+export class IntakeQueue {
+  readonly store: SqlStore;
+  private readonly committer: GroupCommitter;
+  private readonly partnerMode: (partner: string) => PartnerMode | Promise<PartnerMode>;
+  private readonly idempotencyTtlMs: number;
+  private readonly now: () => number;
+  /**
+   * Local notifications: `accepted` (new work: wake the drainer), `intake` ({partner, kind,
+   * duplicate}: every accept), `outcome` ({partner, kind, status, reasons}: every settlement) and
+   * `settled:<id>`.
+   */
+  readonly signals = new EventEmitter();
+
+  constructor(options: IntakeQueueOptions) {
+    this.store = options.store;
+    this.committer = new GroupCommitter(options.store, options.groupCommit);
+    this.partnerMode = options.partnerMode ?? (() => 'live');
+    this.idempotencyTtlMs = options.idempotencyTtlMs ?? 24 * 3600_000;
+    this.now = options.now ?? Date.now;
+    this.signals.setMaxListeners(0);
+  }
+
+  /** Accepts one item durably; resolves after the commit. Throws `ApiError` (422) when the payload breaks its contract. */
+  async accept(input: AcceptInput): Promise<Accepted> {
+    const prepared = await this.prepare(input);
+    const accepted = await this.committer.run((tx) => this.insert(tx, prepared));
+    if (!accepted.duplicate) this.signals.emit('accepted');
+    // Metrics (ops): the order funnel and duplicates suppressed.
+    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
+    return accepted;
+  }
+
+  /** Accepts several items; each shares the group commit. Results are in input order. */
+  async acceptMany(inputs: AcceptInput[]): Promise<Accepted[]> {
+    return Promise.all(inputs.map((i) => this.accept(i)));
+  }
+
+  /**
+   * Accepts an item guarded by an idempotency key: the key's claim, the item and the stored response
+   * are one transaction, so a crash can never leave a key answered without its item or the reverse.
+   */
+  async acceptIdempotent(input: AcceptInput, idem: IdempotentAccept): Promise<IdempotentOutcome> {
+    const prepared = await this.prepare(input);
+    const outcome = await this.committer.run(async (tx): Promise<IdempotentOutcome> => {
+      const now = this.now();
+      const claim = await claimIdempotencyKey(tx, {
+        partner: input.partner,
+        key: idem.key,
+        fingerprint: idem.fingerprint,
+        now,
+        ttlMs: this.idempotencyTtlMs,
+        lockMs: idem.lockMs,
+      });
+      if (claim.state !== 'new') return claim;
+      const accepted = await this.insert(tx, prepared);
+      const response = idem.respond(accepted);
+      if (response) await completeIdempotencyKey(tx, input.partner, idem.key, response);
+      return { state: 'accepted', accepted, response };
+    });
+    if (outcome.state === 'accepted' && !outcome.accepted.duplicate) this.signals.emit('accepted');
+    // Metrics (ops): the order funnel and duplicates suppressed.
+    if (outcome.state === 'accepted') this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: outcome.accepted.duplicate });
+    return outcome;
+  }
+
+  /** Wakes the drainer for new work, and tells observers (metrics) what was accepted. */
+  private announce(input: AcceptInput, accepted: Accepted): void {
+    if (!accepted.duplicate) this.signals.emit('accepted');
+    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
+  }
+
+  /** Stores the final response of a key left in progress by `acceptIdempotent`. */
+  completeKey(partner: string, key: string, response: StoredResponse): Promise<void> {
+    return this.committer.run((tx) => completeIdempotencyKey(tx, partner, key, response));
+  }
+
+  /** Forgets a key left in progress whose request failed. */
+  releaseKey(partner: string, key: string): Promise<void> {
+    return this.committer.run((tx) => releaseIdempotencyKey(tx, partner, key));
+  }
+
+  /** One item of one partner; another partner's id is `null`, exactly like an unknown one. */
+  async get(partner: string, id: string): Promise<IntakeItem | null> {
+    const [row] = await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE id = ? AND partner = ?`, [id, partner]);
+    return row ? toItem(row) : null;
+  }
+
+  /** One item whatever its partner (admin tools only: partner routes use `get`). */
+  async getById(id: string): Promise<IntakeItem | null> {
+    const [row] = await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE id = ?`, [id]);
+    return row ? toItem(row) : null;
+  }
+
+  /** Items of a partner by kind and external id (every dedupe key), oldest first. */
+  async findByExternalId(partner: string, kind: IntakeKind, externalId: string): Promise<IntakeItem[]> {
+    const rows = await this.store.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND external_id = ? AND kind = ? ORDER BY seq`,
+      [partner, externalId, kind],
+    );
+    return rows.map(toItem);
+  }
+
+  /** Items that refer to an order (its cancellations, payments, updates, shipments, returns), oldest first. */
+  async findByOrderRef(partner: string, orderRef: string): Promise<IntakeItem[]> {
+    const rows = await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND order_ref = ? ORDER BY seq`, [
+      partner,
+      orderRef,
+    ]);
+    return rows.map(toItem);
+  }
+
+  /**
+   * Waits until the item is settled or `timeoutMs` passed, and returns it as it then is. Local
+   * settlements wake it at once; another replica's are seen by polling.
+   */
+  async waitFor(partner: string, id: string, timeoutMs: number, pollMs = 100): Promise<IntakeItem | null> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      const item = await this.get(partner, id);
+      if (!item || settledStatuses.has(item.status)) return item;
+      const left = deadline - this.now();
+      if (left <= 0) return item;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.signals.off(`settled:${id}`, done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(pollMs, left));
+        this.signals.on(`settled:${id}`, done);
+      });
+    }
+  }
+
+  /** Resolves when no accept is waiting for its commit. */
+  idle(): Promise<void> {
+    return this.committer.idle();
+  }
+
+  // ---- drainer side -------------------------------------------------------------------------
+
+  /**
+   * Leases up to `limit` ready items of one partner and kind (the oldest ready item decides which),
+   * oldest first. PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so replicas claim disjoint batches.
+   */
+  async claim(worker: string, limit: number, leaseMs: number, only: { partner?: string } = {}): Promise<IntakeItem[]> {
+    const now = this.now();
+    const [head] = await this.store.query<{ partner: string; kind: string; shadow: number }>(
+      `SELECT i.partner, i.kind, i.shadow FROM intake_items i WHERE ${READY} AND ${NOT_BEHIND_ITS_ORDER}${only.partner ? ' AND i.partner = ?' : ''} ORDER BY i.seq LIMIT 1`,
+      only.partner ? [now, now, only.partner] : [now, now],
+    );
+    if (!head) return [];
+    const lock = this.store.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const rows = await this.store.transaction((tx) =>
+      tx.query<ItemRow>(
+        `UPDATE intake_items SET status = 'processing', leased_by = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+         WHERE seq IN (SELECT i.seq FROM intake_items i
+           WHERE i.partner = ? AND i.kind = ? AND i.shadow = ? AND ${READY} AND ${NOT_BEHIND_ITS_ORDER}
+           ORDER BY i.seq LIMIT ? ${lock})
+         RETURNING ${ITEM_COLUMNS}`,
+        [worker, now + leaseMs, now, head.partner, head.kind, head.shadow, now, now, limit],
+      ),
+    );
+    return rows.map(toItem).sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Records the outcomes of leased items in one transaction, with their events. An item whose lease
+   * this worker lost (another took it over) is left to that one. Returns the ids settled here.
+   */
+  async settle(worker: string, settlements: readonly Settlement[]): Promise<string[]> {
+    const now = this.now();
+    const settled = await this.store.transaction(async (tx) => {
+      const done: IntakeItem[] = [];
+      for (const s of settlements) {
+        const item = await this.settleOne(tx, worker, s, now);
+        if (item) done.push(item);
+      }
+      return done;
+    });
+    for (const item of settled) {
+      this.signals.emit('outcome', { partner: item.partner, kind: item.kind, status: item.status, reasons: item.reasons.map((r) => r.code) });
+      this.signals.emit(`settled:${item.id}`);
+    }
+    return settled.map((i) => i.id);
+  }
+
+  private async settleOne(tx: SqlExecutor, worker: string, s: Settlement, now: number): Promise<IntakeItem | null> {
+    let status: IntakeStatus;
+    let outcome: string;
+    let reasons: RejectionReason[];
+    let record: { id: number; name: string } | null = null;
+    let related: unknown = null;
+    if ('shadow' in s) {
+      status = 'shadowed';
+      outcome = s.shadow.outcome;
+      reasons = s.shadow.reasons;
+    } else {
+      status = s.result.status === 'rejected' ? 'rejected' : 'completed';
+      outcome = s.result.status;
+      reasons = s.result.reasons ?? [];
+      record = s.result.record;
+      related = s.result.related ?? null;
+    }
+    const rows = await tx.query<ItemRow>(
+      `UPDATE intake_items SET status = ?, outcome = ?, odoo_id = ?, odoo_name = ?, related = ?, reasons = ?,
+         lease_until = NULL, leased_by = NULL, last_error = NULL, updated_at = ?, completed_at = ?
+       WHERE id = ? AND status = 'processing' AND leased_by = ?
+       RETURNING ${ITEM_COLUMNS}`,
+      [status, outcome, record?.id ?? null, record?.name ?? null, related ? JSON.stringify(related) : null, JSON.stringify(reasons), now, now, s.id, worker],
+    );
+    const item = rows[0] ? toItem(rows[0]) : null;
+    if (!item) return null;
+    // Metrics (ops): Odoo's outcome for the order funnel (emitted before the commit; a rolled-back settle is rare).
+    if (!item.shadow) this.signals.emit('outcome', { partner: item.partner, kind: item.kind, status, reasons: reasons.map((r) => r.code) });
+    if (item.kind === 'order' && !item.shadow && status === 'rejected') {
+      const order = item.payload as { channel: string };
+      await recordGatewayEvent(tx, {
+        type: 'order.rejected',
+        partner: item.partner,
+        intakeSeq: item.seq,
+        sequence: 2,
+        requestId: item.requestId,
+        now,
+        data: {
+          intake_id: item.id,
+          partner: item.partner,
+          external_id: item.externalId,
+          channel: order.channel,
+          reasons: reasons.length > 0 ? reasons : [{ code: 'validation_error', message: 'Odoo refused the order without a reason.' }],
+        },
+      });
+    }
+    return item;
+  }
+
+  /** Puts leased items back to wait until `at`, remembering why. */
+  async retryLater(worker: string, ids: readonly string[], at: number, error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.run(
+      `UPDATE intake_items SET status = 'accepted', next_attempt_at = ?, last_error = ?, lease_until = NULL, leased_by = NULL, updated_at = ?
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+      [at, error.slice(0, 2000), this.now(), worker, ...ids],
+    );
+  }
+
+  /** Stops leased items for good (a permanent error); they stay visible and can be re-queued. */
+  async fail(worker: string, ids: readonly string[], error: string): Promise<void> {
+    if (ids.length === 0) return;
+    const now = this.now();
+    await this.store.run(
+      `UPDATE intake_items SET status = 'failed', last_error = ?, lease_until = NULL, leased_by = NULL, updated_at = ?, completed_at = ?
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+      [error.slice(0, 2000), now, now, worker, ...ids],
+    );
+    for (const id of ids) this.signals.emit(`settled:${id}`);
+  }
+
+  /** Puts failed items of a partner (or every partner) back in the queue. Returns how many. */
+  async requeueFailed(partner?: string): Promise<number> {
+    const now = this.now();
+    const params: Param[] = [now, now];
+    let sql = "UPDATE intake_items SET status = 'accepted', next_attempt_at = ?, updated_at = ?, completed_at = NULL WHERE status = 'failed'";
+    if (partner) {
+      sql += ' AND partner = ?';
+      params.push(partner);
+    }
+    const r = await this.store.run(sql, params);
+    if (r.changes > 0) this.signals.emit('accepted');
+    return r.changes;
+  }
+
+  /** Counts by status (metrics, readiness details, tests). */
+  async depth(): Promise<Record<IntakeStatus, number>> {
+    const rows = await this.store.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM intake_items GROUP BY status');
+    const out: Record<IntakeStatus, number> = { accepted: 0, processing: 0, completed: 0, rejected: 0, failed: 0, shadowed: 0 };
+    for (const r of rows) out[r.status as IntakeStatus] = Number(r.n);
+    return out;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private async prepare(input: AcceptInput) {
+    const spec = kindSpecs[input.kind];
+    if (!spec) throw new TypeError(`unknown intake kind ${String(input.kind)}`);
+    let payload: Record<string, unknown>;
+    if (input.prevalidated) payload = input.payload as Record<string, unknown>;
+    else {
+      const parsed = spec.schema.safeParse(input.payload);
+      if (!parsed.success) throw validationError(parsed.error, `${input.kind.replace('_', ' ')} payload`);
+      payload = parsed.data as Record<string, unknown>;
+    }
+    if (!input.externalId || input.externalId.length > 128) throw new ApiError('validation_failed', 'The external id must be 1 to 128 characters.');
+    const mode = await this.partnerMode(input.partner);
+    return {
+      input,
+      payloadJson: JSON.stringify(payload),
+      orderRef: spec.orderRef(payload),
+      shadow: mode === 'shadow',
+      dedupeKey: input.dedupeKey ?? input.externalId,
+    };
+  }
+
+  private async insert(tx: SqlExecutor, p: Awaited<ReturnType<IntakeQueue['prepare']>>): Promise<Accepted> {
+    const now = this.now();
+    const { input } = p;
+    const id = newIntakeId(kindSpecs[input.kind].idPrefix, now);
+    const inserted = await tx.query<{ seq: number }>(
+      `INSERT INTO intake_items (id, partner, kind, external_id, dedupe_key, order_ref, source, request_id, shadow, payload, status, next_attempt_at, accepted_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?)
+       ON CONFLICT (partner, kind, dedupe_key) DO NOTHING RETURNING seq`,
+      [id, input.partner, input.kind, input.externalId, p.dedupeKey, p.orderRef, input.source, input.requestId, p.shadow ? 1 : 0, p.payloadJson, now, now, now],
+    );
+    const seq = inserted[0]?.seq;
+    if (seq !== undefined) {
+      if (input.kind === 'order' && !p.shadow) {
+        const order = input.payload as { channel?: string };
+        await recordGatewayEvent(tx, {
+          type: 'order.accepted',
+          partner: input.partner,
+          intakeSeq: Number(seq),
+          sequence: 1,
+          requestId: input.requestId,
+          now,
+          data: { intake_id: id, partner: input.partner, external_id: input.externalId, channel: order.channel ?? input.source, accepted_at: new Date(now).toISOString() },
+        });
+      }
+      return { id, duplicate: false, status: 'accepted' };
+    }
+    const [existing] = await tx.query<{ id: string; status: string }>(
+      'SELECT id, status FROM intake_items WHERE partner = ? AND kind = ? AND dedupe_key = ?',
+      [input.partner, input.kind, p.dedupeKey],
+    );
+    if (!existing) throw new Error('intake: conflicting item vanished'); // rows are never deleted while keys live
+    await tx.run('UPDATE intake_items SET duplicates = duplicates + 1 WHERE id = ?', [existing.id]);
+    return { id: existing.id, duplicate: true, status: existing.status as IntakeStatus };
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The gateway's Prometheus metrics, on one prom-client registry passed around as a service (no
+ * global default registry, so two gateways in one test process never mix their numbers).
+ *
+ * Counters and histograms are updated where things happen (requests, Odoo calls, refusals,
+ * business events). Gauges about queues and backlogs are read when Prometheus scrapes, from the
+ * gateway's store and from providers features register, so they are never stale.
+ */
+import client from 'prom-client';
+import type { Logger } from 'pino';
+import type { SqlExecutor } from '../store/store.js';
+
+const { Counter, Gauge, Histogram, Registry } = client;
+
+/** A value Prometheus reads at scrape time; return null when unknown. */
+export type GaugeProvider = () => Promise<number | null> | number | null;
+
+export interface GatewayMetricsOptions {
+  /** Read at scrape time for queue depths, lags and business backlogs. */
+  store?: SqlExecutor;
+  logger?: Logger;
+  /** Inventory updates older than this count as stale (default 60 s). */
+  inventoryFreshnessSeconds?: number;
+  /** Returns accepted but not created in Odoo within this time count as stuck (default 900 s). */
+  returnsStuckAfterSeconds?: number;
+  now?: () => number;
+  /** Add Node's process metrics (CPU, memory, event loop lag). Default true. */
+  processMetrics?: boolean;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const ODOO_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const CIRCUIT_STATES = ['closed', 'half_open', 'open'] as const;
+
+export class GatewayMetrics {
+  readonly registry: client.Registry;
+  readonly httpRequests: client.Counter<'method' | 'route' | 'partner' | 'status'>;
+  readonly httpDuration: client.Histogram<'method' | 'route' | 'status_class'>;
+  readonly odooCalls: client.Counter<'model' | 'method' | 'outcome'>;
+  readonly odooDuration: client.Histogram<'model' | 'method'>;
+  readonly rateLimited: client.Counter<'partner' | 'policy'>;
+  readonly rateLimitFallback: client.Counter;
+  readonly circuitTransitions: client.Counter<'to'>;
+  readonly ordersReceived: client.Counter<'partner'>;
+  readonly ordersAccepted: client.Counter<'partner'>;
+  readonly ordersCreated: client.Counter<'partner'>;
+  readonly ordersRejected: client.Counter<'partner' | 'reason'>;
+  readonly duplicatesSuppressed: client.Counter<'partner' | 'kind'>;
+  private readonly providers = new Map<string, GaugeProvider>();
+  private readonly options: GatewayMetricsOptions;
+
+  constructor(options: GatewayMetricsOptions = {}) {
+    this.options = options;
+    const registry = (this.registry = new Registry());
+    if (options.processMetrics !== false) client.collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+    const registers = [registry];
+
+    this.httpRequests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests by route, partner and status', labelNames: ['method', 'route', 'partner', 'status'], registers });
+    this.httpDuration = new Histogram({ name: 'gateway_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['method', 'route', 'status_class'], buckets: LATENCY_BUCKETS, registers });
+    this.odooCalls = new Counter({ name: 'gateway_odoo_calls_total', help: 'Odoo calls by model, method and outcome (ok or the error kind)', labelNames: ['model', 'method', 'outcome'], registers });
+    this.odooDuration = new Histogram({ name: 'gateway_odoo_call_duration_seconds', help: 'Odoo call latency by model and method', labelNames: ['model', 'method'], buckets: ODOO_BUCKETS, registers });
+    this.rateLimited = new Counter({ name: 'gateway_rate_limited_total', help: 'Requests refused with 429 by partner (or client) and policy', labelNames: ['partner', 'policy'], registers });
+    this.rateLimitFallback = new Counter({ name: 'gateway_rate_limit_fallback_total', help: 'Rate-limit decisions taken locally because Redis was unreachable', registers });
+    this.circuitTransitions = new Counter({ name: 'gateway_odoo_circuit_transitions_total', help: 'Odoo circuit breaker state changes', labelNames: ['to'], registers });
+    this.ordersReceived = new Counter({ name: 'gateway_orders_received_total', help: 'Orders received from partners (every submission)', labelNames: ['partner'], registers });
+    this.ordersAccepted = new Counter({ name: 'gateway_orders_accepted_total', help: 'Orders accepted durably into the intake queue', labelNames: ['partner'], registers });
+    this.ordersCreated = new Counter({ name: 'gateway_orders_created_total', help: 'Orders created in Odoo', labelNames: ['partner'], registers });
+    this.ordersRejected = new Counter({ name: 'gateway_orders_rejected_total', help: 'Orders rejected, by reason (contract validation or an Odoo refusal)', labelNames: ['partner', 'reason'], registers });
+    this.duplicatesSuppressed = new Counter({ name: 'gateway_duplicates_suppressed_total', help: 'Submissions recognised as duplicates and not processed again', labelNames: ['partner', 'kind'], registers });
+
+    const log = options.logger;
+    const store = options.store;
+    const gauge = (name: string, help: string, read: () => Promise<number | null>) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const v = await read().catch((err: Error) => {
+            log?.debug({ err: err.message, metric: name }, 'metrics: gauge not readable');
+            return null;
+          });
+          if (v !== null) this.set(v);
+        },
+      });
+
+    gauge('gateway_intake_queue_depth', 'Intake items waiting to be sent to Odoo (accepted or in flight)', () =>
+      this.provided('intakeDepth', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+    );
+    gauge('gateway_intake_oldest_age_seconds', 'Age of the oldest intake item not yet sent to Odoo', () =>
+      this.provided('intakeOldestAge', () => this.age("SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+    );
+    gauge('gateway_intake_failed', 'Intake items that failed permanently and wait for an operator', () =>
+      this.provided('intakeFailed', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status = 'failed'")),
+    );
+    gauge('gateway_outbox_lag_seconds', 'Age of the oldest event not yet dispatched (Odoo outbox as seen by the relay, and the gateway\'s own events)', async () => {
+      const relay = await this.provided('outboxLag', async () => null);
+      const own = await this.age('SELECT MIN(created_at) AS v FROM gateway_events WHERE published_at IS NULL').catch(() => null);
+      if (relay === null && own === null) return null;
+      return Math.max(relay ?? 0, own ?? 0);
+    });
+    gauge('gateway_delivery_lag_seconds', 'Age of the oldest webhook delivery still pending', () =>
+      this.provided('deliveryLag', () => this.age("SELECT MIN(event_time) AS v FROM webhook_deliveries WHERE status = 'pending'")),
+    );
+    const deliveries = new Gauge({ name: 'gateway_deliveries', help: 'Webhook deliveries in the store by outcome (pending, delivered, dead)', labelNames: ['outcome'], registers,
+      async collect() {
+        const rows = await store?.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status').catch(() => null);
+        if (!rows) return;
+        this.reset();
+        for (const s of ['pending', 'delivered', 'dead']) this.set({ outcome: s }, 0);
+        for (const r of rows) this.set({ outcome: r.status }, Number(r.n));
+      },
+    });
+    void deliveries;
+    gauge('gateway_dead_letters', 'Webhook deliveries that exhausted their retries (dead letters)', () =>
+      this.provided('deadLetters', () => this.scalar("SELECT COUNT(*) AS v FROM webhook_deliveries WHERE status = 'dead'")),
+    );
+    gauge('gateway_inventory_updates_stale', 'Inventory updates not applied within their freshness target', () =>
+      this.provided('inventoryStale', () =>
+        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'stock_count' AND status IN ('accepted', 'processing') AND accepted_at < ?", [
+          this.now() - (this.options.inventoryFreshnessSeconds ?? 60) * 1000,
+        ]),
+      ),
+    );
+    gauge('gateway_inventory_freshness_target_seconds', 'The freshness target inventory updates are held to', async () => this.options.inventoryFreshnessSeconds ?? 60);
+    gauge('gateway_returns_stuck', 'Returns accepted by the gateway but not created in Odoo within the configured time', () =>
+      this.provided('returnsStuck', () =>
+        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'return' AND status IN ('accepted', 'processing', 'failed') AND accepted_at < ?", [
+          this.now() - (this.options.returnsStuckAfterSeconds ?? 900) * 1000,
+        ]),
+      ),
+    );
+  }
+
+  /**
+   * Registers a provider for a scrape-time value, overriding the store query for it. Names:
+   * `intakeDepth`, `intakeOldestAge`, `intakeFailed`, `outboxLag`, `deliveryLag`, `deadLetters`,
+   * `inventoryStale`, `returnsStuck`.
+   */
+  provide(name: string, provider: GaugeProvider): void {
+    this.providers.set(name, provider);
+  }
+
+  /** A gauge or set of gauges computed at scrape time by another feature (circuit state, anomalies…). */
+  gauge<L extends string>(config: client.GaugeConfiguration<L>): client.Gauge<L> {
+    return new Gauge({ ...config, registers: [this.registry] });
+  }
+
+  /** Records one Odoo call (the Odoo client's `onCall` hook). */
+  observeOdooCall(model: string, method: string, durationMs: number, error?: { kind: string }): void {
+    this.odooCalls.inc({ model, method, outcome: error ? error.kind : 'ok' });
+    this.odooDuration.observe({ model, method }, durationMs / 1000);
+  }
+
+  /** The Prometheus text exposition. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private async provided(name: string, fallback: () => Promise<number | null>): Promise<number | null> {
+    const p = this.providers.get(name);
+    return p ? await p() : fallback();
+  }
+
+  private async scalar(sql: string, params: (string | number)[] = []): Promise<number | null> {
+    if (!this.options.store) return null;
+    const [row] = await this.options.store.query<{ v: number | string | null }>(sql, params);
+    return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+  }
+
+  /** Seconds since the ms timestamp the query returns (0 when there is none). */
+  private async age(sql: string): Promise<number | null> {
+    if (!this.options.store) return null;
+    const [row] = await this.options.store.query<{ v: number | string | null }>(sql);
+    if (row?.v === null || row?.v === undefined) return 0;
+    return Math.max(0, (this.now() - Number(row.v)) / 1000);
+  }
+}

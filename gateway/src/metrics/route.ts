@@ -1,0 +1,36 @@
+/**
+ * `GET /metrics`: the Prometheus text format. When GATEWAY_METRICS_TOKEN is set it wants that
+ * bearer token; otherwise keep the port off the public network (the usual practice for scrapes).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import type { Services } from '../services.js';
+import { requestMetrics } from './middleware.js';
+import { registerOpsGauges } from './ops-gauges.js';
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Registers the request metrics middleware (first, so it sees every route) and `/metrics`. */
+export function registerMetrics(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const { metrics, anomalies } = services;
+  if (metrics || anomalies) app.use('*', requestMetrics({ metrics, anomalies }));
+  if (!metrics) return;
+  registerOpsGauges(metrics, services);
+  const token = services.config.ops.metricsToken;
+  app.get('/metrics', async (c) => {
+    if (token) {
+      const auth = c.req.header('authorization') ?? '';
+      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), token)) {
+        throw new ApiError('unauthorized', 'The metrics endpoint wants its bearer token.', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+      }
+    }
+    const { contentType, body } = await metrics.expose();
+    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * Availability and stock counts: `GET /v1/inventory` (from the cache, ETag / If-None-Match),
+ * `GET /v1/inventory/snapshot` (every SKU and warehouse as NDJSON, for reconciliation),
+ * `POST /v1/inventory/counts` (a 3PL's counted quantities, queued for an inventory adjustment) and
+ * `GET /v1/inventory/counts/{id}`.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
+import { Availability } from '../../../contracts/src/availability.js';
+import { Sku } from '../../../contracts/src/common.js';
+import { ErrorBody } from '../../../contracts/src/errors.js';
+import { StockCount } from '../../../contracts/src/fulfilment.js';
+import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
+import { requireScope } from '../auth/middleware.js';
+import { AvailabilityCache, AvailabilityUnavailableError } from '../catalog/availability.js';
+import { jsonWithEtag } from '../catalog/etag.js';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import { apiExample } from '../intake/examples.js';
+import { acceptWrite, allowedWarehouses, assertWarehouseAllowed, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownershipGuard } from '../intake/http.js';
+import type { Services } from '../services.js';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+
+const MAX_SKUS = 100;
+const Query = z.object({
+  sku: z
+    .string()
+    .min(1)
+    .openapi({ description: `One SKU, or up to ${MAX_SKUS} separated by commas`, example: 'FURN_8888,FURN_0001' })
+    .transform((v, ctx) => {
+      const list = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+      if (list.length === 0 || list.length > MAX_SKUS || list.some((s) => !Sku.safeParse(s).success)) {
+        ctx.addIssue({ code: 'custom', message: `must be 1 to ${MAX_SKUS} SKUs separated by commas` });
+        return z.NEVER;
+      }
+      return list;
+    }),
+  warehouse: z.string().min(1).max(16).optional().openapi({ description: 'Warehouse code; all warehouses when absent', example: 'WH' }),
+});
+
+const AvailabilityList = z.object({ data: z.array(Availability) });
+
+const getInventory = createRoute({
+  method: 'get',
+  path: '/v1/inventory',
+  tags: ['inventory'],
+  summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock)), with as_of',
+  middleware: [requireScope('inventory:read')] as const,
+  request: { query: Query },
+  responses: {
+    200: {
+      description: 'Availability; `stale` marks figures that could not be refreshed within the freshness target',
+      headers: { ETag: { schema: { type: 'string' } } },
+      content: { 'application/json': { schema: AvailabilityList } },
+    },
+    304: { description: 'Not modified (If-None-Match)' },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope, or a warehouse of another partner'),
+    422: err('Bad query'),
+    503: err('Odoo is unreachable and nothing is cached'),
+  },
+});
+
+const snapshot = createRoute({
+  method: 'get',
+  path: '/v1/inventory/snapshot',
+  tags: ['inventory'],
+  summary: 'Every SKU and warehouse, one availability per line (NDJSON), read from Odoo for batch reconciliation',
+  middleware: [requireScope('inventory:read')] as const,
+  responses: {
+    200: { description: 'application/x-ndjson: one Availability object per line', content: { 'application/x-ndjson': { schema: Availability } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+  },
+});
+
+const postCount = createRoute({
+  method: 'post',
+  path: '/v1/inventory/counts',
+  tags: ['inventory'],
+  summary: 'Send counted quantities; they become an applied inventory adjustment in Odoo',
+  middleware: [requireScope('inventory:write'), ownershipGuard('stock_count')] as const,
+  request: {
+    headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
+    body: { required: true, content: { 'application/json': { schema: StockCount, example: apiExample('stock-count') } } },
+  },
+  responses: {
+    202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope, or a warehouse of another partner'),
+    409: err('idempotency_key_in_use'),
+    422: err('validation_failed, field_not_writable or idempotency_key_reused'),
+  },
+});
+
+const getCount = createRoute({
+  method: 'get',
+  path: '/v1/inventory/counts/{id}',
+  tags: ['inventory'],
+  summary: 'The outcome of a stock count',
+  middleware: [requireScope('inventory:write')] as const,
+  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The count', content: { 'application/json': { schema: IntakeItemStatus } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    404: err('No such count'),
+  },
+});
+
+export function registerInventory(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const cache = (services.availability ??= new AvailabilityCache({
+    odoo: services.odoo,
+    freshnessMs: (services.config.ops?.inventoryFreshnessSeconds ?? 60) * 1000,
+    logger: services.logger,
+  }));
+
+  app.openapi(getInventory, async (c) => {
+    const { sku, warehouse } = c.req.valid('query');
+    if (warehouse) assertWarehouseAllowed(c, warehouse);
+    const allowed = allowedWarehouses(c);
+    let data;
+    try {
+      data = await cache.lookup(sku, warehouse, c.get('requestId'));
+    } catch (e) {
+      if (e instanceof AvailabilityUnavailableError) throw new ApiError('upstream_unavailable', 'Availability could not be read from Odoo and is not cached.');
+      throw e;
+    }
+    if (allowed.length > 0) data = data.filter((a) => allowed.includes(a.warehouse));
+    return jsonWithEtag(c, { data }) as never;
+  });
+
+  app.openapi(snapshot, (c) => {
+    const allowed = allowedWarehouses(c);
+    const requestId = c.get('requestId');
+    c.header('Content-Type', 'application/x-ndjson');
+    c.header('Cache-Control', 'no-store');
+    return stream(c, async (s) => {
+      try {
+        for await (const page of cache.scan(requestId)) {
+          const lines = page.filter((a) => allowed.length === 0 || allowed.includes(a.warehouse)).map((a) => `${JSON.stringify(a)}\n`);
+          if (lines.length) await s.write(lines.join(''));
+        }
+      } catch (e) {
+        // Headers are gone: end with an error line a reconciler can detect, never a silent short file.
+        c.get('log').error({ err: e }, 'inventory snapshot interrupted');
+        await s.write(`${JSON.stringify({ error: { code: 'upstream_unavailable', message: 'The snapshot was interrupted: Odoo stopped answering.', request_id: requestId } })}\n`);
+      }
+    }) as never;
+  });
+
+  app.openapi(postCount, async (c) => {
+    const count = c.req.valid('json');
+    assertWarehouseAllowed(c, count.warehouse);
+    return acceptWrite(c, intakeOf(c), {
+      kind: 'stock_count',
+      externalId: count.external_id,
+      payload: count,
+      prevalidated: true,
+      location: (id) => `/v1/inventory/counts/${id}`,
+    }) as never;
+  });
+
+  app.openapi(getCount, async (c) => {
+    const item = await ownItem(c, c.req.valid('param').id, 'stock_count', 'stock count');
+    return c.json(itemStatus(item), 200);
+  });
+}

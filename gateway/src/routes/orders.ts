@@ -1,0 +1,140 @@
+/**
+ * Orders: `POST /v1/orders` (durable intake, Idempotency-Key required, `Prefer: wait=N`),
+ * `GET /v1/orders/{id}` (the order's journey) and `POST /v1/orders/{id}/cancel`.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ErrorBody } from '../../../contracts/src/errors.js';
+import { IntakeReceipt } from '../../../contracts/src/intake.js';
+import { Order, OrderStatus } from '../../../contracts/src/order.js';
+import { principalOf, requireScope } from '../auth/middleware.js';
+import type { AppEnv } from '../context.js';
+import {
+  acceptWrite,
+  answerIdempotent,
+  IdempotencyHeaders,
+  intakeOf,
+  ownItem,
+  ownershipGuard,
+  preferWait,
+  receipt,
+  requireIdempotencyKey,
+  respondStored,
+} from '../intake/http.js';
+import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
+import { orderStatus } from '../intake/order-status.js';
+import type { Services } from '../services.js';
+import { apiExample } from '../intake/examples.js';
+
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [code, { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]));
+const errorDescriptions: Record<number, string> = {
+  400: 'Bad request (e.g. idempotency_key_missing)',
+  401: 'Missing or invalid token',
+  403: 'Insufficient scope',
+  404: 'No such order (or another partner\'s)',
+  409: 'idempotency_key_in_use: a request with this key is still in progress',
+  415: 'Not JSON',
+  422: 'validation_failed, field_not_writable or idempotency_key_reused',
+};
+
+const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'ord_01jdz3m4k5q6r7s8t9v0w1x2' }) });
+
+const submitOrder = createRoute({
+  method: 'post',
+  path: '/v1/orders',
+  tags: ['orders'],
+  summary: 'Submit an order (queued durably, sent to Odoo exactly once)',
+  description:
+    'The order is committed durably before the answer. `202` with `Location` to poll; with `Prefer: wait=N`, `201` with the Odoo order when it was created within N seconds. ' +
+    'The same `Idempotency-Key` with the same body answers the same response; with another body `422 idempotency_key_reused`; while the first is in progress `409 idempotency_key_in_use`.',
+  middleware: [requireScope('orders:write'), requireIdempotencyKey(), ownershipGuard('order')] as const,
+  request: {
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: Order, example: apiExample('order') } } },
+  },
+  responses: {
+    201: { description: 'Created in Odoo within the wait', content: { 'application/json': { schema: OrderStatus } } },
+    200: { description: 'Settled within the wait without a sale order (rejected: see `reasons`)', content: { 'application/json': { schema: OrderStatus } } },
+    202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
+    ...errors(400, 401, 403, 409, 415, 422),
+  },
+});
+
+const getOrder = createRoute({
+  method: 'get',
+  path: '/v1/orders/{id}',
+  tags: ['orders'],
+  summary: "An order's status through intake, Odoo, fulfilment, payment and invoicing",
+  middleware: [requireScope('orders:read')] as const,
+  request: { params: IdParam },
+  responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderStatus } } }, ...errors(401, 403, 404) },
+});
+
+export const CancelBody = z.object({ reason: z.string().max(256).optional() }).strict();
+const cancelOrder = createRoute({
+  method: 'post',
+  path: '/v1/orders/{id}/cancel',
+  tags: ['orders'],
+  summary: 'Cancel an order (queued; sent to Odoo after the order itself)',
+  middleware: [requireScope('orders:write')] as const,
+  request: {
+    params: IdParam,
+    body: { required: false, content: { 'application/json': { schema: CancelBody, example: apiExample('order-cancel') } } },
+  },
+  responses: { 202: { description: 'Cancellation accepted; poll `Location` (the order)', content: { 'application/json': { schema: IntakeReceipt } } }, ...errors(401, 403, 404, 422) },
+});
+
+export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const waitMax = services.config.intake.waitMaxSeconds;
+
+  app.openapi(submitOrder, async (c) => {
+    const queue = intakeOf(c);
+    const order = c.req.valid('json');
+    const wait = preferWait(c.req.header('prefer'), waitMax);
+    const location = (id: string) => `/v1/orders/${id}`;
+    if (wait === null) return acceptWrite(c, queue, { kind: 'order', externalId: order.external_id, payload: order, location, prevalidated: true }) as never;
+
+    const principal = principalOf(c);
+    const key = c.req.header('idempotency-key')!;
+    const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
+    const outcome = await queue.acceptIdempotent(
+      { partner: principal.partner, kind: 'order', externalId: order.external_id, payload: order, requestId: c.get('requestId'), source: 'api', prevalidated: true },
+      { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
+    );
+    if (outcome.state !== 'accepted') return answerIdempotent(c, outcome) as never;
+    const { accepted } = outcome;
+    let stored: StoredResponse;
+    try {
+      const item = await queue.waitFor(principal.partner, accepted.id, wait * 1000);
+      const headers = { Location: location(accepted.id), 'Preference-Applied': `wait=${wait}` };
+      if (item && (item.status === 'completed' || item.status === 'rejected')) {
+        const body = await orderStatus(item, { queue, odoo: services.odoo, requestId: c.get('requestId') });
+        stored = { status: item.status === 'completed' ? 201 : 200, headers, body };
+      } else {
+        stored = { status: 202, headers, body: receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, location(accepted.id)) };
+      }
+    } catch (err) {
+      await queue.releaseKey(principal.partner, key).catch(() => undefined);
+      throw err;
+    }
+    await queue.completeKey(principal.partner, key, stored);
+    return respondStored(c, stored, false) as never;
+  });
+
+  app.openapi(getOrder, async (c) => {
+    const item = await ownItem(c, c.req.valid('param').id, 'order', 'order');
+    const body = await orderStatus(item, { queue: intakeOf(c), odoo: services.odoo, requestId: c.get('requestId') });
+    return c.json(body, 200);
+  });
+
+  app.openapi(cancelOrder, async (c) => {
+    const order = await ownItem(c, c.req.valid('param').id, 'order', 'order');
+    const body = (c.req.header('content-type') ? c.req.valid('json') : {}) as z.infer<typeof CancelBody>;
+    return acceptWrite(c, intakeOf(c), {
+      kind: 'cancel',
+      externalId: order.externalId,
+      payload: { external_id: order.externalId, ...(body.reason ? { reason: body.reason } : {}) },
+      location: () => `/v1/orders/${order.id}`,
+    }) as never;
+  });
+}

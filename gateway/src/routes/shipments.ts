@@ -1,0 +1,168 @@
+/**
+ * 3PL shipments: `GET /v1/shipments?order_id=` (the order's delivery pickings in Odoo),
+ * `POST /v1/shipments` (confirm a shipment: carrier, tracking, quantities; a partial quantity
+ * leaves a backorder) and `GET /v1/shipments/confirmations/{id}`.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ErrorBody } from '../../../contracts/src/errors.js';
+import { Shipment, ShipmentConfirmation } from '../../../contracts/src/fulfilment.js';
+import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
+import { principalOf, requireScope } from '../auth/middleware.js';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import { apiExample } from '../intake/examples.js';
+import { acceptWrite, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownershipGuard } from '../intake/http.js';
+import type { IntakeItem } from '../intake/queue.js';
+import type { OdooClient } from '../odoo/client.js';
+import type { Services } from '../services.js';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+
+const ListQuery = z
+  .object({
+    order_id: z.string().min(1).max(64).optional().openapi({ description: "The gateway's order id (from POST /v1/orders)", example: 'ord_01jdz3m4k5q6r7s8t9v0w1x2' }),
+    order_external_id: z.string().min(1).max(128).optional().openapi({ description: "Or the order's external id", example: 'WEB-100234' }),
+  })
+  .refine((q) => q.order_id || q.order_external_id, 'order_id or order_external_id is required');
+
+const listShipments = createRoute({
+  method: 'get',
+  path: '/v1/shipments',
+  tags: ['shipments'],
+  summary: "An order's delivery pickings with their shipped quantities",
+  middleware: [requireScope('shipments:read')] as const,
+  request: { query: ListQuery },
+  responses: {
+    200: { description: 'The shipments (empty while the order is not in Odoo yet)', content: { 'application/json': { schema: z.object({ data: z.array(Shipment) }) } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    404: err('No such order (or another partner\'s)'),
+    422: err('Bad query'),
+    503: err('Odoo could not be read'),
+  },
+});
+
+const postShipment = createRoute({
+  method: 'post',
+  path: '/v1/shipments',
+  tags: ['shipments'],
+  summary: 'Confirm that (part of) an order left the warehouse',
+  middleware: [requireScope('shipments:write'), ownershipGuard('shipment')] as const,
+  request: {
+    headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
+    body: { required: true, content: { 'application/json': { schema: ShipmentConfirmation, example: apiExample('shipment') } } },
+  },
+  responses: {
+    202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    409: err('idempotency_key_in_use'),
+    422: err('validation_failed, field_not_writable or idempotency_key_reused'),
+  },
+});
+
+const getConfirmation = createRoute({
+  method: 'get',
+  path: '/v1/shipments/confirmations/{id}',
+  tags: ['shipments'],
+  summary: 'The outcome of a shipment confirmation (`related.backorder` when quantities were partial)',
+  middleware: [requireScope('shipments:read')] as const,
+  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The confirmation', content: { 'application/json': { schema: IntakeItemStatus } } },
+    401: err('Missing or invalid token'),
+    403: err('Insufficient scope'),
+    404: err('No such confirmation'),
+  },
+});
+
+interface PickingRow {
+  id: number;
+  name: string;
+  state: string;
+  carrier_id: [number, string] | false;
+  carrier_tracking_ref: string | false;
+  date_done: string | false;
+  move_ids: number[];
+}
+interface MoveRow {
+  id: number;
+  picking_id: [number, string] | false;
+  product_id: [number, string] | false;
+  product_uom_qty: number;
+  quantity: number;
+}
+
+const pickingState = (s: string): Shipment['state'] => (s === 'done' ? 'shipped' : s === 'cancel' ? 'cancelled' : s === 'assigned' ? 'ready' : 'waiting');
+const odooTime = (v: string) => `${v.replace(' ', 'T')}Z`;
+
+async function shipmentsOf(odoo: OdooClient, order: IntakeItem, requestId: string): Promise<Shipment[]> {
+  if (!order.odoo) return [];
+  const opts = { requestId, timeoutMs: 10_000 };
+  const pickings = await odoo.call<PickingRow[]>(
+    'stock.picking',
+    'search_read',
+    {
+      kwargs: {
+        domain: [['sale_id', '=', order.odoo.id], ['picking_type_code', '=', 'outgoing']],
+        fields: ['name', 'state', 'carrier_id', 'carrier_tracking_ref', 'date_done', 'move_ids'],
+        order: 'id asc',
+      },
+    },
+    opts,
+  );
+  const moveIds = pickings.flatMap((p) => p.move_ids);
+  const moves = moveIds.length
+    ? await odoo.call<MoveRow[]>('stock.move', 'read', { ids: moveIds, kwargs: { fields: ['picking_id', 'product_id', 'product_uom_qty', 'quantity'] } }, opts)
+    : [];
+  const productIds = [...new Set(moves.map((m) => (m.product_id ? m.product_id[0] : 0)).filter(Boolean))];
+  const products = productIds.length
+    ? await odoo.call<{ id: number; default_code: string | false }[]>('product.product', 'read', { ids: productIds, kwargs: { fields: ['default_code'] } }, opts)
+    : [];
+  const skuOf = new Map(products.map((p) => [p.id, p.default_code || `odoo-${p.id}`]));
+  return pickings.map((p) => ({
+    id: p.id,
+    name: p.name,
+    order_external_id: order.externalId,
+    state: pickingState(p.state),
+    carrier: p.carrier_id ? p.carrier_id[1] : null,
+    tracking_number: p.carrier_tracking_ref || null,
+    lines: moves
+      .filter((m) => m.picking_id && m.picking_id[0] === p.id)
+      .map((m) => ({ sku: skuOf.get(m.product_id ? m.product_id[0] : 0) ?? 'unknown', ordered: m.product_uom_qty, shipped: p.state === 'done' ? m.quantity : 0 })),
+    shipped_at: p.date_done ? odooTime(p.date_done) : null,
+  }));
+}
+
+export function registerShipments(app: OpenAPIHono<AppEnv>, services: Services): void {
+  app.openapi(listShipments, async (c) => {
+    const q = c.req.valid('query');
+    let order: IntakeItem | undefined;
+    if (q.order_id) order = await ownItem(c, q.order_id, 'order', 'order');
+    else {
+      const found = await intakeOf(c).findByExternalId(principalOf(c).partner, 'order', q.order_external_id!);
+      order = found[0];
+      if (!order) throw new ApiError('not_found', 'No such order.');
+    }
+    const data = await shipmentsOf(services.odoo, order, c.get('requestId')).catch((e: unknown) => {
+      throw new ApiError('upstream_unavailable', 'Shipments could not be read from Odoo.', { odoo: e instanceof Error ? e.name : 'error' });
+    });
+    return c.json({ data }, 200);
+  });
+
+  app.openapi(postShipment, async (c) => {
+    const shipment = c.req.valid('json');
+    return acceptWrite(c, intakeOf(c), {
+      kind: 'shipment',
+      externalId: shipment.external_id,
+      payload: shipment,
+      prevalidated: true,
+      location: (id) => `/v1/shipments/confirmations/${id}`,
+    }) as never;
+  });
+
+  app.openapi(getConfirmation, async (c) => {
+    const item = await ownItem(c, c.req.valid('param').id, 'shipment', 'shipment confirmation');
+    return c.json(itemStatus(item), 200);
+  });
+}

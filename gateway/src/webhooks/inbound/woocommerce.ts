@@ -1,0 +1,173 @@
+/**
+ * WooCommerce: `X-WC-Webhook-Signature` is the base64 HMAC-SHA256 of the raw body with the
+ * webhook's secret; `X-WC-Webhook-Delivery-ID` names the delivery and `X-WC-Webhook-Topic` the
+ * topic. WooCommerce sends no timestamp, so replays are stopped by the delivery-id record alone.
+ * When a webhook is saved, WooCommerce pings the URL with a form body `webhook_id=N` and no
+ * signature: that ping is answered 200 and queues nothing.
+ *
+ * Topics: `order.created` → Order; `order.updated` → OrderUpdate (and, for status `cancelled`,
+ * also an OrderCancellation). Line totals are WooCommerce's, which exclude tax.
+ */
+import { Order, OrderCancellation, OrderUpdate } from '../../../../contracts/src/order.js';
+import { anyDigestMatches, decodeBase64Digest, hmacSha256 } from './crypto.js';
+import { parseProviderJson } from './json.js';
+import {
+  compact,
+  decimal,
+  discountPercent,
+  fail,
+  fromMicros,
+  isRecord,
+  jsonBody,
+  mapping,
+  perUnit,
+  recordAt,
+  requiredText,
+  text,
+  timestamp,
+  toMicros,
+  validated,
+} from './mapping.js';
+import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, VerifyOptions, VerifyResult } from './types.js';
+
+export const WOOCOMMERCE_TOPICS = ['order.created', 'order.updated'] as const;
+
+/** WooCommerce order status → the contract's payment status. */
+const paymentStatus: Record<string, string> = {
+  pending: 'pending',
+  'on-hold': 'pending',
+  processing: 'paid',
+  completed: 'paid',
+  cancelled: 'pending',
+  refunded: 'refunded',
+  failed: 'failed',
+};
+
+function isPing(req: InboundRequest): boolean {
+  return !req.headers.get('x-wc-webhook-signature') && /^webhook_id=\d+$/.test(req.rawBody.toString('latin1').trim());
+}
+
+function verify(req: InboundRequest, { secrets }: VerifyOptions): VerifyResult {
+  const header = req.headers.get('x-wc-webhook-signature');
+  if (!header) return { ok: false, reason: 'missing_signature' };
+  const given = decodeBase64Digest(header.trim());
+  if (!given) return { ok: false, reason: 'malformed_signature' };
+  const matches = secrets.map((s) => anyDigestMatches(hmacSha256(s, req.rawBody), [given]));
+  if (!matches.includes(true)) return { ok: false, reason: 'signature_mismatch' };
+  const deliveryId = req.headers.get('x-wc-webhook-delivery-id')?.trim() ?? '';
+  return { ok: true, deliveryId, topic: req.headers.get('x-wc-webhook-topic')?.trim() ?? '' };
+}
+
+/** A WooCommerce billing/shipping block; undefined when it carries no street (e.g. no shipping needed). */
+function address(v: unknown, path: string) {
+  if (!isRecord(v) || !text(v.address_1)) return undefined;
+  const name = [text(v.first_name), text(v.last_name)].filter(Boolean).join(' ') || text(v.company);
+  return compact({
+    name: name ?? fail(`${path}/first_name`, 'is required'),
+    company: text(v.company),
+    street: requiredText(v.address_1, `${path}/address_1`),
+    street2: text(v.address_2),
+    city: requiredText(v.city, `${path}/city`),
+    zip: text(v.postcode),
+    state_code: text(v.state),
+    country_code: requiredText(v.country, `${path}/country`),
+    phone: text(v.phone),
+    email: text(v.email),
+  });
+}
+
+function mapOrder(o: Record<string, unknown>): InboundItem {
+  const externalId = requiredText(o.id, 'id');
+  const billing = address(o.billing, 'billing');
+  const shipping = address(o.shipping, 'shipping') ?? billing;
+  if (!billing || !shipping) fail('billing/address_1', 'an order needs a billing address');
+  const email = text(recordAt(o.billing, 'billing').email);
+  if (!email) fail('billing/email', 'an order needs a customer e-mail');
+
+  if (!Array.isArray(o.line_items) || o.line_items.length === 0) fail('line_items', 'an order needs at least one line');
+  const lines = o.line_items.map((raw, i) => {
+    const l = recordAt(raw, `line_items/${i}`);
+    const quantity = l.quantity;
+    if (typeof quantity !== 'number' || quantity <= 0) fail(`line_items/${i}/quantity`, 'must be a positive number');
+    const subtotal = toMicros(l.subtotal, `line_items/${i}/subtotal`);
+    const total = toMicros(l.total, `line_items/${i}/total`);
+    return compact({
+      sku: requiredText(l.sku, `line_items/${i}/sku`),
+      quantity,
+      unit_price: fromMicros(perUnit(subtotal, quantity, `line_items/${i}/quantity`)),
+      discount_percent: discountPercent(subtotal, subtotal - total),
+      name: text(l.name),
+    });
+  });
+
+  const shippingLines = Array.isArray(o.shipping_lines) ? o.shipping_lines.filter(isRecord) : [];
+  const shippingLine = shippingLines[0]
+    ? {
+        method: text(shippingLines[0].method_id) ?? requiredText(shippingLines[0].method_title, 'shipping_lines/0/method_title'),
+        price: fromMicros(shippingLines.reduce<bigint>((sum, s, i) => sum + toMicros(s.total ?? '0', `shipping_lines/${i}/total`), 0n)),
+      }
+    : undefined;
+
+  const status = text(o.status) ?? 'pending';
+  const order = {
+    external_id: externalId,
+    channel: 'woocommerce',
+    placed_at: timestamp(o.date_created_gmt, 'date_created_gmt', true),
+    currency: requiredText(o.currency, 'currency'),
+    // Line subtotals and totals in WooCommerce exclude tax whatever the shop displays.
+    taxes_included: false,
+    customer: compact({
+      external_id: typeof o.customer_id === 'number' && o.customer_id > 0 ? String(o.customer_id) : undefined,
+      email,
+      name: billing.name,
+      phone: billing.phone,
+      consents: [],
+    }),
+    billing_address: billing,
+    shipping_address: shipping,
+    lines,
+    shipping: shippingLine,
+    payment: compact({
+      method: text(o.payment_method) ?? 'unknown',
+      status: text(o.date_paid_gmt) || text(o.date_paid) ? (status === 'refunded' ? 'refunded' : 'paid') : (paymentStatus[status] ?? 'pending'),
+      provider: 'woocommerce',
+      transaction_id: text(o.transaction_id),
+      amount: o.total === undefined ? undefined : decimal(o.total, 'total'),
+    }),
+    note: text(o.customer_note),
+  };
+  return { kind: 'order', externalId, payload: validated(Order, compact(order)) };
+}
+
+function mapUpdate(o: Record<string, unknown>): InboundItem[] {
+  const externalId = requiredText(o.id, 'id');
+  const status = text(o.status);
+  const update = compact({
+    external_id: externalId,
+    shipping_address: address(o.shipping, 'shipping'),
+    billing_address: address(o.billing, 'billing'),
+    note: text(o.customer_note),
+    payment_status: status ? paymentStatus[status] : undefined,
+  });
+  const items: InboundItem[] = [{ kind: 'order_update', externalId, payload: validated(OrderUpdate, update) }];
+  if (status === 'cancelled') {
+    items.push({ kind: 'cancel', externalId, payload: validated(OrderCancellation, { external_id: externalId, reason: 'cancelled in WooCommerce' }) });
+  }
+  return items;
+}
+
+async function map(ctx: MapContext) {
+  if (!(WOOCOMMERCE_TOPICS as readonly string[]).includes(ctx.topic)) return { outcome: 'ignored' as const, reason: `topic ${ctx.topic || '(none)'} is not handled` };
+  return mapping(() => {
+    const body = jsonBody(parseProviderJson, ctx.rawBody);
+    return ctx.topic === 'order.created' ? [mapOrder(body)] : mapUpdate(body);
+  });
+}
+
+export const woocommerce: InboundProviderModule = {
+  name: 'woocommerce',
+  defaultToleranceSeconds: null,
+  isPing,
+  verify,
+  map,
+};

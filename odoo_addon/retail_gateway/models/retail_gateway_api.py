@@ -1,0 +1,184 @@
+"""Intake API called by the gateway over RPC (``execute_kw('retail_gateway.api', method, [], kwargs)``).
+
+Batch methods answer one result per item, in input order. Each item runs in its own savepoint:
+a rejected or failing item is rolled back alone and never fails the others. Concurrency failures
+(serialisation, deadlock, lock timeout) are not item errors: they propagate so that Odoo retries
+the whole call in a fresh transaction, which is what turns a concurrent duplicate submit into a
+``duplicate`` answer.
+"""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import float_round
+
+from ..exceptions import IntakeRejected
+from ..utils import check_caller, rfc3339, sku_of
+
+_logger = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+
+
+class RetailGatewayApi(models.AbstractModel):
+    _name = "retail_gateway.api"
+    _description = "Retail Gateway Intake API"
+
+    # ------------------------------------------------------------------ batch runner
+
+    @api.model
+    def _rg_batch(self, partner_code, items, handler, argument):
+        """Runs the method named ``handler`` as ``handler(partner, intake_id, item)`` for each
+        ``{intake_id, item}`` of ``items``, as superuser in the partner's company."""
+        check_caller(self.env)
+        partner = self.env["retail_gateway.partner"]._rg_get(partner_code)
+        if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
+            raise ValidationError(self.env._("%(arg)s must be a list of 1 to %(max)s items.", arg=argument, max=MAX_BATCH))
+        api_env = self.sudo().with_company(partner.company_id).with_context(mail_create_nosubscribe=True)
+        partner = partner.with_env(api_env.env)
+        results = []
+        for index, entry in enumerate(items):
+            intake_id = entry.get("intake_id") if isinstance(entry, dict) else None
+            item = entry.get("item") if isinstance(entry, dict) else None
+            intake_id = str(intake_id) if intake_id else f"#{index}"
+            external_id = item.get("external_id") if isinstance(item, dict) else None
+            try:
+                if not isinstance(item, dict):
+                    raise IntakeRejected.single("validation_error", "item must be an object", "item")
+                if partner.mode == "shadow":
+                    raise IntakeRejected.single(
+                        "not_allowed", "The partner is in shadow mode: nothing is written to Odoo."
+                    )
+                with self.env.cr.savepoint():
+                    result = getattr(api_env, handler)(partner, intake_id, item)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except IntakeRejected as rejection:
+                result = self._rg_result("rejected", reasons=rejection.reasons)
+            except (UserError, ValidationError) as error:
+                result = self._rg_result("rejected", reasons=[_reason("validation_error", _message(error))])
+            except Exception as error:  # noqa: BLE001 - one item must never fail its batch
+                _logger.exception("Intake item %s of partner %s failed", intake_id, partner.code)
+                result = self._rg_result(
+                    "rejected", reasons=[_reason("validation_error", f"Odoo could not apply the item: {error}")]
+                )
+            result.update(intake_id=intake_id, external_id=str(external_id or "-"))
+            results.append(result)
+        return {"results": results}
+
+    @api.model
+    def _rg_result(self, status, record=None, related=None, reasons=None):
+        result = {
+            "intake_id": "",
+            "external_id": "",
+            "status": status,
+            "record": _ref(record),
+            "reasons": list(reasons or []),
+        }
+        if related:
+            result["related"] = {key: _ref(value) for key, value in related.items()}
+        return result
+
+    # ------------------------------------------------------------------ lookups shared by the handlers
+
+    @api.model
+    def _rg_product(self, partner, sku, field, reasons, for_sale=True):
+        """The variant with ``sku`` as internal reference, else as barcode; appends a reason when
+        it is unknown or not sellable."""
+        if not isinstance(sku, str) or not sku.strip():
+            reasons.append(_reason("unknown_sku", "A SKU is required.", field))
+            return None
+        Product = self.env["product.product"].sudo().with_context(active_test=False)
+        company_domain = [("company_id", "in", [False, partner.company_id.id])]
+        product = Product.search([("default_code", "=", sku)] + company_domain, order="active desc, id", limit=1)
+        if not product:
+            product = Product.search([("barcode", "=", sku)] + company_domain, order="active desc, id", limit=1)
+        if not product:
+            reasons.append(_reason("unknown_sku", f"Unknown SKU {sku}.", field))
+            return None
+        if not product.active or not product.product_tmpl_id.active or (for_sale and not product.sale_ok):
+            reasons.append(_reason("inactive_product", f"The product {sku} is not sold any more.", field))
+            return None
+        return product
+
+    @api.model
+    def _rg_warehouse(self, partner, code, field, reasons):
+        """The partner's warehouse with ``code``; its first allowed warehouse when no code is given."""
+        allowed = partner._rg_warehouses()
+        if not code:
+            if not allowed:
+                reasons.append(_reason("unknown_warehouse", "The partner has no warehouse.", field))
+            return allowed[:1]
+        warehouse = allowed.filtered(lambda w: w.code == code)[:1]
+        if not warehouse:
+            exists = self.env["stock.warehouse"].sudo().search_count([("code", "=", code)])
+            code_name = "not_allowed" if exists else "unknown_warehouse"
+            reasons.append(_reason(code_name, f"Warehouse {code} is not available to this partner.", field))
+        return warehouse
+
+    @api.model
+    def _rg_order(self, partner, external_id, field="external_id"):
+        """The sale order the partner submitted as ``external_id``; rejects when unknown."""
+        intake = self.env["retail_gateway.intake"].sudo()._rg_find(partner, "order", external_id)
+        order = intake.sale_order_id
+        if not order:
+            raise IntakeRejected.single("order_not_found", f"No order {external_id} from this partner.", field)
+        return order
+
+    # ------------------------------------------------------------------ availability
+
+    @api.model
+    def availability(self, skus=None, warehouses=None, offset=0, limit=1000):
+        """Availability by the contract's definition (contracts/src/availability.ts), per SKU and
+        warehouse, ordered by SKU then warehouse code."""
+        check_caller(self.env)
+        Outbox = self.env["retail_gateway.outbox.event"]
+        offset = Outbox._rg_int_arg("offset", offset, 0, None)
+        limit = Outbox._rg_int_arg("limit", limit, 1, 5000)
+        Warehouse = self.env["stock.warehouse"].sudo()
+        if warehouses:
+            warehouse_records = Warehouse.search([("code", "in", list(warehouses))], order="code, id")
+        else:
+            warehouse_records = Warehouse.search([], order="code, id")
+        Product = self.env["product.product"].sudo()
+        domain = [("is_storable", "=", True)]
+        if skus is not None:
+            if not isinstance(skus, list) or len(skus) > 1000:
+                raise ValidationError(self.env._("skus must be a list of at most 1000 SKUs."))
+            domain.append(("default_code", "in", skus))
+        products = Product.search(domain).sorted(lambda p: (sku_of(p), p.id))
+        combos = [(product, warehouse) for product in products for warehouse in warehouse_records]
+        page = combos[offset : offset + limit]
+        figures = Product.browse({p.id for p, _w in page})._rg_stock_figures(
+            Warehouse.browse({w.id for _p, w in page})
+        )
+        as_of = rfc3339(fields.Datetime.now())
+        items = [
+            product._rg_availability_item(warehouse, figures.get((product.id, warehouse.id), (0.0, 0.0)), as_of)
+            for product, warehouse in page
+        ]
+        return {"items": items, "has_more": len(combos) > offset + limit}
+
+
+def _reason(code, message, field=None):
+    reason = {"code": code, "message": message}
+    if field:
+        reason["field"] = field
+    return reason
+
+
+def _message(error):
+    return str(error.args[0]) if getattr(error, "args", None) else str(error)
+
+
+def _ref(record):
+    if record is None or not record:
+        return None
+    record = record[:1]
+    return {"id": record.id, "name": record.display_name or str(record.id)}
+
+
+def round_quantity(product, quantity):
+    return float_round(quantity, precision_rounding=product.uom_id.rounding or 0.01)

@@ -1,0 +1,126 @@
+from odoo import fields, models
+from odoo.tools import float_compare
+
+from ..utils import USER_GROUP, amount_string, decimal_string, sku_of
+
+PAYMENT_STATUS_SELECTION = [
+    ("pending", "Pending"),
+    ("authorized", "Authorized"),
+    ("paid", "Paid"),
+    ("partially_refunded", "Partially refunded"),
+    ("refunded", "Refunded"),
+    ("failed", "Failed"),
+]
+
+
+def order_ref(order):
+    return {"id": order.id, "name": order.name} if order else None
+
+
+class SaleOrder(models.Model):
+    _name = "sale.order"
+    _inherit = ["sale.order", "retail_gateway.sync.mixin"]
+
+    rg_partner_id = fields.Many2one(
+        "retail_gateway.partner",
+        string="Gateway Partner",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups=USER_GROUP,
+        help="The partner (channel) the order came from through the gateway.",
+    )
+    rg_external_id = fields.Char("Channel Order ID", readonly=True, copy=False, index="btree_not_null")
+    rg_channel = fields.Char("Channel", readonly=True, copy=False)
+    rg_intake_ref = fields.Char("Gateway Intake ID", readonly=True, copy=False)
+    rg_placed_at = fields.Datetime("Placed At", readonly=True, copy=False)
+    rg_payment_method = fields.Char("Payment Method", readonly=True, copy=False)
+    rg_payment_status = fields.Selection(PAYMENT_STATUS_SELECTION, "Payment Status", readonly=True, copy=False)
+    rg_payment_provider = fields.Char("Payment Provider", readonly=True, copy=False)
+    rg_payment_transaction = fields.Char("Payment Transaction", readonly=True, copy=False)
+
+    def action_confirm(self):
+        result = super().action_confirm()
+        self.env["retail_gateway.outbox.event"]._rg_register(
+            "order.created", self.filtered(lambda order: order.state == "sale")
+        )
+        return result
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        result = super()._action_cancel()
+        self.env["retail_gateway.outbox.event"]._rg_register(
+            "order.cancelled", confirmed.filtered(lambda order: order.state == "cancel")
+        )
+        return result
+
+    def _rg_prices_to_tax_excluded(self, unit_prices):
+        """The channel's prices include taxes: store the tax-excluded unit prices Odoo computes
+        with, so that the order totals what the customer paid (to the cent in most cases; Odoo
+        rounds unit prices to the product price precision)."""
+        self.ensure_one()
+        lines = self.order_line.filtered(lambda line: not line.display_type)
+        for line, price in zip(lines, unit_prices):
+            taxes = line.tax_id.filtered(lambda tax: not tax.price_include)
+            if not taxes:
+                continue
+            excluded = taxes.with_context(force_price_include=True).compute_all(
+                price, currency=self.currency_id, quantity=1.0, product=line.product_id, partner=self.partner_id
+            )["total_excluded"]
+            line.write({"price_unit": excluded, "technical_price_unit": excluded})
+
+    def _rg_update_payment_status(self):
+        self.ensure_one()
+        intakes = self.env["retail_gateway.intake"].sudo().search([("sale_order_id", "=", self.id), ("kind", "=", "payment")])
+        paid = sum(intakes.filtered(lambda i: i.note == "paid").mapped("amount"))
+        refunded = sum(intakes.filtered(lambda i: i.note == "refunded").mapped("amount"))
+        rounding = self.currency_id.rounding
+        if refunded:
+            status = "refunded" if float_compare(refunded, paid, precision_rounding=rounding) >= 0 else "partially_refunded"
+        elif paid:
+            status = "paid"
+        else:
+            status = self.rg_payment_status
+        self.rg_payment_status = status
+
+    # ------------------------------------------------------------------ events
+
+    def _rg_event_values(self, event_type, intent):
+        self.ensure_one()
+        gateway_partner = self.sudo().rg_partner_id
+        common = {
+            "order": order_ref(self),
+            "partner": gateway_partner.code or None,
+            "external_id": self.rg_external_id or None,
+            "channel": self.rg_channel or None,
+        }
+        if event_type == "order.created":
+            price_digits = self.env["decimal.precision"].precision_get("Product Price")
+            data = dict(
+                common,
+                currency=self.currency_id.name,
+                amount_untaxed=amount_string(self.amount_untaxed, self.currency_id),
+                amount_total=amount_string(self.amount_total, self.currency_id),
+                customer_id=self.partner_id.id,
+                lines=[
+                    {
+                        "sku": sku_of(line.product_id) if line.product_id else None,
+                        "quantity": line.product_uom_qty,
+                        "unit_price": decimal_string(line.price_unit, price_digits),
+                        "discount_percent": decimal_string(line.discount, 2),
+                    }
+                    for line in self.order_line
+                    if not line.display_type
+                ],
+            )
+        elif event_type == "order.cancelled":
+            data = common
+        else:
+            return None
+        return {
+            "data": data,
+            "aggregate": ("sale.order", self.id),
+            "external_id": self.rg_external_id or None,
+            "company_id": self.company_id.id,
+            "owners": gateway_partner or None,
+        }

@@ -1,0 +1,98 @@
+"""Small formatting helpers shared by the payload builders and the RPC methods."""
+
+from datetime import date, datetime, timezone
+
+from odoo.tools import float_repr
+
+EVENT_TYPES = (
+    "product.updated",
+    "inventory.changed",
+    "customer.updated",
+    "order.created",
+    "order.cancelled",
+    "shipment.shipped",
+    "return.received",
+    "invoice.posted",
+)
+GATEWAY_EVENT_TYPES = ("order.accepted", "order.rejected")
+ALL_EVENT_TYPES = EVENT_TYPES + GATEWAY_EVENT_TYPES
+
+SCOPES = (
+    "products:read",
+    "inventory:read",
+    "inventory:write",
+    "orders:read",
+    "orders:write",
+    "returns:read",
+    "returns:write",
+    "shipments:read",
+    "shipments:write",
+    "customers:read",
+    "webhooks:manage",
+    "events:replay",
+    "admin",
+)
+INBOUND_PROVIDERS = ("shopify", "woocommerce", "stripe", "standard")
+PARTNER_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
+
+
+def rfc3339(value):
+    """Formats a naive UTC datetime (Odoo's convention) or an aware one as RFC 3339 with ``Z``."""
+    if not value:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def utc_now_rfc3339():
+    return rfc3339(datetime.now(timezone.utc))
+
+
+def parse_rfc3339(value):
+    """Parses an RFC 3339 timestamp into a naive UTC datetime; ``None`` when empty."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def decimal_string(value, digits=2):
+    """Money and quantities travel as decimal strings (see ``Decimal`` in contracts/src/common.ts)."""
+    text = float_repr(value or 0.0, digits)
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text
+
+
+def amount_string(amount, currency):
+    return decimal_string(amount, currency.decimal_places if currency else 2)
+
+
+def sku_of(product):
+    """The SKU of a variant: its ``default_code``; a stable fallback for variants without one."""
+    return (product.default_code or "").strip() or f"product.product/{product.id}"
+
+
+def split_words(value):
+    return [word for word in (value or "").split() if word]
+
+
+USER_GROUP = "retail_gateway.group_integration_user"
+MANAGER_GROUP = "retail_gateway.group_integration_manager"
+SERVICE_GROUP = "retail_gateway.group_integration_service"
+
+
+def check_caller(env, groups=(SERVICE_GROUP, MANAGER_GROUP)):
+    """RPC methods run their work as superuser after this check, so every caller must hold one of
+    ``groups`` (the gateway's technical user is in the service group)."""
+    from odoo.exceptions import AccessError
+
+    if env.su:
+        return
+    if not any(env.user.has_group(group) for group in groups):
+        raise AccessError(env._("This operation is reserved to the retail gateway's service user and Integration Managers."))

@@ -1,0 +1,79 @@
+/**
+ * A real gateway in a child process (`npx tsx gateway/src/main.ts serve`), in its own process
+ * group so `kill9()` takes down the whole tree at once, like `kill -9` of the service.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ChildGateway {
+  url: string;
+  pid: number;
+  /** SIGKILL to the process group: no shutdown hook runs. */
+  kill9(): Promise<void>;
+  /** SIGTERM (graceful) and wait for the exit. */
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildGateway> {
+  const child: ChildProcess = spawn('npx', ['tsx', 'gateway/src/main.ts', 'serve'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in time:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*gateway listening|gateway listening[^\n]*"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve((m[1] ?? m[2])!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    url,
+    pid: child.pid!,
+    async kill9() {
+      signalGroup('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    output: () => out,
+  };
+}
+
+/** A bearer token from a gateway's `POST /oauth/token` (client credentials, basic auth). */
+export async function tokenFrom(url: string, clientId: string, secret: string): Promise<string> {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

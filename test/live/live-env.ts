@@ -1,0 +1,55 @@
+/**
+ * The live tier's settings: a real Odoo given by ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY
+ * (or ODOO_PASSWORD). Without them every live suite is skipped, and the skip is said once.
+ */
+import OdooAwait from 'odoo-await';
+import { createOdooClient, type OdooClient, type OdooClientOptions } from '../../gateway/src/odoo/client.js';
+
+export interface LiveOdoo {
+  url: string;
+  db: string;
+  user: string;
+  apiKey?: string;
+  password?: string;
+  /** A user without internal rights (Odoo's demo portal user by default). */
+  portal: { login: string; password: string };
+}
+
+export const SKIP_MESSAGE = 'live tier skipped: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY to run it against a real Odoo';
+
+function read(): LiveOdoo | null {
+  const env = process.env;
+  if (!env.ODOO_URL || !env.ODOO_DB || !env.ODOO_USER || !(env.ODOO_API_KEY || env.ODOO_PASSWORD)) return null;
+  return {
+    url: env.ODOO_URL,
+    db: env.ODOO_DB,
+    user: env.ODOO_USER,
+    apiKey: env.ODOO_API_KEY || undefined,
+    password: env.ODOO_PASSWORD || undefined,
+    portal: { login: env.ODOO_PORTAL_LOGIN ?? 'portal', password: env.ODOO_PORTAL_PASSWORD ?? 'portal' },
+  };
+}
+
+export const live = read();
+
+let told = false;
+/** Prints the skip line once per process. */
+export function announceSkip(): void {
+  if (live || told) return;
+  told = true;
+  console.log(SKIP_MESSAGE);
+}
+
+/** The gateway's own client on the live Odoo. */
+export function liveClient(extra: Partial<OdooClientOptions> = {}): OdooClient {
+  if (!live) throw new Error(SKIP_MESSAGE);
+  return createOdooClient({ url: live.url, db: live.db, user: live.user, apiKey: live.apiKey, password: live.password, ...extra });
+}
+
+/** An independent reader over XML-RPC (odoo-await), to check what the gateway's client wrote. */
+export async function independentReader(): Promise<OdooAwait> {
+  if (!live) throw new Error(SKIP_MESSAGE);
+  const reader = new OdooAwait({ baseUrl: live.url, db: live.db, username: live.user, password: (live.apiKey ?? live.password)! });
+  await reader.connect();
+  return reader;
+}

@@ -1,0 +1,111 @@
+/**
+ * The relay's commands against a running gateway and the simulator: `reconcile` asks the replica
+ * to compare its served availability with Odoo's; `replay` re-queues and follows deliveries.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Config } from '../../gateway/src/config.js';
+import { reconcileCommand } from '../../gateway/src/cli/reconcile.js';
+import { replayCommand } from '../../gateway/src/cli/replay.js';
+import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startReceiver, type Receiver } from './support/receiver.js';
+import { eventually, simSkus } from './support/rig.js';
+
+let sim: OdooSimulator;
+let gw: TestGateway;
+let receiver: Receiver;
+let cliConfig: Config;
+
+beforeAll(async () => {
+  sim = await startOdooSimulator();
+  gw = await startTestGateway({ sim, env: { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' } });
+  receiver = await startReceiver();
+  // The commands run on a gateway host: same store and master key, Odoo from the environment.
+  cliConfig = {
+    ...gw.config,
+    odoo: { url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, password: null, transport: 'auto', maxConnections: 2, timeoutMs: 5_000 } as Config['odoo'],
+  };
+});
+afterAll(async () => {
+  await receiver?.close();
+  await gw?.close();
+  await sim?.close();
+});
+
+function capture() {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return {
+    output: () => out,
+    restore() {
+      spy.mockRestore();
+      err.mockRestore();
+    },
+  };
+}
+
+describe('retail-gateway reconcile', () => {
+  it("reconciles a replica's served availability and prints its report", async () => {
+    const token = await gw.token('demo', 'demo-secret');
+    const skus = simSkus(sim).slice(0, 3).join(',');
+    expect((await gw.fetch(`/v1/inventory?sku=${skus}`, { token })).status).toBe(200);
+    const io = capture();
+    let code: number | undefined;
+    try {
+      code = await reconcileCommand.run(['--gateway', gw.url], cliConfig);
+    } finally {
+      io.restore();
+    }
+    expect(code).toBe(0);
+    const [report] = JSON.parse(io.output()) as { gateway: string; checked: number; cached: number; drifted: number }[];
+    expect(report).toMatchObject({ gateway: gw.url, drifted: 0 });
+    expect(report!.checked).toBeGreaterThan(0);
+    expect(report!.cached).toBeGreaterThanOrEqual(3);
+  });
+
+  it('fails with a usage error on a bad argument', async () => {
+    const io = capture();
+    try {
+      expect(await reconcileCommand.run(['--bogus'], cliConfig)).toBe(64);
+    } finally {
+      io.restore();
+    }
+  });
+});
+
+describe('retail-gateway replay', () => {
+  it('re-queues an event with its webhook-id and follows it until delivered', async () => {
+    const token = await gw.token('demo', 'demo-secret');
+    const res = await gw.fetch('/v1/webhooks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiver.url}/hooks`, event_types: ['product.updated'] }),
+      token,
+    });
+    const { secret } = (await res.json()) as { secret: string };
+    receiver.secrets.push(secret);
+    sim.state.updateProduct(simSkus(sim)[4]!, { list_price: 77 });
+    const eventId = sim.state.outbox({ type: 'product.updated' }).at(-1)!.envelope.id;
+    await eventually(() => receiver.received.some((r) => r.id === eventId), 'the first delivery');
+    await eventually(async () => {
+      const rows = await gw.gateway.services.store.query<{ status: string }>('SELECT status FROM webhook_deliveries WHERE event_id = ?', [eventId]);
+      return rows[0]?.status === 'delivered';
+    }, 'the outcome recorded');
+    const io = capture();
+    let code: number | undefined;
+    try {
+      code = await replayCommand.run(['--event', eventId, '--timeout', '20'], cliConfig);
+    } finally {
+      io.restore();
+    }
+    expect(code).toBe(0);
+    expect(JSON.parse(io.output())).toEqual({ replayed: 1, delivered: 1 });
+    const copies = receiver.received.filter((r) => r.id === eventId);
+    expect(copies).toHaveLength(2);
+    expect(copies.every((r) => r.verified)).toBe(true);
+  });
+});

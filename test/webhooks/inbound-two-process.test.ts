@@ -1,0 +1,91 @@
+/**
+ * Exactly-once across processes: two gateway processes share one PostgreSQL store and one Odoo
+ * simulator; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
+ * times at once, spread over both. Exactly one sale order results.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { spawnGateway, type ChildGateway } from '../intake/child.js';
+import { createTestDatabase } from '../support/postgres.js';
+import { fixture, opensslHmacBase64 } from './support.js';
+
+const SECRET = 'shpss_two_process_secret';
+const ORDER_ID = '820982911946154508';
+const body = fixture('shopify/orders-create.json')
+  .replace('"sku": "SKU2006-001"', '"sku": "FURN_7777"')
+  .replace('"sku": "SKU2006-020"', '"sku": "FURN_8888"')
+  .replace('"title": "Generic Shipping"', '"title": "Standard delivery"');
+
+let sim: Awaited<ReturnType<typeof startOdooSimulator>>;
+let db: { url: string; drop(): Promise<void> };
+const gateways: ChildGateway[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  sim = await startOdooSimulator({ cost: { perBatchMs: 30, perOrderMs: 5 } });
+  sim.state.addPartner({ code: 'acme', inboundSecrets: { shopify: SECRET } });
+  db = await createTestDatabase('rg_inbound_2p');
+  const masterKey = randomBytes(32).toString('base64');
+  const env = (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `rg-in2p-${name}-`));
+    dirs.push(dir);
+    return {
+      ODOO_URL: sim.url,
+      ODOO_DB: sim.db,
+      ODOO_USER: sim.login,
+      ODOO_API_KEY: sim.apiKey,
+      GATEWAY_STORE_URL: db.url,
+      GATEWAY_DATA_DIR: dir,
+      GATEWAY_MASTER_KEY: masterKey,
+      GATEWAY_RELAY: 'false',
+      GATEWAY_INTAKE_POLL_MS: '20',
+    };
+  };
+  gateways.push(await spawnGateway(env('a')));
+  gateways.push(await spawnGateway(env('b')));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  await sim?.close();
+  await db?.drop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the same Shopify webhook delivered 50 times over two gateway processes', () => {
+  it('creates exactly one sale order', async () => {
+    const headers = {
+      'content-type': 'application/json',
+      'x-shopify-hmac-sha256': opensslHmacBase64(SECRET, body),
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
+      'x-shopify-triggered-at': new Date().toISOString(),
+    };
+    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${gateways[i % 2]!.url}/webhooks/shopify/acme`, { method: 'POST', headers, body })));
+    const acks = await Promise.all(responses.map(async (r) => ({ status: r.status, body: (await r.json()) as { outcome: string; intake_ids: string[] } })));
+    expect(acks.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(acks.filter((a) => a.body.outcome === 'accepted')).toHaveLength(1);
+    expect(new Set(acks.map((a) => a.body.intake_ids.join())).size).toBe(1);
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      let settled = false;
+      for (let i = 0; i < 800 && !settled; i++) {
+        const { rows } = await client.query("SELECT status FROM intake_items WHERE external_id = $1", [ORDER_ID]);
+        settled = rows.length > 0 && rows.every((r: { status: string }) => r.status === 'completed' || r.status === 'rejected');
+        if (!settled) await new Promise((r) => setTimeout(r, 25));
+      }
+      const { rows } = await client.query('SELECT status, outcome FROM intake_items WHERE external_id = $1', [ORDER_ID]);
+      expect(rows).toEqual([{ status: 'completed', outcome: 'created' }]);
+    } finally {
+      await client.end();
+    }
+    expect(sim.state.searchRead('sale.order', [['client_order_ref', '=', ORDER_ID]], ['id'])).toHaveLength(1);
+  });
+});

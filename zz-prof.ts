@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { loadConfig } from './gateway/src/config.js';
+import { createLogger } from './gateway/src/logger.js';
+import { createOdooClient } from './gateway/src/odoo/client.js';
+import { startOdooSimulator } from './gateway/src/odoo/simulator/index.js';
+import { startGateway } from './gateway/src/server.js';
+import order from './contracts/examples/api/order.json' with { type: 'json' };
+const sim = await startOdooSimulator({});
+const config = loadConfig({ GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'zz-')), GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent', GATEWAY_RELAY: 'false', GATEWAY_INTAKE_DRAIN: 'false',
+  GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 10_000_000, burst: 10_000_000 } }) });
+const logger = createLogger('silent');
+const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
+const gw = await startGateway({ config, odoo, logger });
+const { accessToken } = await gw.services.auth!.tokens.issue({ partner: 'demo', clientId: 'demo', scopes: ['orders:write', 'products:read'] });
+let n = 0; const body = JSON.stringify(order);
+const mode = process.argv[2] ?? 'orders';
+let commits = 0;
+const r = await autocannon({ url: `${gw.url}/v1/orders`, connections: 50, duration: 4, requests: [{ method: 'POST', setupRequest: (req: any) => { const id = `P-${n++}`; req.headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', 'idempotency-key': id }; req.body = body.replace('WEB-100234', id); return req; } }] as never } as never);
+console.log(mode, (r as any).requests.average, 'req/s', 'non2xx', (r as any).non2xx, 'p99', (r as any).latency.p99);
+await gw.close(); await sim.close();

@@ -1,0 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from './gateway/src/store/sqlite.js';
+import { intakeMigrations } from './gateway/src/intake/migrations.js';
+import { IntakeQueue } from './gateway/src/intake/queue.js';
+import order from './contracts/examples/api/order.json' with { type: 'json' };
+const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'zzq-')), 'g.sqlite'));
+await store.migrate(intakeMigrations);
+let commits = 0, items = 0;
+const q = new IntakeQueue({ store, groupCommit: { onCommit: (n) => { commits++; items += n; } } });
+let n = 0;
+const t0 = performance.now();
+const worker = async () => { while (performance.now() - t0 < 3000) { const id = `Q-${n++}`; await q.acceptIdempotent({ partner: 'demo', kind: 'order', externalId: id, payload: { ...order, external_id: id }, requestId: 'r', source: 'api' }, { key: id, fingerprint: 'f', lockMs: 1000, respond: (a) => ({ status: 202, headers: {}, body: a }) }); } };
+await Promise.all(Array.from({ length: 50 }, worker));
+console.log('accepts/s', n / 3, 'commits', commits, 'avg group', items / commits);
