@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['gateway/**/*.test.ts', 'contracts/**/*.test.ts', 'test/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Suites that start child processes or share PostgreSQL/Redis keep their own namespaces,

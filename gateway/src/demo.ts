@@ -2,6 +2,8 @@
  * `npm run demo`: the gateway against the built-in Odoo simulator, with a demo partner. Never used
  * when ODOO_URL is set: then the real Odoo is the only one the gateway talks to.
  */
+// Loaded first: zod 4 schemas get `.openapi()` only if this ran before they were built.
+import '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,8 @@
 /**
  * `retail-gateway` entry point: parses the configuration once and dispatches to a command.
  */
+// Loaded first: zod 4 schemas get `.openapi()` only if this ran before they were built.
+import '@hono/zod-openapi';
 import { ConfigError, loadConfig } from './config.js';
 import { runCli } from './cli/run.js';
 

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, timezone
 
+from odoo.exceptions import AccessError
 from odoo.tools import float_repr
 
 EVENT_TYPES = (
@@ -90,8 +91,6 @@ SERVICE_GROUP = "retail_gateway.group_integration_service"
 def check_caller(env, groups=(SERVICE_GROUP, MANAGER_GROUP)):
     """RPC methods run their work as superuser after this check, so every caller must hold one of
     ``groups`` (the gateway's technical user is in the service group)."""
-    from odoo.exceptions import AccessError
-
     if env.su:
         return
     if not any(env.user.has_group(group) for group in groups):

@@ -1,6 +1,6 @@
 /** The operations variables: defaults, overrides, and a clear message for a wrong value. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../gateway/src/config.js';
+import { loadConfig, type ConfigError } from '../../gateway/src/config.js';
 
 describe('operations configuration', () => {
   it('has documented defaults', () => {

@@ -353,6 +353,14 @@ async function main() {
     const error = at(res.body, 'error.data.name');
     console.log(`${file.split('/').slice(-2).join('/')}: HTTP ${res.status}${error ? ` ${String(error)}` : ''}`);
   }
+  if (withAddon) {
+    // The recordings' gateway partner is archived afterwards, so it never shows up as a live partner.
+    const found = await send(url, { name: 'cleanup', description: '', compare: { mode: 'value' }, request: ek('retail_gateway.partner', 'search', [[['code', '=', '$gw_code']]]) }, vars);
+    const ids = at(found.body, 'result');
+    if (Array.isArray(ids) && ids.length) {
+      await send(url, { name: 'cleanup', description: '', compare: { mode: 'value' }, request: ek('retail_gateway.partner', 'write', [ids, { active: false }]) }, vars);
+    }
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,6 +2,10 @@
  * The relay's commands against a running gateway and the simulator: `reconcile` asks the replica
  * to compare its served availability with Odoo's; `replay` re-queues and follows deliveries.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../gateway/src/config.js';
 import { reconcileCommand } from '../../gateway/src/cli/reconcile.js';
@@ -108,4 +112,37 @@ describe('retail-gateway replay', () => {
     expect(copies).toHaveLength(2);
     expect(copies.every((r) => r.verified)).toBe(true);
   });
+});
+
+describe('retail-gateway relay', () => {
+  it('runs the relay alone in its own process and stops cleanly on SIGTERM', async () => {
+    const own = await startOdooSimulator();
+    own.state.addPartner({ code: 'acme', scopes: ['products:read'] });
+    const hooks = await startReceiver();
+    const dataDir = mkdtempSync(join(tmpdir(), 'rg-relay-cli-'));
+    try {
+      const odooEnv = { ODOO_URL: own.url, ODOO_DB: own.db, ODOO_USER: own.login, ODOO_API_KEY: own.apiKey };
+      const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'relay'], {
+        env: { ...process.env, ...odooEnv, GATEWAY_DATA_DIR: dataDir, WEBHOOK_ALLOWED_TARGETS: '127.0.0.1', LOG_LEVEL: 'silent', NATS_URL: '' },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const { createOdooClient } = await import('../../gateway/src/odoo/client.js');
+      const odoo = createOdooClient({ url: own.url, db: own.db, user: own.login, apiKey: own.apiKey });
+      const { secret } = await odoo.rpc('create_subscription', { partner: 'acme', url: `${hooks.url}/hooks`, event_types: ['product.updated'], active: true });
+      await odoo.close();
+      hooks.secrets.push(secret);
+      own.state.updateProduct(simSkus(own)[0]!, { list_price: 99 });
+      const ids = own.state.outbox({ type: 'product.updated' }).map((e) => e.envelope.id);
+      await eventually(() => ids.every((i) => hooks.received.some((r) => r.id === i)), 'the relay process delivering', 30_000);
+      expect(hooks.received.every((r) => r.verified)).toBe(true);
+      await eventually(() => own.state.outbox().every((e) => e.state === 'dispatched'), 'the outbox acknowledged');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await hooks.close();
+      await own.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

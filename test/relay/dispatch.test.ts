@@ -249,4 +249,15 @@ describe('dispatcher', () => {
     expect(await row(rig, e2.id)).toMatchObject({ status: 'dead', last_error: 'endpoint disabled' });
     expect(rig.receiver.received).toHaveLength(0);
   });
+
+  it('counts an unexpected failure (a broken secret) as a failed attempt instead of losing the delivery', async () => {
+    const rig = await setup({}, ['whsec_']);
+    const e = orderCreated(80, 'acme');
+    await rig.queue.enqueue([deliveryFor(e, 1, 'acme')]);
+    await rig.dispatcher.drain();
+    const r = await row(rig, e.id);
+    expect(r).toMatchObject({ status: 'pending', attempts: 2 });
+    expect(r.last_error).toMatch(/^internal: .*empty/);
+    expect(rig.dispatcher.inFlightFor(1)).toBe(0);
+  });
 });

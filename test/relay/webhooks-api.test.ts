@@ -139,6 +139,51 @@ describe('webhook subscriptions API', () => {
   });
 });
 
+describe('subscription changes and the delivery log', () => {
+  it('refuses a PATCH to an internal URL and pages the delivery log', async () => {
+    const created = await gw.fetch('/v1/webhooks', { ...json({ url: `${receiver.url}/paged`, event_types: ['order.created'] }), token: acme });
+    expect(created.status).toBe(201);
+    const { id, secret } = (await created.json()) as { id: number; secret: string };
+    receiver.secrets.push(secret);
+    const patch = await gw.fetch(`/v1/webhooks/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://10.1.2.3/hook' }), token: acme });
+    expect(patch.status).toBe(422);
+    expect((await (await gw.fetch(`/v1/webhooks/${id}`, { token: acme })).json()) as { url: string }).toMatchObject({ url: `${receiver.url}/paged` });
+    const events: string[] = [];
+    for (let i = 0; i < 3; i++) events.push(((await (await gw.fetch(`/v1/webhooks/${id}/test`, { method: 'POST', token: acme })).json()) as { event_id: string }).event_id);
+    await eventually(async () => {
+      const rows = await gw.gateway.services.store.query<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE subscription_id = ? AND status = 'delivered'", [id]);
+      return Number(rows[0]!.n) === 3;
+    }, 'three test deliveries');
+    const page1 = (await (await gw.fetch(`/v1/webhooks/${id}/deliveries?limit=2`, { token: acme })).json()) as { data: { event_id: string }[]; next_cursor: string | null };
+    expect(page1.data.map((d) => d.event_id)).toEqual([events[2], events[1]]);
+    expect(page1.next_cursor).not.toBeNull();
+    const page2 = (await (await gw.fetch(`/v1/webhooks/${id}/deliveries?limit=2&cursor=${page1.next_cursor}`, { token: acme })).json()) as typeof page1;
+    expect(page2.data.map((d) => d.event_id)).toEqual([events[0]]);
+    expect(page2.next_cursor).toBeNull();
+    const dead = (await (await gw.fetch(`/v1/webhooks/${id}/deliveries?status=dead`, { token: acme })).json()) as typeof page1;
+    expect(dead.data).toEqual([]);
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('lists the webhook, replay and reconcile routes', async () => {
+    const doc = (await (await gw.fetch('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, method] of [
+      ['/v1/webhooks', 'post'],
+      ['/v1/webhooks', 'get'],
+      ['/v1/webhooks/{id}', 'patch'],
+      ['/v1/webhooks/{id}', 'delete'],
+      ['/v1/webhooks/{id}/deliveries', 'get'],
+      ['/v1/webhooks/{id}/test', 'post'],
+      ['/v1/events/replay', 'post'],
+      ['/admin/replay', 'post'],
+      ['/admin/reconcile', 'post'],
+    ] as const) {
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+  });
+});
+
 describe('SSRF refusals when the subscription is made', () => {
   let strict: TestGateway;
   let token: string;

@@ -198,6 +198,42 @@ describe('attack suite: tenants and partners', () => {
   });
 });
 
+describe('federated partner (its own issuer and JWKS)', () => {
+  it("accepts its tokens with the same checks, and refuses them from another issuer's key", async () => {
+    const { createServer } = await import('node:http');
+    const { exportJWK } = await import('jose');
+    const own = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(own.publicKey)), kid: 'fed-1', alg: 'ES256', use: 'sig' };
+    const server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const fedIssuer = 'https://idp.fedco.example';
+      t.sim.state.addPartner({ code: 'fedco', scopes: ['products:read'], issuer: fedIssuer, jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+      await t.gateway.services.auth!.partners.refresh();
+      const sign = (key: CryptoKey, claims: { aud?: string; typ?: string } = {}) =>
+        new SignJWT({ client_id: 'fedco-app', scope: 'products:read' })
+          .setProtectedHeader({ alg: 'ES256', kid: 'fed-1', typ: claims.typ ?? 'at+jwt' })
+          .setIssuer(fedIssuer)
+          .setAudience(claims.aud ?? issuer)
+          .setSubject('fedco-app')
+          .setJti(randomUUID())
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(key);
+      expect((await t.fetch(ROUTE, { token: await sign(own.privateKey) })).status).toBe(200);
+      const rogue = await generateKeyPair('ES256');
+      for (const token of [await sign(rogue.privateKey), await sign(own.privateKey, { aud: 'http://other.test' }), await sign(own.privateKey, { typ: 'JWT' })]) {
+        const res = await t.fetch(ROUTE, { token });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_token');
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('attack suite: the token endpoint', () => {
   it('a wrong client secret → 401 invalid_client with WWW-Authenticate', async () => {
     for (const res of [

@@ -2,6 +2,7 @@
  * Starts a whole gateway on port 0 against a fresh Odoo simulator, with a temporary data dir.
  * Suites use it to test through real HTTP, tokens included.
  */
+import '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -168,6 +168,22 @@ describe('requireScope', () => {
     expect(partnerCalls).toBe(calls + 1);
   });
 
+  it('answers 503 (not 401) while the partner registry has never been loaded', async () => {
+    const empty = new PartnerCache({ odoo: { rpc: (async () => Promise.reject(new Error('odoo down'))) as never }, refreshMs: 30_000, missRefreshMs: 0 });
+    const down = new Hono<AppEnv>();
+    down.use('*', async (c, next) => {
+      c.set('requestId', 'req-2');
+      c.set('services', { auth: { partners: empty, verifier } } as unknown as Services);
+      await next();
+    });
+    down.get('/products', requireScope('products:read'), (c) => c.text('ok'));
+    down.onError(handleError);
+    const { accessToken } = await issuer.issue({ partner: 'acme', clientId: 'acme', scopes: ['products:read'] });
+    const res = await down.request('/products', { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
   describe('federated partner', () => {
     const sign = (kid: string, key: CryptoKey, aud = ISSUER) =>
       new SignJWT({ scope: 'products:read orders:read', client_id: 'fed-app' })

@@ -33,6 +33,11 @@ function unauthorized(): ApiError {
   return new ApiError('unauthorized', 'A bearer access token is required (POST /oauth/token).', undefined, { 'WWW-Authenticate': bearerChallenge() });
 }
 
+/** Odoo was unreachable since start-up: no partner can be checked yet (not the caller's fault). */
+export function registryNotLoaded(): ApiError {
+  return new ApiError('upstream_unavailable', 'The partner registry is not loaded yet; retry shortly.', undefined, { 'Retry-After': '1' });
+}
+
 function invalidToken(message: string, reason?: string): ApiError {
   return new ApiError('invalid_token', message, reason ? { reason } : undefined, { 'WWW-Authenticate': bearerChallenge('invalid_token', message) });
 }
@@ -69,6 +74,7 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     }
 
     const partner = auth.partners.get(verified.partner) ?? (await auth.partners.lookup(verified.partner));
+    if (!partner && auth.partners.loadedAt === 0) throw registryNotLoaded();
     if (!partner || !partner.active) throw invalidToken('The partner of this token is disabled.', 'partner_disabled');
 
     // Both the token and the partner's current grant must hold the scope: narrowing a partner's

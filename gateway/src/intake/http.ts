@@ -15,11 +15,17 @@ import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idem
 import { INTAKE_ID } from './ids.js';
 import type { Accepted, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
 
-/** Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo. */
+/**
+ * Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo.
+ * It reads the body once as text and parses it once; both are cached for the contract validator and
+ * the idempotency fingerprint (Hono would otherwise rebuild one from the other through a Response).
+ */
 export function ownershipGuard(domain: Domain): MiddlewareHandler<AppEnv> {
   return async function ownershipGuardMiddleware(c, next) {
     if (c.req.header('content-type')?.toLowerCase().includes('json')) {
-      const body: unknown = await c.req.json();
+      const text = await c.req.text();
+      const body: unknown = JSON.parse(text);
+      c.req.bodyCache.json = Promise.resolve(body);
       const owned = odooOwnedFieldsIn(domain, body);
       if (owned.length > 0) {
         const list = owned.map((f) => `"${f}"`).join(', ');

@@ -394,8 +394,6 @@ export class IntakeQueue {
     );
     const item = rows[0] ? toItem(rows[0]) : null;
     if (!item) return null;
-    // Metrics (ops): Odoo's outcome for the order funnel (emitted before the commit; a rolled-back settle is rare).
-    if (!item.shadow) this.signals.emit('outcome', { partner: item.partner, kind: item.kind, status, reasons: reasons.map((r) => r.code) });
     if (item.kind === 'order' && !item.shadow && status === 'rejected') {
       const order = item.payload as { channel: string };
       await recordGatewayEvent(tx, {

@@ -31,8 +31,9 @@ export function requestContext({ logger }: RequestContextOptions): MiddlewareHan
     c.set('requestId', requestId);
     c.set('traceparent', trace?.header);
     c.set('log', logger.child({ request_id: requestId }));
+    // Set once, before the handler: setting a header after `next()` makes Hono rebuild the
+    // response and costs the fast write path (measured: several-fold fewer requests/s).
     c.header('X-Request-Id', requestId);
     await next();
-    c.header('X-Request-Id', requestId);
   };
 }

@@ -114,8 +114,11 @@ export class Dispatcher {
     this.running = false;
     this.wake();
     await this.loop;
-    await Promise.all([...this.sends]);
-    await this.flush();
+    // A batch recorded just before the stop may have leased more: wait until nothing is left.
+    while (this.sends.size > 0 || this.buffer.length > 0 || this.flushing) {
+      await Promise.all([...this.sends]);
+      await this.flush();
+    }
   }
 
   private async run(): Promise<void> {
@@ -179,6 +182,7 @@ export class Dispatcher {
       this.inFlight++;
       this.inFlightBySub.set(row.subscription_id, this.inFlightFor(row.subscription_id) + 1);
       const p = this.attempt(row)
+        .catch((err: unknown) => this.unexpected(row, err))
         .then((result) => {
           this.buffer.push(result);
           void this.flushSoon();
@@ -186,6 +190,15 @@ export class Dispatcher {
         .finally(() => this.sends.delete(p));
       this.sends.add(p);
     }
+  }
+
+  /** A bug or a broken secret must not strand the delivery: count a failed attempt and retry on schedule. */
+  private unexpected(row: DeliveryRow, err: unknown): AttemptResult {
+    this.o.logger.error({ err, delivery: row.id }, 'relay: delivery attempt failed unexpectedly');
+    const at = this.o.now();
+    const delay = retryDelay(row.attempts + 1, null, this.random);
+    const error = `internal: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
+    return { delivery: row, at, statusCode: null, error, durationMs: 0, next: delay === null ? { kind: 'dead' } : { kind: 'retry', at: at + delay } };
   }
 
   private async attempt(row: DeliveryRow): Promise<AttemptResult> {
@@ -261,13 +274,18 @@ export class Dispatcher {
           }
         : undefined;
     let leased: DeliveryRow[] = [];
-    for (;;) {
+    for (let tries = 1; ; tries++) {
       try {
         leased = await this.o.queue.record(counted, next);
         if (uncounted.length) await this.o.queue.release(uncounted.map((r) => r.delivery.id), this.o.owner, this.o.now() + 5_000);
         break;
       } catch (err) {
-        // The store must take the outcome, else the delivery is sent again after its lease: retry.
+        // The store must take the outcome, else the delivery is sent again after its lease: retry,
+        // but not forever once stopping (the leases run out and the deliveries go again: at least once).
+        if (!this.running && tries >= 25) {
+          this.o.logger.error({ err, deliveries: batch.length }, 'relay: could not record delivery outcomes; they will be sent again');
+          break;
+        }
         this.o.logger.error({ err }, 'relay: recording delivery outcomes failed, retrying');
         await new Promise((r) => setTimeout(r, 200));
       }

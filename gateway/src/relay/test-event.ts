@@ -13,7 +13,8 @@ export function testEnvelope(partner: string, subscriptionId: number, nowMs: num
     time: new Date(nowMs).toISOString(),
     subject: `retail_gateway.subscription/${subscriptionId}`,
     datacontenttype: 'application/json',
-    sequence: 1,
+    // Test pings of one subscription share its subject; the clock keeps their sequence increasing.
+    sequence: nowMs,
     data: { subscription_id: subscriptionId, partner, message: 'Test event from the retail gateway: your endpoint and signature check work.' },
   };
 }

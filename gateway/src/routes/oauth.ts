@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import { OAuthErrorBody } from '../../../contracts/src/errors.js';
 import { Scope, type Scope as ScopeName } from '../../../contracts/src/scopes.js';
 import type { AppEnv } from '../context.js';
+import { registryNotLoaded } from '../auth/middleware.js';
 import { ApiError } from '../errors.js';
 import { tokenRateLimit } from '../rate-limit/service.js';
 import type { Services } from '../services.js';
@@ -133,6 +134,7 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
     }
     if (!client) return oauthError(c, 'invalid_client', 'Client authentication failed.');
     const partner = await auth.partners.lookup(client.partner);
+    if (!partner && auth.partners.loadedAt === 0) throw registryNotLoaded();
     if (!partner || !partner.active) return oauthError(c, 'invalid_client', 'Client authentication failed.');
 
     const granted = client.scopes.filter((s) => partner.scopes.includes(s) || partner.scopes.includes('admin'));

@@ -34,11 +34,13 @@ const CreatedSubscription = Subscription.extend({
   secret: z.string().regex(/^whsec_/).describe('The signing secret (Standard Webhooks `whsec_…`), shown once'),
 });
 const Url = z.url({ protocol: /^https?$/ }).max(2048).openapi({ example: 'https://hooks.example.com/retail' });
+/** Types a partner may subscribe to: every event but the test ping, which goes to any subscription on request. */
+const SubscribableType = EventType.exclude(['webhook.test']);
 const CreateBody = z
-  .strictObject({ url: Url, event_types: z.array(EventType).min(1), active: z.boolean().default(true) })
+  .strictObject({ url: Url, event_types: z.array(SubscribableType).min(1), active: z.boolean().default(true) })
   .openapi('WebhookSubscriptionCreate');
 const PatchBody = z
-  .strictObject({ url: Url.optional(), event_types: z.array(EventType).min(1).optional(), active: z.boolean().optional() })
+  .strictObject({ url: Url.optional(), event_types: z.array(SubscribableType).min(1).optional(), active: z.boolean().optional() })
   .refine((b) => Object.keys(b).length > 0, 'give at least one of url, event_types, active')
   .openapi('WebhookSubscriptionPatch');
 const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) });

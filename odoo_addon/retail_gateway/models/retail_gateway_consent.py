@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..utils import rfc3339
+from ..utils import parse_rfc3339, rfc3339
 
 
 class RetailGatewayConsent(models.Model):
@@ -48,8 +48,6 @@ class RetailGatewayConsent(models.Model):
     @api.model
     def _rg_apply(self, customer, consents):
         """Applies consents from a channel: a choice replaces the stored one when it is newer."""
-        from ..utils import parse_rfc3339
-
         for consent in consents or []:
             at = parse_rfc3339(consent.get("at"))
             existing = self.search([("customer_id", "=", customer.id), ("channel", "=", consent.get("channel"))], limit=1)

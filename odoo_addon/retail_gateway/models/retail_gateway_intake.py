@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 INTAKE_KINDS = [
@@ -45,6 +45,12 @@ class RetailGatewayIntake(models.Model):
             "A partner submits each external id once per kind.",
         ),
     ]
+
+    @api.depends("kind", "external_id")
+    def _compute_display_name(self):
+        labels = dict(INTAKE_KINDS)
+        for intake in self:
+            intake.display_name = f"{labels.get(intake.kind, intake.kind)} {intake.external_id}"
 
     def _rg_reserve(self, partner, kind, external_id, intake_id):
         """Reserves (partner, kind, external id). Returns ``(intake, created)``; ``created`` is False

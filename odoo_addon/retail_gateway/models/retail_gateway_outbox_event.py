@@ -34,6 +34,7 @@ Claiming
     is leased elsewhere or still pending behind a lock.
 """
 
+import json
 import logging
 import uuid
 from datetime import timedelta
@@ -179,8 +180,6 @@ class RetailGatewayOutboxEvent(models.Model):
 
     @api.depends("payload")
     def _compute_payload_text(self):
-        import json
-
         for event in self:
             event.payload_text = json.dumps(event.payload, indent=2, sort_keys=True) if event.payload else False
 

@@ -261,6 +261,9 @@ class TestIntake(RetailGatewayCase):
         ]
         results = self.Api.apply_stock_counts(partner=self.partner.code, items=items)["results"]
         self.assertEqual([r["status"] for r in results], ["applied", "duplicate", "rejected"])
+        self.assertEqual(results[0]["record"]["name"], "Stock count COUNT-1")
+        self.assertEqual(results[1]["record"], results[0]["record"])
+        self.assertEqual(self.reasons(results[2]), [("unknown_warehouse", "warehouse")])
         self.assertEqual(self.product_a.with_context(warehouse_id=self.warehouse.id).qty_available, 47)
         self.assertEqual(self.product_b.with_context(warehouse_id=self.warehouse.id).qty_available, 30)
         events = self.events("inventory.changed").filtered(lambda e: e.payload["sku"] == "RG-LAMP")

@@ -56,8 +56,12 @@ class TestSecurity(RetailGatewayCase):
             self.as_user(self.service, "retail_gateway.partner").create({"code": "evil", "name": "Evil"})
         with self.assertRaises(AccessError):
             self.as_user(self.service, "retail_gateway.outbox.event").search([]).write({"state": "pending"})
+        order = self.submit_one("WEB-RO")
+        self.assertEqual(order.with_user(self.service).read(["name"])[0]["name"], order.name, "it reads order status")
         with self.assertRaises(AccessError):
-            self.as_user(self.service, "sale.order").search_read([], ["name"])
+            order.with_user(self.service).write({"client_order_ref": "changed"})
+        with self.assertRaises(AccessError):
+            self.outgoing_picking(order).with_user(self.service).button_validate()
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.models")
     def test_no_group_reads_a_client_secret_hash(self):

@@ -8,7 +8,7 @@
  *   sim.faults.failNext(2, 'network');   sim.stats.peakActive;   sim.state.setStock('FURN_7800', 'WH', 3);
  */
 import type { AddressInfo } from 'node:net';
-import { calibratedCost, zeroCost, type CostModel } from './cost.js';
+import { zeroCost, type CostModel } from './cost.js';
 import { Faults } from './faults.js';
 import { SimStats, createSimServer } from './server.js';
 import { SimulatorState } from './state.js';
@@ -90,6 +90,3 @@ export async function startOdooSimulator(options: OdooSimulatorOptions = {}): Pr
     },
   };
 }
-
-/** The cost model measured on real Odoo 18 (BENCHMARKS.md), for benchmarks and a realistic demo. */
-export const odoo18Cost: CostModel = calibratedCost;

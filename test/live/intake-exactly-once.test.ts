@@ -1,0 +1,107 @@
+/**
+ * Exactly-once against a real Odoo 18 with the retail_gateway addon: two gateway processes share a
+ * PostgreSQL store and drain into the same Odoo; fifty concurrent submissions of one order (one
+ * Idempotency-Key, spread over both) make exactly one sale order, checked by an independent
+ * XML-RPC reader.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OdooClient } from '../../gateway/src/odoo/client.js';
+import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
+import { createTestDatabase } from '../support/postgres.js';
+import { announceSkip, independentReader, live, liveClient } from './live-env.js';
+
+announceSkip();
+
+describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
+  const code = `rgeo${randomBytes(3).toString('hex')}`;
+  const gateways: ChildGateway[] = [];
+  const dirs: string[] = [];
+  let odoo: OdooClient;
+  let partnerId = 0;
+  let db: { url: string; drop(): Promise<void> };
+  let pool: pg.Pool;
+  let tokens: string[] = [];
+
+  beforeAll(async () => {
+    odoo = liveClient();
+    [partnerId] = await odoo.call<number[]>('retail_gateway.partner', 'create', {
+      kwargs: { vals_list: [{ code, name: `Exactly-once ${code}`, scopes: 'orders:read orders:write', tier: 'internal', mode: 'live' }] },
+    }) as [number];
+    const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
+    db = await createTestDatabase('rg_live_eo');
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool.on('error', () => undefined);
+    const masterKey = randomBytes(32).toString('base64');
+    for (const name of ['a', 'b']) {
+      const dir = mkdtempSync(join(tmpdir(), `rg-live-eo-${name}-`));
+      dirs.push(dir);
+      gateways.push(
+        await spawnGateway({
+          ODOO_URL: live!.url,
+          ODOO_DB: live!.db,
+          ODOO_USER: live!.user,
+          ...(live!.apiKey ? { ODOO_API_KEY: live!.apiKey } : { ODOO_PASSWORD: live!.password! }),
+          GATEWAY_STORE_URL: db.url,
+          GATEWAY_DATA_DIR: dir,
+          GATEWAY_MASTER_KEY: masterKey,
+          GATEWAY_RELAY: 'false',
+          GATEWAY_INTAKE_POLL_MS: '50',
+        }),
+      );
+    }
+    tokens = await Promise.all(gateways.map((g) => tokenFrom(g.url, client_id, client_secret)));
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await pool?.end();
+    await db?.drop();
+    if (partnerId) await odoo.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
+    await odoo?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('50 concurrent submissions over two gateways make one sale order', async () => {
+    const externalId = `LIVE-EO-${Date.now()}`;
+    const order = {
+      external_id: externalId,
+      channel: 'webshop',
+      placed_at: new Date().toISOString(),
+      currency: 'USD',
+      taxes_included: false,
+      customer: { email: `eo-${externalId.toLowerCase()}@example.com`, name: 'Exactly Once' },
+      billing_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+      shipping_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+      lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
+      payment: { method: 'card', status: 'paid' },
+    };
+    const key = `live-${randomBytes(8).toString('hex')}`;
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        fetch(`${gateways[i % 2]!.url}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[i % 2]}`, 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify(order),
+        }),
+      ),
+    );
+    expect(responses.every((r) => r.status === 202 || r.status === 409)).toBe(true);
+    for (let i = 0; i < 600; i++) {
+      const { rows } = await pool.query("SELECT status FROM intake_items WHERE external_id = $1", [externalId]);
+      if (rows.length === 1 && !['accepted', 'processing'].includes(rows[0].status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { rows } = await pool.query('SELECT status, outcome, reasons FROM intake_items WHERE external_id = $1', [externalId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'completed', outcome: 'created' });
+    const reader = await independentReader();
+    const found = (await reader.searchRead('sale.order', [['rg_external_id', '=', externalId]], ['name', 'state'])) as { state: string }[];
+    expect(found).toHaveLength(1);
+    expect(found[0]!.state).toBe('sale');
+  }, 180_000);
+});
