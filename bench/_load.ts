@@ -4,7 +4,7 @@
  * and Idempotency-Key per request. Prints one JSON line: requests/s, p99, errors, non-2xx and the
  * external ids answered 202.
  *
- *   tsx bench/_load.ts <url> <prefix> <duration s> <connections> [authorization]
+ *   tsx bench/_load.ts <url> <prefix> <duration s | N requests, e.g. 3000r> <connections> [authorization]
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -18,7 +18,7 @@ let n = 0;
 const result = await autocannon({
   url: url!,
   connections: Number(connections),
-  duration: Number(duration),
+  ...(duration!.endsWith('r') ? { amount: Number(duration!.slice(0, -1)) } : { duration: Number(duration) }),
   requests: [
     {
       method: 'POST',

@@ -33,6 +33,12 @@ const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 /** Interleaved rounds, best of each side: the machines are shared, and a spike should not decide the ratio. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Orders per measured gateway round. Bounded (not a duration) because every accepted order is then
+ * drained into the simulator to check it was created exactly once, and the simulator's searches
+ * grow with the number of orders it holds.
+ */
+const ORDERS_PER_ROUND = Number(process.env.BENCH_INTAKE_ORDERS ?? 3000);
 
 async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: ServerType }> {
   const server: ServerType = await new Promise((resolve) => {
@@ -53,7 +59,7 @@ interface Load {
  * One load run from a separate process (bench/_load.ts), like wrk would be: the load generator
  * does not share the measured server's event loop. Each request is a new order and a new key.
  */
-function load(url: string, prefix: string, durationS: number, authorization?: string): Promise<Load> {
+function load(url: string, prefix: string, durationS: number | `${number}r`, authorization?: string): Promise<Load> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./_load.ts', import.meta.url)), url, prefix, String(durationS), String(CONNECTIONS), ...(authorization ? [authorization] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -102,13 +108,13 @@ export async function run(): Promise<BenchFigure[]> {
     const run = `B${Date.now().toString(36)}`;
     const bearerHeader = `Bearer ${accessToken}`;
     await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, 1);
-    await load(`${gateway.url}/v1/orders`, `${run}-warm`, 1, bearerHeader);
+    await load(`${gateway.url}/v1/orders`, `${run}-warm`, '300r', bearerHeader);
     let hono: Load | null = null;
     let intake: Load | null = null;
     const accepted: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const h = await load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, DURATION_S);
-      const g = await load(`${gateway.url}/v1/orders`, `${run}-m${round}`, DURATION_S, bearerHeader);
+      const g = await load(`${gateway.url}/v1/orders`, `${run}-m${round}`, `${ORDERS_PER_ROUND}r`, bearerHeader);
       if (h.errors || h.non2xx) throw new Error(`bare Hono: ${h.errors} errors, ${h.non2xx} non-2xx`);
       if (g.errors || g.non2xx) throw new Error(`intake: ${g.errors} errors, ${g.non2xx} non-2xx`);
       accepted.push(...g.accepted);

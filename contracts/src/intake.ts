@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { ExternalId, Timestamp } from './common.js';
 import { RejectionReason } from './order.js';
 
+/** The optional body of `POST /v1/orders/{id}/cancel` (the order is named by the path). */
+export const OrderCancelRequest = z.strictObject({
+  reason: z.string().max(256).optional().describe('Why the order is cancelled, kept on the Odoo order'),
+});
+export type OrderCancelRequest = z.infer<typeof OrderCancelRequest>;
+
 /** Where an accepted write is on its way to Odoo. */
 export const IntakeStatus = z.enum(['accepted', 'processing', 'completed', 'rejected', 'failed', 'shadowed']);
 export type IntakeStatus = z.infer<typeof IntakeStatus>;

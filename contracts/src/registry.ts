@@ -11,6 +11,7 @@ import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment
 import { Order, OrderCancellation, OrderStatus, OrderUpdate, PaymentEvent } from './order.js';
 import { PartnerRecord, Subscription } from './partner.js';
 import { Product, ProductVariant } from './product.js';
+import { IntakeItemStatus, IntakeReceipt, OrderCancelRequest } from './intake.js';
 import { rpc } from './odoo-rpc.js';
 
 export const publishedSchemas: Record<string, z.ZodType> = {
@@ -22,6 +23,9 @@ export const publishedSchemas: Record<string, z.ZodType> = {
   'order-status': OrderStatus,
   'order-update': OrderUpdate,
   'order-cancellation': OrderCancellation,
+  'order-cancel-request': OrderCancelRequest,
+  'intake-receipt': IntakeReceipt,
+  'intake-item-status': IntakeItemStatus,
   payment: PaymentEvent,
   return: Return,
   'shipment-confirmation': ShipmentConfirmation,

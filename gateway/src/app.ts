@@ -28,15 +28,16 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   });
   app.use('*', clientIp(services.config.trustedProxies));
   app.use('*', accessLog());
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: services.config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError('payload_too_large', `The request body exceeds ${services.config.bodyLimitBytes} bytes.`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: services.config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError('payload_too_large', `The request body exceeds ${services.config.bodyLimitBytes} bytes.`);
+    },
+  });
+  // GET and HEAD requests carry no body on @hono/node-server (its Request has `body: null`, so the
+  // limit could never refuse them), but asking for `c.req.raw.body` builds the whole WHATWG
+  // Request with its AbortController: measured ≈ 10% of a cached read's CPU. Skip them.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   for (const register of routeRegistrars) register(app, services);
 

@@ -200,7 +200,7 @@ describe('GET /v1/orders/{id} and cancel', () => {
 
   it('cancels an order', async () => {
     const { location } = await createdOrder(acme);
-    const res = await post(`${location}/cancel`, example('order-cancel'), acme);
+    const res = await post(`${location}/cancel`, example('order-cancel-request'), acme);
     expect(res.status).toBe(202);
     expect(res.headers.get('location')).toBe(location);
     let status: any;
@@ -216,7 +216,7 @@ describe('GET /v1/orders/{id} and cancel', () => {
 describe('shipments and returns', () => {
   it('confirms a partial shipment (backorder), lists shipments, then takes a return', async () => {
     const { order, id } = await createdOrder(acme);
-    const shipment = { ...example('shipment'), external_id: `SHP-${order.external_id}`, order_external_id: order.external_id, lines: [{ sku: 'FURN_8888', quantity: 1 }, { sku: 'FURN_0001', quantity: 1 }] };
+    const shipment = { ...example('shipment-confirmation'), external_id: `SHP-${order.external_id}`, order_external_id: order.external_id, lines: [{ sku: 'FURN_8888', quantity: 1 }, { sku: 'FURN_0001', quantity: 1 }] };
     const res = await post('/v1/shipments', shipment, acme);
     expect(res.status).toBe(202);
     const confirmation = IntakeItemStatus.parse(await settled(res.headers.get('location')!, acme));
@@ -227,7 +227,7 @@ describe('shipments and returns', () => {
     expect(list.status).toBe(200);
     const { data } = (await list.json()) as { data: any[] };
     const shipped = data.find((s) => s.state === 'shipped');
-    expect(shipped?.tracking_number).toBe(example('shipment').tracking_number);
+    expect(shipped?.tracking_number).toBe(example('shipment-confirmation').tracking_number);
     expect(shipped?.lines.find((l: any) => l.sku === 'FURN_8888')?.shipped).toBe(1);
     expect(data.some((s) => s.state !== 'shipped')).toBe(true); // the backorder
     expect((await t.fetch(`/v1/shipments?order_id=${id}`, { token: globex })).status).toBe(404);
@@ -244,7 +244,7 @@ describe('shipments and returns', () => {
   });
 
   it('refuses a shipment that sets an Odoo-owned field', async () => {
-    const res = await post('/v1/shipments', { ...example('shipment'), backorder: true }, acme);
+    const res = await post('/v1/shipments', { ...example('shipment-confirmation'), backorder: true }, acme);
     expect(res.status).toBe(422);
     expect(ErrorBody.parse(await res.json()).error.code).toBe('field_not_writable');
   });
@@ -351,7 +351,7 @@ describe('OpenAPI document and /docs', () => {
 
   it('carries the golden example on every request body', () => {
     const expected: Record<string, string> = {
-      '/v1/orders': 'order', '/v1/orders/{id}/cancel': 'order-cancel', '/v1/returns': 'return', '/v1/shipments': 'shipment', '/v1/inventory/counts': 'stock-count',
+      '/v1/orders': 'order', '/v1/orders/{id}/cancel': 'order-cancel-request', '/v1/returns': 'return', '/v1/shipments': 'shipment-confirmation', '/v1/inventory/counts': 'stock-count',
     };
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       for (const op of Object.values<any>(item)) {

@@ -13,9 +13,9 @@ const dir = new URL('../../contracts/examples/api/', import.meta.url);
 
 const schemas: Record<string, { schema: z.ZodType; path: string }> = {
   'order.json': { schema: Order, path: '/v1/orders' },
-  'order-cancel.json': { schema: CancelBody, path: '/v1/orders/{id}/cancel' },
+  'order-cancel-request.json': { schema: CancelBody, path: '/v1/orders/{id}/cancel' },
   'return.json': { schema: Return, path: '/v1/returns' },
-  'shipment.json': { schema: ShipmentConfirmation, path: '/v1/shipments' },
+  'shipment-confirmation.json': { schema: ShipmentConfirmation, path: '/v1/shipments' },
   'stock-count.json': { schema: StockCount, path: '/v1/inventory/counts' },
 };
 

@@ -36,7 +36,7 @@ it('posts every golden example to the demo successfully', async () => {
   expect(order.status).toBe(201);
   expect(await order.json()).toMatchObject({ state: 'created', amount_total: '89.54' });
 
-  const shipment = await post('/v1/shipments', raw('shipment'));
+  const shipment = await post('/v1/shipments', raw('shipment-confirmation'));
   expect(shipment.status).toBe(202);
   expect(await outcome(shipment.headers.get('location')!)).toMatchObject({ status: 'completed', reasons: [] });
 
@@ -51,7 +51,7 @@ it('posts every golden example to the demo successfully', async () => {
   const second = JSON.stringify({ ...JSON.parse(raw('order')), external_id: 'WEB-100235' });
   const created = await post('/v1/orders', second, { 'idempotency-key': 'golden-order-2', prefer: 'wait=10' });
   expect(created.status).toBe(201);
-  const cancel = await post(`${created.headers.get('location')}/cancel`, raw('order-cancel'));
+  const cancel = await post(`${created.headers.get('location')}/cancel`, raw('order-cancel-request'));
   expect(cancel.status).toBe(202);
   for (let i = 0; i < 200; i++) {
     const s = (await (await t.fetch(created.headers.get('location')!, { token })).json()) as { state: string };

@@ -1,8 +1,11 @@
 /**
- * Exactly-once against a real Odoo 18 with the retail_gateway addon: two gateway processes share a
- * PostgreSQL store and drain into the same Odoo; fifty concurrent submissions of one order (one
- * Idempotency-Key, spread over both) make exactly one sale order, checked by an independent
- * XML-RPC reader.
+ * Exactly-once against a real Odoo 18 with the retail_gateway addon, checked by an independent
+ * XML-RPC reader:
+ * - the addon itself: twenty concurrent `submit_orders` calls of one order through the gateway's
+ *   client make one sale order, every other answer naming it as a duplicate;
+ * - the gateway: two gateway processes share a PostgreSQL store and drain into the same Odoo;
+ *   fifty concurrent submissions of one order (one Idempotency-Key, spread over both) make one
+ *   sale order.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { announceSkip, independentReader, live, liveClient } from './live-env.js';
+import { announceSkip, backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
 announceSkip();
 
@@ -22,6 +25,7 @@ describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
   const gateways: ChildGateway[] = [];
   const dirs: string[] = [];
   let odoo: OdooClient;
+  let backOffice: OdooClient;
   let partnerId = 0;
   let db: { url: string; drop(): Promise<void> };
   let pool: pg.Pool;
@@ -29,7 +33,9 @@ describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
 
   beforeAll(async () => {
     odoo = liveClient();
-    [partnerId] = await odoo.call<number[]>('retail_gateway.partner', 'create', {
+    backOffice = backOfficeClient();
+    // Registering a partner is the integration manager's job in Odoo, not the technical user's.
+    [partnerId] = await backOffice.call<number[]>('retail_gateway.partner', 'create', {
       kwargs: { vals_list: [{ code, name: `Exactly-once ${code}`, scopes: 'orders:read orders:write', tier: 'internal', mode: 'live' }] },
     }) as [number];
     const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
@@ -61,25 +67,45 @@ describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
     await Promise.all(gateways.map((g) => g.stop()));
     await pool?.end();
     await db?.drop();
-    if (partnerId) await odoo.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
+    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
     await odoo?.close();
+    await backOffice?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  const orderOf = (externalId: string) => ({
+    external_id: externalId,
+    channel: 'webshop',
+    placed_at: new Date().toISOString(),
+    currency: 'USD',
+    taxes_included: false,
+    customer: { email: `eo-${externalId.toLowerCase()}@example.com`, name: 'Exactly Once' },
+    billing_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+    shipping_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+    lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
+    payment: { method: 'card' as const, status: 'paid' as const },
+  });
+
+  it('20 concurrent submit_orders calls of one order make one sale order', async () => {
+    const externalId = `LIVE-EO-RPC-${Date.now()}`;
+    const item = orderOf(externalId);
+    // The client retries what Odoo reports as a transient conflict, so every call gets an answer.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => (await odoo.rpc('submit_orders', { partner: code, orders: [{ intake_id: `rpc-${i}`, item }] }, { requestId: `live-eo-rpc-${i}` })).results[0]!),
+    );
+    const created = answers.filter((a) => a.status === 'created');
+    expect(created, JSON.stringify(answers)).toHaveLength(1);
+    const orderId = created[0]!.record!.id;
+    for (const a of answers) if (a !== created[0]) expect(a).toMatchObject({ status: 'duplicate', record: { id: orderId } });
+    const reader = await independentReader();
+    const byRef = (await reader.searchRead('sale.order', [['client_order_ref', '=', externalId]], ['id', 'rg_external_id', 'state'])) as { id: number; rg_external_id: string; state: string }[];
+    expect(byRef).toEqual([{ id: orderId, rg_external_id: externalId, state: 'sale' }]);
+    await odoo.rpc('cancel_orders', { partner: code, refs: [{ intake_id: 'cleanup', item: { external_id: externalId } }] }).catch(() => undefined);
+  }, 120_000);
+
   it('50 concurrent submissions over two gateways make one sale order', async () => {
     const externalId = `LIVE-EO-${Date.now()}`;
-    const order = {
-      external_id: externalId,
-      channel: 'webshop',
-      placed_at: new Date().toISOString(),
-      currency: 'USD',
-      taxes_included: false,
-      customer: { email: `eo-${externalId.toLowerCase()}@example.com`, name: 'Exactly Once' },
-      billing_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-      shipping_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-      lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
-      payment: { method: 'card', status: 'paid' },
-    };
+    const order = orderOf(externalId);
     const key = `live-${randomBytes(8).toString('hex')}`;
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -103,5 +129,6 @@ describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
     const found = (await reader.searchRead('sale.order', [['rg_external_id', '=', externalId]], ['name', 'state'])) as { state: string }[];
     expect(found).toHaveLength(1);
     expect(found[0]!.state).toBe('sale');
+    await odoo.rpc('cancel_orders', { partner: code, refs: [{ intake_id: 'cleanup', item: { external_id: externalId } }] }).catch(() => undefined);
   }, 180_000);
 });

@@ -1,6 +1,12 @@
 /**
  * The live tier's settings: a real Odoo given by ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY
  * (or ODOO_PASSWORD). Without them every live suite is skipped, and the skip is said once.
+ *
+ * ODOO_USER is the gateway's technical user (only the addon's service group): it can call the
+ * addon's RPC methods and read orders and transfers, nothing more. What a person does in Odoo
+ * itself (registering a partner, entering and confirming an order, validating a transfer) goes
+ * through the back office user ODOO_ADMIN_LOGIN with ODOO_ADMIN_API_KEY or ODOO_ADMIN_PASSWORD
+ * (Odoo's demo `admin` / `admin` by default).
  */
 import OdooAwait from 'odoo-await';
 import { createOdooClient, type OdooClient, type OdooClientOptions } from '../../gateway/src/odoo/client.js';
@@ -13,6 +19,8 @@ export interface LiveOdoo {
   password?: string;
   /** A user without internal rights (Odoo's demo portal user by default). */
   portal: { login: string; password: string };
+  /** A back office user with the rights of an Odoo administrator. */
+  admin: { login: string; apiKey?: string; password?: string };
 }
 
 export const SKIP_MESSAGE = 'live tier skipped: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY to run it against a real Odoo';
@@ -27,6 +35,9 @@ function read(): LiveOdoo | null {
     apiKey: env.ODOO_API_KEY || undefined,
     password: env.ODOO_PASSWORD || undefined,
     portal: { login: env.ODOO_PORTAL_LOGIN ?? 'portal', password: env.ODOO_PORTAL_PASSWORD ?? 'portal' },
+    admin: env.ODOO_ADMIN_API_KEY
+      ? { login: env.ODOO_ADMIN_LOGIN ?? 'admin', apiKey: env.ODOO_ADMIN_API_KEY }
+      : { login: env.ODOO_ADMIN_LOGIN ?? 'admin', password: env.ODOO_ADMIN_PASSWORD ?? 'admin' },
   };
 }
 
@@ -44,6 +55,12 @@ export function announceSkip(): void {
 export function liveClient(extra: Partial<OdooClientOptions> = {}): OdooClient {
   if (!live) throw new Error(SKIP_MESSAGE);
   return createOdooClient({ url: live.url, db: live.db, user: live.user, apiKey: live.apiKey, password: live.password, ...extra });
+}
+
+/** The gateway's client as the back office user, for what a person does in Odoo itself. */
+export function backOfficeClient(extra: Partial<OdooClientOptions> = {}): OdooClient {
+  if (!live) throw new Error(SKIP_MESSAGE);
+  return createOdooClient({ url: live.url, db: live.db, user: live.admin.login, apiKey: live.admin.apiKey, password: live.admin.password, ...extra });
 }
 
 /** An independent reader over XML-RPC (odoo-await), to check what the gateway's client wrote. */

@@ -1,13 +1,15 @@
 /**
  * The gateway's Odoo client against a real Odoo: what it writes is read back over XML-RPC by
- * odoo-await (another implementation), and Odoo's real errors map to the typed errors.
+ * odoo-await (another implementation), and Odoo's real errors map to the typed errors. Plain ORM
+ * writes go through the back office user (the technical user may not make them); the addon's RPC
+ * methods through the technical user, as the gateway does.
  */
 import { randomUUID } from 'node:crypto';
 import type OdooAwait from 'odoo-await';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { OdooAccessError, OdooAuthError, OdooMissingError, OdooUniqueViolationError, OdooValidationError } from '../../gateway/src/odoo/errors.js';
-import { announceSkip, independentReader, live, liveClient } from './live-env.js';
+import { announceSkip, backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
 announceSkip();
 
@@ -18,7 +20,7 @@ describe.skipIf(!live)('live Odoo: the gateway client', () => {
   const created: { partners: number[]; orders: number[] } = { partners: [], orders: [] };
 
   beforeAll(async () => {
-    odoo = liveClient();
+    odoo = backOfficeClient();
     reader = await independentReader();
   });
 
@@ -90,6 +92,7 @@ describe.skipIf(!live)('live Odoo: the gateway client', () => {
 
 describe.skipIf(!live)('live Odoo: the retail_gateway addon through the client', () => {
   let odoo: OdooClient;
+  let backOffice: OdooClient;
   let reader: OdooAwait;
   let installed = false;
   const suffix = randomUUID().slice(0, 8);
@@ -97,18 +100,20 @@ describe.skipIf(!live)('live Odoo: the retail_gateway addon through the client',
 
   beforeAll(async () => {
     odoo = liveClient();
+    backOffice = backOfficeClient();
     reader = await independentReader();
-    installed = (await odoo.call<number>('ir.module.module', 'search_count', { kwargs: { domain: [['name', '=', 'retail_gateway'], ['state', '=', 'installed']] } })) === 1;
-    if (installed) await odoo.call('retail_gateway.partner', 'create', { kwargs: { vals_list: [{ code, name: `Live ${suffix}`, scopes: 'orders:read orders:write' }] } });
+    installed = (await backOffice.call<number>('ir.module.module', 'search_count', { kwargs: { domain: [['name', '=', 'retail_gateway'], ['state', '=', 'installed']] } })) === 1;
+    if (installed) await backOffice.call('retail_gateway.partner', 'create', { kwargs: { vals_list: [{ code, name: `Live ${suffix}`, scopes: 'orders:read orders:write' }] } });
   });
 
   afterAll(async () => {
     if (installed) {
       await odoo.rpc('cancel_orders', { partner: code, refs: [{ intake_id: 'cleanup', item: { external_id: `LIVE-${suffix}` } }] }).catch(() => undefined);
-      const ids = await odoo.call<number[]>('retail_gateway.partner', 'search', { kwargs: { domain: [['code', '=', code]] } }).catch(() => []);
-      if (ids.length) await odoo.call('retail_gateway.partner', 'write', { ids, kwargs: { vals: { active: false } } }).catch(() => undefined);
+      const ids = await backOffice.call<number[]>('retail_gateway.partner', 'search', { kwargs: { domain: [['code', '=', code]] } }).catch(() => []);
+      if (ids.length) await backOffice.call('retail_gateway.partner', 'write', { ids, kwargs: { vals: { active: false } } }).catch(() => undefined);
     }
     await odoo?.close();
+    await backOffice?.close();
   });
 
   it('submits an order once, answers duplicate the second time, and writes order.created with the request id', async (ctx) => {

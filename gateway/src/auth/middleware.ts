@@ -54,7 +54,9 @@ export function hasScope(principal: Pick<Principal, 'scopes'>, scope: Scope): bo
 export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
   for (const s of required) if (!allScopes.includes(s)) throw new TypeError(`requireScope: unknown scope ${JSON.stringify(s)}`);
   return async function requireScopeMiddleware(c, next) {
-    const auth = c.var.services.auth;
+    // `c.get`, not `c.var`: `c.var` copies every variable into a new object on each access.
+    const services = c.get('services');
+    const auth = services.auth;
     if (!auth) throw new ApiError('internal_error', 'Authentication is not configured.');
     const header = c.req.header('authorization');
     if (!header) throw unauthorized();
@@ -96,7 +98,7 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
       expiresAt: verified.expiresAt,
     });
     // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
-    await c.var.services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    await services.rateLimit?.enforcePartner(c, undefined, partner.tier);
     await next();
   };
 }

@@ -49,12 +49,20 @@ export class PartnerCache {
     return [...this.partners.values()];
   }
 
-  /** Like `get`, but an unknown code refreshes first (at most once per `missRefreshMs`): a partner created a moment ago. */
-  async lookup(code: string): Promise<PartnerRecord | undefined> {
+  /**
+   * Like `get`, but an unknown code refreshes first: a partner created a moment ago. An unproven
+   * code refreshes at most once per `missRefreshMs`, so unknown codes cannot hammer Odoo. A code
+   * Odoo has just vouched for (`vouched`: its client secret was accepted) refreshes whatever the
+   * time since the last refresh, and again if the refresh it joined had started before the
+   * partner existed.
+   */
+  async lookup(code: string, options: { vouched?: boolean } = {}): Promise<PartnerRecord | undefined> {
     const found = this.partners.get(code);
     if (found) return found;
-    if (this.now() - this.lastRefresh < (this.options.missRefreshMs ?? 2_000)) return undefined;
+    if (!options.vouched && this.now() - this.lastRefresh < (this.options.missRefreshMs ?? 2_000)) return undefined;
+    const joined = this.refreshing !== null;
     await this.refresh().catch(() => undefined);
+    if (options.vouched && joined && !this.partners.has(code)) await this.refresh().catch(() => undefined);
     return this.partners.get(code);
   }
 

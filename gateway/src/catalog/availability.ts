@@ -27,6 +27,14 @@ export interface AvailabilityCacheOptions {
 }
 
 const FETCH_CHUNK = 500;
+/** Rendered answers remembered at most (all dropped when full; they are cheap to rebuild). */
+const MAX_RENDERED = 10_000;
+
+interface Rendered<T> {
+  version: number;
+  validUntil: number;
+  value: T;
+}
 
 export class AvailabilityCache {
   /** SKU → warehouse → entry. */
@@ -34,6 +42,8 @@ export class AvailabilityCache {
   private count = 0;
   /** SKUs whose every warehouse was fetched at this time (a lookup without a warehouse is complete). */
   private readonly complete = new Map<string, number>();
+  /** Rendered answers by key (`lookupRendered`). */
+  private readonly rendered = new Map<string, Rendered<unknown>>();
   private readonly now: () => number;
   /** Bumped on every change. */
   version = 0;
@@ -51,6 +61,29 @@ export class AvailabilityCache {
    * Misses and entries past the freshness target are fetched from Odoo in one call.
    */
   async lookup(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<Availability[]> {
+    return (await this.collect(skus, warehouse, requestId)).items;
+  }
+
+  /**
+   * `lookup`, answered as `render` made it, remembered under `key` (which must name the SKUs, the
+   * warehouse and whatever else `render` depends on) until the cache changes (`version`) or one of
+   * the figures it shows falls due or would turn stale. Nothing is remembered from a failed
+   * refresh. The hot cached read uses it so it neither rebuilds, sorts, serialises nor hashes
+   * the same answer per request (measured: ≈ 10% of that read's CPU).
+   */
+  async lookupRendered<T>(key: string, skus: readonly string[], warehouse: string | undefined, requestId: string | undefined, render: (items: Availability[]) => T): Promise<T> {
+    const memo = this.rendered.get(key) as Rendered<T> | undefined;
+    if (memo && memo.version === this.version && this.now() <= memo.validUntil) return memo.value;
+    const { items, validUntil, version } = await this.collect(skus, warehouse, requestId);
+    const value = render(items);
+    if (validUntil >= this.now()) {
+      if (this.rendered.size >= MAX_RENDERED) this.rendered.clear();
+      this.rendered.set(key, { version, validUntil, value });
+    }
+    return value;
+  }
+
+  private async collect(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<{ items: Availability[]; validUntil: number; version: number }> {
     const now = this.now();
     const due = skus.filter((sku) => {
       if (warehouse !== undefined) {
@@ -72,17 +105,32 @@ export class AvailabilityCache {
       }
     }
     const stale = (e: Entry) => (failed && due.includes(e.figures.sku)) || this.now() - e.freshAt > this.options.freshnessMs;
+    const freshness = this.options.freshnessMs;
+    // Until when this answer stays the same (barring a change): the first instant a figure in it
+    // would be refreshed or marked stale, or a SKU without figures would be asked again.
+    let validUntil = failed ? -Infinity : Infinity;
     const out: Availability[] = [];
     for (const sku of skus) {
       if (warehouse !== undefined) {
         const e = this.entries.get(sku)?.get(warehouse);
-        if (e) out.push({ ...e.figures, stale: stale(e) });
+        if (e) {
+          out.push({ ...e.figures, stale: stale(e) });
+          validUntil = Math.min(validUntil, e.freshAt + freshness);
+        } else {
+          const whole = this.complete.get(sku);
+          validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
+        }
       } else {
-        for (const e of this.entriesOf(sku)) out.push({ ...e.figures, stale: stale(e) });
+        const whole = this.complete.get(sku);
+        validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
+        for (const e of this.entriesOf(sku)) {
+          out.push({ ...e.figures, stale: stale(e) });
+          validUntil = Math.min(validUntil, e.freshAt + freshness);
+        }
       }
     }
     if (failed && out.length === 0 && due.length > 0) throw new AvailabilityUnavailableError();
-    return out.sort((a, b) => (a.sku === b.sku ? a.warehouse.localeCompare(b.warehouse) : a.sku < b.sku ? -1 : 1));
+    return { items: out.sort((a, b) => (a.sku === b.sku ? a.warehouse.localeCompare(b.warehouse) : a.sku < b.sku ? -1 : 1)), validUntil, version: this.version };
   }
 
   /** Every SKU and warehouse from Odoo, page by page (refreshing the cache on the way): the snapshot. */

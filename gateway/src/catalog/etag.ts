@@ -19,11 +19,26 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
   });
 }
 
-/** Answers a JSON body with its ETag, or 304 when the client already holds it. */
-export function jsonWithEtag(c: Context, value: unknown, extraHeaders: Record<string, string> = {}): Response {
+/** A JSON body serialised once with its tag, so a cached answer can be sent again as it is. */
+export interface TaggedJson {
+  body: string;
+  etag: string;
+}
+
+export function taggedJson(value: unknown): TaggedJson {
   const body = JSON.stringify(value);
-  const etag = etagOf(body);
+  return { body, etag: etagOf(body) };
+}
+
+/** Answers a serialised JSON body with its ETag, or 304 when the client already holds it. */
+export function sendTaggedJson(c: Context, { body, etag }: TaggedJson, extraHeaders: Record<string, string> = {}): Response {
   const headers: Record<string, string> = { ETag: etag, 'Cache-Control': 'private, no-cache', ...extraHeaders };
   if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
-  return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
+  headers['Content-Type'] = 'application/json';
+  return c.body(body, 200, headers);
+}
+
+/** Answers a JSON body with its ETag, or 304 when the client already holds it. */
+export function jsonWithEtag(c: Context, value: unknown, extraHeaders: Record<string, string> = {}): Response {
+  return sendTaggedJson(c, taggedJson(value), extraHeaders);
 }

@@ -1,15 +1,17 @@
 /**
- * Which subscriptions receive an event. Tenant isolation first:
+ * Which subscriptions receive an event: the rule of the addon's `_rg_event_targets`
+ * (retail_gateway.partner), so that the deliveries the relay makes are the ones Odoo's sync status
+ * waits for.
  *
- * - events that name a partner (`data.partner`: orders, shipments, returns, invoices, intake
+ * - events that carry a partner (`data.partner`: orders, shipments, returns, invoices, intake
  *   outcomes) go to that partner only; when the partner is null (the record was made in Odoo, not
- *   through a channel) they go to partners holding the `admin` scope;
- * - `customer.updated` goes to the partners that know the customer (`data.external_ids`) and to
- *   `admin` partners;
- * - `product.updated` and `inventory.changed` go to every partner; `inventory.changed` only to
- *   partners allowed on its warehouse (an empty warehouse list allows all).
+ *   through a channel) they go to every subscriber;
+ * - `customer.updated` goes only to the partners that know the customer (`data.external_ids`);
+ * - an event naming a warehouse (`data.warehouse`: `inventory.changed`, shipments, returns) goes
+ *   only to partners allowed on that warehouse (an empty warehouse list allows all);
+ * - everything else (`product.updated`) goes to every subscriber.
  *
- * Then the subscription must be active, not disabled, and list the event's type.
+ * Then the partner must be active and the subscription active, not disabled, and list the type.
  */
 import type { EventEnvelope } from '../../../contracts/src/events.js';
 import type { PartnerRecord } from '../../../contracts/src/partner.js';
@@ -17,21 +19,18 @@ import type { SubscriptionEntry } from './directory.js';
 
 export function partnerMayReceive(partner: PartnerRecord, envelope: Pick<EventEnvelope, 'type' | 'data'>): boolean {
   if (!partner.active) return false;
-  const isAdmin = partner.scopes.includes('admin');
-  const data = envelope.data as Record<string, unknown>;
+  const data = (envelope.data ?? {}) as Record<string, unknown>;
   if (envelope.type === 'customer.updated') {
-    const ids = (data.external_ids ?? {}) as Record<string, unknown>;
-    return isAdmin || Object.hasOwn(ids, partner.code);
+    const known = (data.external_ids ?? {}) as Record<string, unknown>;
+    if (!Object.hasOwn(known, partner.code)) return false;
+  } else if (typeof data.partner === 'string' && data.partner !== partner.code) {
+    return false;
   }
-  if (envelope.type === 'inventory.changed') {
-    return partner.warehouses.length === 0 || partner.warehouses.includes(String(data.warehouse));
+  const warehouse = data.warehouse;
+  if (typeof warehouse === 'string' && warehouse !== '' && partner.warehouses.length > 0) {
+    return partner.warehouses.includes(warehouse);
   }
-  if (envelope.type === 'product.updated') return true;
-  if ('partner' in data) {
-    const owner = data.partner;
-    return owner === null || owner === undefined ? isAdmin : owner === partner.code;
-  }
-  return isAdmin;
+  return true;
 }
 
 export function subscriptionWants(subscription: SubscriptionEntry, type: string): boolean {

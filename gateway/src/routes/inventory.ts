@@ -13,7 +13,7 @@ import { StockCount } from '../../../contracts/src/fulfilment.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
 import { requireScope } from '../auth/middleware.js';
 import { AvailabilityCache, AvailabilityUnavailableError } from '../catalog/availability.js';
-import { jsonWithEtag } from '../catalog/etag.js';
+import { sendTaggedJson, taggedJson, type TaggedJson } from '../catalog/etag.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiExample } from '../intake/examples.js';
@@ -120,15 +120,19 @@ export function registerInventory(app: OpenAPIHono<AppEnv>, services: Services):
     const { sku, warehouse } = c.req.valid('query');
     if (warehouse) assertWarehouseAllowed(c, warehouse);
     const allowed = allowedWarehouses(c);
-    let data;
+    // The answer, serialised and tagged once and reused while the cache holds it unchanged.
+    // Unambiguous: two self-delimiting JSON values, then the SKUs (which cannot hold a comma).
+    const key = `${JSON.stringify(warehouse ?? null)}${JSON.stringify(allowed)}${sku.join(',')}`;
+    let answer: TaggedJson;
     try {
-      data = await cache.lookup(sku, warehouse, c.get('requestId'));
+      answer = await cache.lookupRendered(key, sku, warehouse, c.get('requestId'), (items) =>
+        taggedJson({ data: allowed.length > 0 ? items.filter((a) => allowed.includes(a.warehouse)) : items }),
+      );
     } catch (e) {
       if (e instanceof AvailabilityUnavailableError) throw new ApiError('upstream_unavailable', 'Availability could not be read from Odoo and is not cached.');
       throw e;
     }
-    if (allowed.length > 0) data = data.filter((a) => allowed.includes(a.warehouse));
-    return jsonWithEtag(c, { data }) as never;
+    return sendTaggedJson(c, answer) as never;
   });
 
   app.openapi(snapshot, (c) => {

@@ -133,7 +133,9 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
       throw new ApiError('upstream_unavailable', 'Client credentials cannot be checked right now; retry shortly.', undefined, { 'Retry-After': '1' });
     }
     if (!client) return oauthError(c, 'invalid_client', 'Client authentication failed.');
-    const partner = await auth.partners.lookup(client.partner);
+    // Odoo has just accepted the secret, so the partner exists even if this replica's registry
+    // was read a moment before it was created.
+    const partner = await auth.partners.lookup(client.partner, { vouched: true });
     if (!partner && auth.partners.loadedAt === 0) throw registryNotLoaded();
     if (!partner || !partner.active) return oauthError(c, 'invalid_client', 'Client authentication failed.');
 

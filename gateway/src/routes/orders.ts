@@ -4,7 +4,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ErrorBody } from '../../../contracts/src/errors.js';
-import { IntakeReceipt } from '../../../contracts/src/intake.js';
+import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
 import { principalOf, requireScope } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
@@ -70,7 +70,8 @@ const getOrder = createRoute({
   responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderStatus } } }, ...errors(401, 403, 404) },
 });
 
-export const CancelBody = z.object({ reason: z.string().max(256).optional() }).strict();
+/** The cancel body: contracts/src/intake.ts `OrderCancelRequest`. */
+export const CancelBody = OrderCancelRequest;
 const cancelOrder = createRoute({
   method: 'post',
   path: '/v1/orders/{id}/cancel',
@@ -79,7 +80,7 @@ const cancelOrder = createRoute({
   middleware: [requireScope('orders:write')] as const,
   request: {
     params: IdParam,
-    body: { required: false, content: { 'application/json': { schema: CancelBody, example: apiExample('order-cancel') } } },
+    body: { required: false, content: { 'application/json': { schema: CancelBody, example: apiExample('order-cancel-request') } } },
   },
   responses: { 202: { description: 'Cancellation accepted; poll `Location` (the order)', content: { 'application/json': { schema: IntakeReceipt } } }, ...errors(401, 403, 404, 422) },
 });

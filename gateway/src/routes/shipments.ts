@@ -50,7 +50,7 @@ const postShipment = createRoute({
   middleware: [requireScope('shipments:write'), ownershipGuard('shipment')] as const,
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
-    body: { required: true, content: { 'application/json': { schema: ShipmentConfirmation, example: apiExample('shipment') } } },
+    body: { required: true, content: { 'application/json': { schema: ShipmentConfirmation, example: apiExample('shipment-confirmation') } } },
   },
   responses: {
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },

@@ -148,7 +148,7 @@ describe('fulfilment', () => {
   });
 
   it('accepts a return of what was delivered and refuses more', async () => {
-    await submit(order('R-1', { lines: [{ sku: 'E-COM08', quantity: 2, unit_price: '15.80' }] }));
+    const submitted = (await submit(order('R-1', { lines: [{ sku: 'E-COM08', quantity: 2, unit_price: '15.80' }] }))).results[0]!;
     const notShipped = await odoo.rpc('submit_returns', { partner: 'demo', returns: [{ intake_id: 'r0', item: { external_id: 'RET-0', order_external_id: 'R-1', lines: [{ sku: 'E-COM08', quantity: 1 }], requested_at: '2026-01-07T00:00:00Z' } }] });
     expect(notShipped.results[0]).toMatchObject({ status: 'rejected', reasons: [{ code: 'unknown_sku' }] });
     await odoo.rpc('confirm_shipments', { partner: 'demo', items: [{ intake_id: 'rs', item: { external_id: 'RS-1', order_external_id: 'R-1', carrier: 'UPS', tracking_number: '1Z', lines: [{ sku: 'E-COM08', quantity: 2 }], shipped_at: '2026-01-06T00:00:00Z' } }] });
@@ -160,6 +160,10 @@ describe('fulfilment', () => {
     sim.state.validatePicking(ok.results[0]!.record!.id);
     const received = sim.state.outbox({ type: 'return.received' }).at(-1)!.envelope;
     expect(received.data).toMatchObject({ return_external_id: 'RET-1', order_external_id: 'R-1', lines: [{ sku: 'E-COM08', quantity: 1 }] });
+    // As in the addon, a return of an order is an event of the order (and takes its next sequence).
+    expect(received.subject).toBe(`sale.order/${submitted.record!.id}`);
+    const orderTypes = sim.state.outbox().map((e) => e.envelope).filter((e) => e.subject === received.subject).map((e) => [e.type, e.sequence]);
+    expect(orderTypes).toEqual([['order.created', 1], ['shipment.shipped', 2], ['return.received', 3]]);
   });
 
   it('cancels an order not yet shipped, and refuses one that shipped', async () => {

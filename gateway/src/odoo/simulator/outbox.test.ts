@@ -63,6 +63,14 @@ describe('events', () => {
     expect(events.filter((e) => e.envelope.type === 'inventory.changed').every((e) => e.envelope.subject.startsWith('product.product/'))).toBe(true);
   });
 
+  it('makes an invoice of several orders an event of its own (account.move), as the addon does', async () => {
+    const a = (await submitOrder('E-2')).results[0]!.record!.id;
+    const b = (await submitOrder('E-3')).results[0]!.record!.id;
+    const moveId = sim.state.invoiceOrders([a, b]);
+    const invoice = sim.state.outbox({ type: 'invoice.posted' }).at(-1)!.envelope;
+    expect(invoice).toMatchObject({ subject: `account.move/${moveId}`, sequence: 1, data: { orders: [{ id: a }, { id: b }], order_external_ids: ['E-2', 'E-3'] } });
+  });
+
   it('writes what the addon writes for an order of a product out of stock (as seen in a real Odoo 18)', async () => {
     // In Odoo with the addon: customer.updated (the new link, address taken from the first contact),
     // then order.created; nothing reserved, so no inventory.changed.

@@ -1,7 +1,8 @@
 /**
  * Live tier: confirming an order in a real Odoo 18 (with the retail_gateway addon) delivers
  * `order.created` to a local receiver through the relay, signed, and the order's sync status for
- * the partner shows it synced. Skipped unless ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY are set.
+ * the partner shows it synced. The relay runs as the technical user; the order is entered and
+ * confirmed by the back office user, as a person would in Odoo.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +15,9 @@ import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { Relay } from '../../gateway/src/relay/relay.js';
 import { migrations } from '../../gateway/src/store/migrations.js';
 import { SqliteStore } from '../../gateway/src/store/sqlite.js';
-import { announceSkip, independentReader, live, liveClient } from '../live/live-env.js';
-import { silent } from './support/fixtures.js';
-import { startReceiver, type Receiver } from './support/receiver.js';
+import { silent } from '../relay/support/fixtures.js';
+import { startReceiver, type Receiver } from '../relay/support/receiver.js';
+import { announceSkip, backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
 announceSkip();
 
@@ -24,6 +25,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
   const code = `relay${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'rg-relay-live-'));
   let odoo: OdooClient;
+  let backOffice: OdooClient;
   let reader: OdooAwait;
   let receiver: Receiver;
   let store: SqliteStore;
@@ -33,10 +35,11 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
 
   beforeAll(async () => {
     odoo = liveClient();
+    backOffice = backOfficeClient();
     reader = await independentReader();
     receiver = await startReceiver();
-    // A partner with `admin` receives orders made in Odoo itself (no channel partner on them).
-    partnerId = await odoo.call<number>('retail_gateway.partner', 'create', { kwargs: { vals_list: [{ code, name: `Relay live ${code}`, scopes: 'admin webhooks:manage' }] } }).then((r) => (Array.isArray(r) ? r[0] : r) as number);
+    // An order made in Odoo itself names no partner, so it goes to every subscriber of its type.
+    partnerId = await backOffice.call<number>('retail_gateway.partner', 'create', { kwargs: { vals_list: [{ code, name: `Relay live ${code}`, scopes: 'webhooks:manage' }] } }).then((r) => (Array.isArray(r) ? r[0] : r) as number);
     const { secret } = await odoo.rpc('create_subscription', { partner: code, url: `${receiver.url}/hooks`, event_types: ['order.created'], active: true });
     receiver.secrets.push(secret);
     store = new SqliteStore(join(dir, 'gateway.sqlite'));
@@ -47,22 +50,23 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
 
   afterAll(async () => {
     await relay?.stop();
-    for (const id of orders) await odoo.call('sale.order', 'action_cancel', { ids: [id] }).catch(() => undefined);
-    if (partnerId) await odoo.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
+    for (const id of orders) await backOffice.call('sale.order', 'action_cancel', { ids: [id] }).catch(() => undefined);
+    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
     await receiver?.close();
     await store?.close();
     await odoo?.close();
+    await backOffice?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('delivers order.created for an order confirmed in Odoo, and the order shows synced', async () => {
     const [customer] = await reader.searchRead<{ id: number }>('res.partner', [['customer_rank', '>', 0]], ['id'], { limit: 1 });
     const [product] = await reader.searchRead<{ id: number }>('product.product', [['sale_ok', '=', true], ['type', '=', 'consu']], ['id'], { limit: 1 });
-    const orderId = await odoo.call<number>('sale.order', 'create', {
+    const orderId = await backOffice.call<number>('sale.order', 'create', {
       kwargs: { vals_list: [{ partner_id: customer!.id, order_line: [[0, 0, { product_id: product!.id, product_uom_qty: 1 }]] }] },
     }).then((r) => (Array.isArray(r) ? r[0] : r) as number);
     orders.push(orderId);
-    await odoo.call('sale.order', 'action_confirm', { ids: [orderId] });
+    await backOffice.call('sale.order', 'action_confirm', { ids: [orderId] });
 
     const deadline = Date.now() + 60_000;
     const mine = () => receiver.received.find((r) => r.json.type === 'order.created' && (r.json.data.order as { id: number }).id === orderId);
@@ -73,6 +77,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
     const got = mine();
     expect(got, 'order.created reached the receiver').toBeDefined();
     expect(got!.verified).toBe(true);
+    expect(got!.json).toMatchObject({ subject: `sale.order/${orderId}`, data: { partner: null } });
     await relay.reporter.reportOnce();
     const statuses = await reader.searchRead<{ state: string }>('retail_gateway.sync.status', [['res_model', '=', 'sale.order'], ['res_id', '=', orderId], ['partner_id', '=', partnerId]], ['state']);
     expect(statuses.map((s) => s.state)).toEqual(['synced']);
