@@ -16,7 +16,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['gateway/src/config.ts', 'test/**', 'bench/**', '**/*.test.ts', 'gateway/src/demo.ts', 'contracts/scripts/**'],
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['gateway/src/config.ts', 'gateway/src/main.ts', 'test/**', 'bench/**', '**/*.test.ts', 'gateway/src/demo.ts', 'contracts/scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

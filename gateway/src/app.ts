@@ -27,7 +27,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use('*', clientIp(services.config.trustedProxies));
-  app.use('*', accessLog());
+  app.use('*', accessLog(services.logger));
   const limitBody = bodyLimit({
     maxSize: services.config.bodyLimitBytes,
     onError: () => {

@@ -19,6 +19,35 @@ export function parseTraceparent(value: string | undefined): { traceId: string; 
   return { traceId: m[2]!, header: m[0] };
 }
 
+interface LazyTarget {
+  parent: Logger;
+  bindings: Record<string, string>;
+  child?: Logger;
+}
+
+const real = (t: LazyTarget): Logger => (t.child ??= t.parent.child(t.bindings));
+
+/** Forwards everything to the child logger, made on first use. */
+const lazyHandler: ProxyHandler<LazyTarget> = {
+  get(t, prop) {
+    const child = real(t);
+    const value: unknown = Reflect.get(child, prop, child);
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(child) : value;
+  },
+  set: (t, prop, value) => Reflect.set(real(t), prop, value),
+  has: (t, prop) => Reflect.has(real(t), prop),
+  getPrototypeOf: (t) => Reflect.getPrototypeOf(real(t)),
+};
+
+/**
+ * `logger.child(bindings)`, made when first used. pino serialises (and runs the redaction over) a
+ * child's bindings when it is made: measured ≈ 3% of a cached read's CPU, on every request,
+ * though most requests never log through it (the access line goes through the root logger).
+ */
+export function lazyChildLogger(parent: Logger, bindings: Record<string, string>): Logger {
+  return new Proxy<LazyTarget>({ parent, bindings }, lazyHandler) as unknown as Logger;
+}
+
 export interface RequestContextOptions {
   logger: Logger;
 }
@@ -30,7 +59,7 @@ export function requestContext({ logger }: RequestContextOptions): MiddlewareHan
     const requestId = given && REQUEST_ID.test(given) ? given : (trace?.traceId ?? randomUUID());
     c.set('requestId', requestId);
     c.set('traceparent', trace?.header);
-    c.set('log', logger.child({ request_id: requestId }));
+    c.set('log', lazyChildLogger(logger, { request_id: requestId }));
     // Set once, before the handler: setting a header after `next()` makes Hono rebuild the
     // response and costs the fast write path (measured: several-fold fewer requests/s).
     c.header('X-Request-Id', requestId);
