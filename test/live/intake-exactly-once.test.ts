@@ -16,9 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { announceSkip, backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
-announceSkip();
 
 describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
   const code = `rgeo${randomBytes(3).toString('hex')}`;

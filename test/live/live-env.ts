@@ -43,14 +43,6 @@ function read(): LiveOdoo | null {
 
 export const live = read();
 
-let told = false;
-/** Prints the skip line once per process. */
-export function announceSkip(): void {
-  if (live || told) return;
-  told = true;
-  console.log(SKIP_MESSAGE);
-}
-
 /** The gateway's own client on the live Odoo. */
 export function liveClient(extra: Partial<OdooClientOptions> = {}): OdooClient {
   if (!live) throw new Error(SKIP_MESSAGE);

@@ -9,9 +9,8 @@ import type OdooAwait from 'odoo-await';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { OdooAccessError, OdooAuthError, OdooMissingError, OdooUniqueViolationError, OdooValidationError } from '../../gateway/src/odoo/errors.js';
-import { announceSkip, backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
-announceSkip();
 
 describe.skipIf(!live)('live Odoo: the gateway client', () => {
   let odoo: OdooClient;

@@ -98,7 +98,9 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
       expiresAt: verified.expiresAt,
     });
     // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
-    await services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    // Synchronous with the in-memory limiter (no promise to await), a promise with Redis.
+    const charging = services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    if (charging) await charging;
     await next();
   };
 }

@@ -9,11 +9,19 @@ import type { RateLimitTier } from '../../../contracts/src/scopes.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { RateDecision, RatePolicy } from './gcra.js';
-import { rateLimitHeaders } from './headers.js';
+import { formatLimit, formatPolicy, rateLimitHeaders } from './headers.js';
 import type { LimiterBackend, RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 import { RedisRateLimiter } from './redis.js';
 import { buildPolicies, routeClassOf, type RatePolicies, type RouteClass, type TierLimit } from './tiers.js';
+
+/** `RateLimit-Policy` of one policy, formatted once (policies are built once, at start-up). */
+const policyHeaders = new WeakMap<RatePolicy, string>();
+function policyHeader(policy: RatePolicy): string {
+  let v = policyHeaders.get(policy);
+  if (v === undefined) policyHeaders.set(policy, (v = formatPolicy(policy)));
+  return v;
+}
 
 export interface RateLimitServiceOptions {
   limiter: RateLimiter;
@@ -50,14 +58,29 @@ export class RateLimitService {
   /**
    * Charges the calling partner's budget for this route class (by default from the method) and
    * tier (by default `tierOf`); throws 429 `rate_limited` when it is spent.
+   *
+   * With the in-memory limiter the decision is taken synchronously and nothing is returned (no
+   * promise to make and await on the hot path); with Redis a promise is returned. Either way
+   * `await service.enforcePartner(…)` works.
    */
-  async enforcePartner(c: Context<AppEnv>, routeClass: RouteClass = routeClassOf(c.req.method), tier?: RateLimitTier): Promise<void> {
+  enforcePartner(c: Context<AppEnv>, routeClass: RouteClass = routeClassOf(c.req.method), tier?: RateLimitTier): Promise<void> | void {
     const partner = c.get('principal')?.partner;
     if (!partner || this.charged.has(c)) return;
     this.charged.add(c);
     const policy = this.policies.partner(tier ?? this.tierOf(partner) ?? 'standard', routeClass);
-    const decision = await this.limiter.consume(partner, policy);
-    this.apply(c, partner, [{ policy, decision }]);
+    const limiter = this.limiter;
+    if (limiter instanceof MemoryRateLimiter) {
+      this.applyOne(c, partner, policy, limiter.decide(partner, policy));
+      return;
+    }
+    return limiter.consume(partner, policy).then((decision) => this.applyOne(c, partner, policy, decision));
+  }
+
+  /** One decision: the common case, without the list and record `apply` builds. */
+  private applyOne(c: Context<AppEnv>, who: string, policy: RatePolicy, decision: RateDecision): void {
+    if (!decision.allowed) return this.apply(c, who, [{ policy, decision }]);
+    c.header('RateLimit-Policy', policyHeader(policy));
+    c.header('RateLimit', formatLimit(policy, decision));
   }
 
   /** Charges the token endpoint's budgets: one per client id (when known) and one per address. */

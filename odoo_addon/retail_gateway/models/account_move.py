@@ -38,5 +38,4 @@ class AccountMove(models.Model):
             "aggregate": ("sale.order", orders.id) if len(orders) == 1 else ("account.move", self.id),
             "external_id": (orders.rg_external_id or None) if len(orders) == 1 else None,
             "company_id": self.company_id.id,
-            "owners": gateway_partner or None,
         }

@@ -68,5 +68,4 @@ class ResPartner(models.Model):
             "aggregate": ("res.partner", self.id),
             "external_id": None,
             "company_id": self.company_id.id,
-            "owners": links.partner_id,
         }

@@ -5,7 +5,7 @@ class RetailGatewayCustomerLink(models.Model):
     """A customer known to a partner, with the customer's id in the partner's system.
 
     ``customer.updated`` events are written for linked customers only, and go to the partners
-    that know them.
+    that know them by an external id (and to admin partners).
     """
 
     _name = "retail_gateway.customer.link"

@@ -88,7 +88,9 @@ class RetailGatewayOutboxEvent(models.Model):
         "partner_id",
         string="Target Partners",
         readonly=True,
-        help="Partners with a matching subscription when the event was written.",
+        help="Subscribers to its type that may see its data, when the event was written: catalog and stock "
+        "go to all; an order, shipment, return or invoice to its own partner only (to admin partners only "
+        "when made in Odoo); a customer to the partners that know it and admin partners.",
     )
     state = fields.Selection(
         [("pending", "Pending"), ("leased", "Leased"), ("dispatched", "Dispatched")],
@@ -259,9 +261,7 @@ class RetailGatewayOutboxEvent(models.Model):
     def _rg_prepare_event(self, intent, values, subscriptions):
         aggregate_model, aggregate_id = values["aggregate"]
         data = values["data"]
-        targets = self.env["retail_gateway.partner"]._rg_event_targets(
-            intent["type"], data, values.get("owners"), subscriptions
-        )
+        targets = self.env["retail_gateway.partner"]._rg_event_targets(intent["type"], data, subscriptions)
         return {
             "name": str(uuid.uuid4()),
             "event_type": intent["type"],
@@ -473,7 +473,10 @@ class RetailGatewayOutboxEvent(models.Model):
     def report_deliveries(self, results):
         """Records per-event, per-partner delivery outcomes and updates the records' sync status.
 
-        Only the addon's own tables are written: business rows are never written nor locked.
+        Only the addon's own tables are written: business rows are never written nor locked. The
+        sync status moves only for the partners the event is for (``target_partner_ids``): a
+        delivery to any other partner (a subscription made after the event, a relay that routes
+        differently) is kept in the delivery log but never shows a record as synced to a partner.
         """
         check_caller(self.env)
         results = self._rg_list_arg("results", results, 1000)
@@ -488,6 +491,13 @@ class RetailGatewayOutboxEvent(models.Model):
             )
         )
         events = {row[0]: row[1:] for row in cr.fetchall()}
+        cr.execute(
+            SQL(
+                "SELECT event_id, partner_id FROM retail_gateway_outbox_event_target_rel WHERE event_id = ANY(%s)",
+                [row[0] for row in events.values()],
+            )
+        )
+        targeted = set(cr.fetchall())
         partners = {
             p.code: p
             for p in self.env["retail_gateway.partner"]
@@ -516,9 +526,10 @@ class RetailGatewayOutboxEvent(models.Model):
             Delivery._rg_upsert(
                 event_ref, partner.id, result.get("subscription_id"), status, int(result.get("attempts") or 0), error, at
             )
-            refs = {(record_model, record_id), (aggregate_model, aggregate_id)}
-            for res_model, res_id in sorted(refs):
-                Status._rg_upsert(res_model, res_id, partner.id, event_ref, status, error, at)
+            if (event_ref, partner.id) in targeted:
+                refs = {(record_model, record_id), (aggregate_model, aggregate_id)}
+                for res_model, res_id in sorted(refs):
+                    Status._rg_upsert(res_model, res_id, partner.id, event_ref, status, error, at)
             recorded += 1
         return {"recorded": recorded, "unknown_events": unknown}
 

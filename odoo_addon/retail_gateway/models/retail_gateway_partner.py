@@ -23,6 +23,8 @@ CLIENT_SECRET_CRYPT = CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=6000
 # Verified when the client id is unknown, so that the answer takes as long as for a known one.
 _DUMMY_HASH = CLIENT_SECRET_CRYPT.hash("retail-gateway-dummy-secret")
 MAX_GRACE_SECONDS = 30 * 86400
+# Events that carry no tenant's data: every subscriber may receive them.
+CATALOG_EVENT_TYPES = frozenset({"product.updated", "inventory.changed"})
 
 
 class RetailGatewayPartner(models.Model):
@@ -170,18 +172,40 @@ class RetailGatewayPartner(models.Model):
             return self.warehouse_ids
         return self.env["stock.warehouse"].sudo().search([("company_id", "=", self.company_id.id)])
 
+    def _rg_is_admin(self):
+        """Holds the ``admin`` scope: an internal consumer (a data warehouse, the back office's own
+        tools), not a channel or a 3PL."""
+        self.ensure_one()
+        return "admin" in self._rg_scopes()
+
     @api.model
-    def _rg_event_targets(self, event_type, data, owners, subscriptions):
-        """Partners an event is meant for: active subscribers to its type, restricted to the owning
-        partner(s) of tenant data (orders, shipments, returns, invoices, customers) and to the
-        partner's warehouses for stock. The relay applies the same rule when it fans out."""
+    def _rg_event_targets(self, event_type, data, subscriptions):
+        """Partners an event is meant for, among the active subscribers to its type; the relay
+        (gateway/src/relay/routing.ts) applies the same rule to the same payload when it fans out,
+        so the sync status waits for exactly the deliveries it makes. A partner only ever receives
+        its own tenant data:
+
+        * catalog and stock (:data:`CATALOG_EVENT_TYPES`) go to every subscriber;
+        * ``customer.updated`` goes to the partners that know the customer (``external_ids``) and
+          to admin partners;
+        * every other event (orders, shipments, returns, invoices) goes to the partner named in
+          ``partner`` only; when that is empty (a record made in Odoo itself, not through a
+          channel) only to admin partners, never to channels or 3PLs;
+        * then an event naming a warehouse goes only to partners allowed on it (all when the
+          partner lists none). Being allowed on a warehouse never adds a recipient.
+        """
         partners = self.browse()
         for subscription in subscriptions:
             if event_type in subscription["event_types"]:
                 partners |= subscription["partner"]
-        if owners is not None:
-            partners &= owners
-        warehouse = data.get("warehouse") if isinstance(data, dict) else None
+        data = data if isinstance(data, dict) else {}
+        if event_type == "customer.updated":
+            known = set(data.get("external_ids") or {})
+            partners = partners.filtered(lambda p: p.code in known or p._rg_is_admin())
+        elif event_type not in CATALOG_EVENT_TYPES:
+            owner = data.get("partner") or None
+            partners = partners.filtered(lambda p: p.code == owner if owner else p._rg_is_admin())
+        warehouse = data.get("warehouse")
         if warehouse:
             partners = partners.filtered(lambda p: not p.warehouse_ids or warehouse in p.warehouse_ids.mapped("code"))
         return partners

@@ -122,5 +122,4 @@ class SaleOrder(models.Model):
             "aggregate": ("sale.order", self.id),
             "external_id": self.rg_external_id or None,
             "company_id": self.company_id.id,
-            "owners": gateway_partner or None,
         }

@@ -74,5 +74,4 @@ class StockPicking(models.Model):
             "aggregate": aggregate,
             "external_id": order.rg_external_id or self.rg_external_id or None,
             "company_id": self.company_id.id,
-            "owners": gateway_partner or None,
         }
