@@ -11,6 +11,7 @@ import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment
 import { Order, OrderCancellation, OrderStatus, OrderUpdate, PaymentEvent } from './order.js';
 import { PartnerRecord, Subscription } from './partner.js';
 import { Product, ProductVariant } from './product.js';
+import { InboundEnvelope } from './inbound.js';
 import { IntakeItemStatus, IntakeReceipt, OrderCancelRequest } from './intake.js';
 import { rpc } from './odoo-rpc.js';
 
@@ -24,6 +25,7 @@ export const publishedSchemas: Record<string, z.ZodType> = {
   'order-update': OrderUpdate,
   'order-cancellation': OrderCancellation,
   'order-cancel-request': OrderCancelRequest,
+  'inbound-envelope': InboundEnvelope,
   'intake-receipt': IntakeReceipt,
   'intake-item-status': IntakeItemStatus,
   payment: PaymentEvent,

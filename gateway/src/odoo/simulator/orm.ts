@@ -88,11 +88,32 @@ export interface ModelDef {
 
 type Undo = () => void;
 
+const NO_IDS: ReadonlySet<number> = new Set();
+
+function indexAdd(index: Map<unknown, Set<number>>, value: unknown, id: number): void {
+  let ids = index.get(value);
+  if (!ids) index.set(value, (ids = new Set()));
+  ids.add(id);
+}
+
+function indexDelete(index: Map<unknown, Set<number>>, value: unknown, id: number): void {
+  const ids = index.get(value);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(value);
+}
+
 /** The tables and the undo log of the running transaction. */
 export class Store {
   readonly tables = new Map<string, Map<number, Row>>();
   private readonly nextIds = new Map<string, number>();
   private log: Undo[] = [];
+  /**
+   * Equality indexes (model → field → value → ids), each built on first use and then kept up to
+   * date by insert/set/remove and their undo steps, like a database index: searches on a foreign
+   * key (an order's lines, a picking's moves) stay fast however many records the simulator holds.
+   */
+  private readonly indexes = new Map<string, Map<string, Map<unknown, Set<number>>>>();
 
   table(model: string): Map<number, Row> {
     let t = this.tables.get(model);
@@ -111,19 +132,48 @@ export class Store {
     if ((this.nextIds.get(model) ?? 1) <= id) this.nextIds.set(model, id + 1);
   }
 
+  /** Ids of the rows whose stored `field` is exactly `value` (the caller still checks the rows). */
+  lookup(model: string, field: string, value: unknown): ReadonlySet<number> {
+    let byField = this.indexes.get(model);
+    if (!byField) this.indexes.set(model, (byField = new Map()));
+    let index = byField.get(field);
+    if (!index) {
+      byField.set(field, (index = new Map()));
+      for (const row of this.table(model).values()) indexAdd(index, row[field], row.id);
+    }
+    return index.get(value) ?? NO_IDS;
+  }
+
+  private indexRow(model: string, row: Row, add: boolean): void {
+    for (const [field, index] of this.indexes.get(model) ?? []) (add ? indexAdd : indexDelete)(index, row[field], row.id);
+  }
+
+  private indexField(model: string, row: Row, field: string, from: unknown, to: unknown): void {
+    const index = this.indexes.get(model)?.get(field);
+    if (!index || this.tables.get(model)?.get(row.id) !== row) return;
+    indexDelete(index, from, row.id);
+    indexAdd(index, to, row.id);
+  }
+
   insert(model: string, row: Row): void {
     const t = this.table(model);
     t.set(row.id, row);
-    this.log.push(() => t.delete(row.id));
+    this.indexRow(model, row, true);
+    this.log.push(() => {
+      t.delete(row.id);
+      this.indexRow(model, row, false);
+    });
   }
 
   set(model: string, row: Row, field: string, value: unknown): void {
     const had = Object.prototype.hasOwnProperty.call(row, field);
     const old = row[field];
     row[field] = value;
+    this.indexField(model, row, field, old, value);
     this.log.push(() => {
       if (had) row[field] = old;
       else delete row[field];
+      this.indexField(model, row, field, value, old);
     });
   }
 
@@ -131,8 +181,12 @@ export class Store {
     const t = this.table(model);
     const row = t.get(id);
     if (!row) return;
+    this.indexRow(model, row, false);
     t.delete(id);
-    this.log.push(() => t.set(id, row));
+    this.log.push(() => {
+      t.set(id, row);
+      this.indexRow(model, row, true);
+    });
   }
 
   /** Registers an undo step for state kept outside the tables. */
@@ -344,7 +398,8 @@ export class Env {
 
   searchRows(model: string, domain: unknown, opts: { offset?: number; limit?: number | null | false; order?: string | null | false } = {}): Row[] {
     const def = this.model(model);
-    let rows = [...this.store.table(model).values()];
+    const indexed = this.indexedCandidates(model, def, domain);
+    let rows = indexed ? this.rows(model, [...indexed]) : [...this.store.table(model).values()];
     if (def.fields.active && this.context.active_test !== false && !domainFields(domain).has('active')) {
       rows = rows.filter((r) => r.active !== false);
     }
@@ -357,6 +412,24 @@ export class Env {
     const offset = opts.offset ?? 0;
     const end = opts.limit ? offset + opts.limit : undefined;
     return matched.slice(offset, end);
+  }
+
+  /**
+   * The ids a plain conjunction with a `field = value` leaf on a stored scalar field can match, from
+   * the store's index (the whole domain is still evaluated on them); null when no leaf qualifies.
+   */
+  private indexedCandidates(model: string, def: ModelDef, domain: unknown): ReadonlySet<number> | null {
+    if (!Array.isArray(domain) || domain.some((term) => !Array.isArray(term))) return null; // '&', '|', '!': not a plain conjunction
+    for (const leaf of domain as unknown[][]) {
+      if (leaf.length !== 3 || leaf[1] !== '=' || typeof leaf[0] !== 'string') continue;
+      const f = def.fields[leaf[0]];
+      if (!f || f.compute || f.related) continue;
+      const value = leaf[2];
+      const numeric = (f.type === 'many2one' || f.type === 'integer') && typeof value === 'number';
+      const text = (f.type === 'char' || f.type === 'selection') && typeof value === 'string' && value !== '';
+      if (numeric || text) return this.store.lookup(model, leaf[0], value);
+    }
+    return null;
   }
 
   private sortRows(model: string, rows: Row[], order: string): void {
