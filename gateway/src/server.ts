@@ -7,7 +7,8 @@ import type { Config } from './config.js';
 import { createApp } from './app.js';
 import { OdooMonitor } from './health/odoo-monitor.js';
 import { createLogger, type Logger } from './logger.js';
-import { createOdooClient, type OdooClient } from './odoo/client.js';
+import type { OdooClient } from './odoo/client.js';
+import { odooClientFromConfig } from './odoo/from-config.js';
 import { createGatewayMetrics, odooCallHook, setupOps } from './metrics/ops-setup.js';
 import { observeIntake, outboxLagProvider } from './metrics/intake-hooks.js';
 import type { Services } from './services.js';
@@ -42,18 +43,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   if (!options.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in simulator');
   // Ops: metrics first, so the Odoo client's onCall hook can feed them.
   const metrics = createGatewayMetrics(config, store, logger);
-  const rawOdoo = options.odoo ?? createOdooClient({
-      url: config.odoo!.url,
-      db: config.odoo!.db,
-      user: config.odoo!.user,
-      apiKey: config.odoo!.apiKey ?? undefined,
-      password: config.odoo!.password ?? undefined,
-      transport: config.odoo!.transport,
-      maxConnections: config.odoo!.maxConnections,
-      timeouts: { callMs: config.odoo!.timeoutMs },
-      logger,
-      onCall: odooCallHook(metrics),
-    });
+  const rawOdoo = options.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });
   // Ops: the bulkhead and circuit breaker around Odoo, rate limits, anomaly flags.
   const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(options.odoo), store });
   const odoo = ops.odoo;

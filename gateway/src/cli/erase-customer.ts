@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { recordAudit } from '../audit/log.js';
 import { createLogger } from '../logger.js';
-import { createOdooClient } from '../odoo/client.js';
+import { odooClientFromConfig } from '../odoo/from-config.js';
 import { eraseCustomer, formatErasureReport } from '../retention/erase.js';
 import { openStore } from '../store/open.js';
 import { migrations } from '../store/migrations.js';
@@ -23,18 +23,7 @@ export const eraseCustomerCommand: CliCommand = {
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
     const store = openStore(config);
     await store.migrate(migrations);
-    const odoo = config.odoo
-      ? createOdooClient({
-          url: config.odoo.url,
-          db: config.odoo.db,
-          user: config.odoo.user,
-          apiKey: config.odoo.apiKey ?? undefined,
-          password: config.odoo.password ?? undefined,
-          transport: config.odoo.transport,
-          timeouts: { callMs: config.odoo.timeoutMs },
-          logger,
-        })
-      : null;
+    const odoo = config.odoo ? odooClientFromConfig(config.odoo, logger) : null;
     try {
       const report = await eraseCustomer(store, odoo, ident);
       // The audit entry names what was done, never the customer's address itself.

@@ -12,7 +12,7 @@ import { Rotations, RotationError, rotatable, type Rotatable } from '../auth/rot
 import { createAuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { createOdooClient } from '../odoo/client.js';
+import { odooClientFromConfig } from '../odoo/from-config.js';
 import { migrations } from '../store/migrations.js';
 import { openStore } from '../store/open.js';
 import type { CliCommand } from './run.js';
@@ -81,16 +81,7 @@ export const rotateCommand: CliCommand = {
     }
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
     const store = openStore(config);
-    const odoo = createOdooClient({
-      url: config.odoo.url,
-      db: config.odoo.db,
-      user: config.odoo.user,
-      apiKey: config.odoo.apiKey ?? undefined,
-      password: config.odoo.password ?? undefined,
-      transport: config.odoo.transport,
-      timeouts: { callMs: config.odoo.timeoutMs },
-      logger,
-    });
+    const odoo = odooClientFromConfig(config.odoo, logger);
     try {
       await store.migrate(migrations);
       const auth = await createAuthService({ config, store, odoo, logger, offline: true });

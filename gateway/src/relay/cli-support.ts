@@ -1,7 +1,8 @@
 /** What the relay's commands share: the store and an Odoo client from the configuration. */
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { createOdooClient, type OdooClient } from '../odoo/client.js';
+import type { OdooClient } from '../odoo/client.js';
+import { odooClientFromConfig } from '../odoo/from-config.js';
 import { migrations } from '../store/migrations.js';
 import { openStore } from '../store/open.js';
 import type { SqlStore } from '../store/store.js';
@@ -23,16 +24,7 @@ export async function openCliContext(config: Config, command: string, quiet = tr
   const logger = createLogger(quiet && config.logLevel === 'info' ? 'warn' : config.logLevel);
   const store = openStore(config);
   await store.migrate(migrations);
-  const odoo = createOdooClient({
-    url: config.odoo.url,
-    db: config.odoo.db,
-    user: config.odoo.user,
-    apiKey: config.odoo.apiKey ?? undefined,
-    password: config.odoo.password ?? undefined,
-    transport: config.odoo.transport,
-    timeouts: { callMs: config.odoo.timeoutMs },
-    logger,
-  });
+  const odoo = odooClientFromConfig(config.odoo, logger);
   return {
     config,
     logger,
