@@ -3,6 +3,10 @@
  * group so `kill9()` takes down the whole tree at once, like `kill -9` of the service.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,4 +80,51 @@ export async function tokenFrom(url: string, clientId: string, secret: string): 
   });
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+export interface SharedStoreGateways {
+  gateways: ChildGateway[];
+  /** Stops every gateway (SIGTERM) and removes their data dirs. */
+  close(): Promise<void>;
+}
+
+/**
+ * `count` gateway processes on one simulator and one PostgreSQL store (so they drain the same
+ * queue), each with its own data dir and the same master key. They start one after the other: the
+ * first runs the migrations, the next find them applied.
+ */
+export async function spawnSharedStoreGateways(
+  sim: { url: string; db: string; login: string; apiKey: string },
+  storeUrl: string,
+  extraEnv: Record<string, string> = {},
+  count = 2,
+): Promise<SharedStoreGateways> {
+  const masterKey = randomBytes(32).toString('base64');
+  const dirs: string[] = [];
+  const gateways: ChildGateway[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = mkdtempSync(join(tmpdir(), `rg-child-${i}-`));
+    dirs.push(dir);
+    gateways.push(
+      await spawnGateway({
+        ODOO_URL: sim.url,
+        ODOO_DB: sim.db,
+        ODOO_USER: sim.login,
+        ODOO_API_KEY: sim.apiKey,
+        GATEWAY_STORE_URL: storeUrl,
+        GATEWAY_DATA_DIR: dir,
+        GATEWAY_MASTER_KEY: masterKey,
+        GATEWAY_RELAY: 'false',
+        GATEWAY_INTAKE_POLL_MS: '20',
+        ...extraEnv,
+      }),
+    );
+  }
+  return {
+    gateways,
+    async close() {
+      await Promise.all(gateways.map((g) => g.stop()));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,14 +4,12 @@
  * order, spread over both, make exactly one sale order.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { spawnGateway, tokenFrom, type ChildGateway } from './child.js';
+import { spawnSharedStoreGateways, tokenFrom, type ChildGateway, type SharedStoreGateways } from './child.js';
 
 type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
 
@@ -22,7 +20,7 @@ let db: { url: string; drop(): Promise<void> };
 const gateways: ChildGateway[] = [];
 let tokens: string[] = [];
 let pool: pg.Pool;
-const dirs: string[] = [];
+let shared: SharedStoreGateways | undefined;
 
 beforeAll(async () => {
   // A little Odoo latency so calls from both gateways overlap.
@@ -30,36 +28,19 @@ beforeAll(async () => {
   db = await createTestDatabase('rg_exactly_once');
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined);
-  const masterKey = randomBytes(32).toString('base64');
-  const env = (name: string) => {
-    const dir = mkdtempSync(join(tmpdir(), `rg-eo-${name}-`));
-    dirs.push(dir);
-    return {
-      ODOO_URL: sim.url,
-      ODOO_DB: sim.db,
-      ODOO_USER: sim.login,
-      ODOO_API_KEY: sim.apiKey,
-      GATEWAY_STORE_URL: db.url,
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: masterKey,
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '20',
-      GATEWAY_INTAKE_BATCH_SIZE: '10',
-      GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 100_000, burst: 100_000 } }),
-    };
-  };
-  // Started one after the other: the first runs the migrations, the second finds them applied.
-  gateways.push(await spawnGateway(env('a')));
-  gateways.push(await spawnGateway(env('b')));
+  shared = await spawnSharedStoreGateways(sim, db.url, {
+    GATEWAY_INTAKE_BATCH_SIZE: '10',
+    GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 100_000, burst: 100_000 } }),
+  });
+  gateways.push(...shared.gateways);
   tokens = await Promise.all(gateways.map((g) => tokenFrom(g.url, 'demo', 'demo-secret')));
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
+  await shared?.close();
   await sim?.close();
   await pool?.end();
   await db?.drop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const submit = (i: number, body: unknown, key: string) =>

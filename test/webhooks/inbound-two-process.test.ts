@@ -3,14 +3,10 @@
  * simulator; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
  * times at once, spread over both. Exactly one sale order results.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
-import { spawnGateway, type ChildGateway } from '../intake/child.js';
+import { spawnSharedStoreGateways, type ChildGateway, type SharedStoreGateways } from '../intake/child.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { fixture, opensslHmacBase64 } from './support.js';
 
@@ -24,37 +20,20 @@ const body = fixture('shopify/orders-create.json')
 let sim: Awaited<ReturnType<typeof startOdooSimulator>>;
 let db: { url: string; drop(): Promise<void> };
 const gateways: ChildGateway[] = [];
-const dirs: string[] = [];
+let shared: SharedStoreGateways | undefined;
 
 beforeAll(async () => {
   sim = await startOdooSimulator({ cost: { perBatchMs: 30, perOrderMs: 5 } });
   sim.state.addPartner({ code: 'acme', inboundSecrets: { shopify: SECRET } });
   db = await createTestDatabase('rg_inbound_2p');
-  const masterKey = randomBytes(32).toString('base64');
-  const env = (name: string) => {
-    const dir = mkdtempSync(join(tmpdir(), `rg-in2p-${name}-`));
-    dirs.push(dir);
-    return {
-      ODOO_URL: sim.url,
-      ODOO_DB: sim.db,
-      ODOO_USER: sim.login,
-      ODOO_API_KEY: sim.apiKey,
-      GATEWAY_STORE_URL: db.url,
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: masterKey,
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '20',
-    };
-  };
-  gateways.push(await spawnGateway(env('a')));
-  gateways.push(await spawnGateway(env('b')));
+  shared = await spawnSharedStoreGateways(sim, db.url);
+  gateways.push(...shared.gateways);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
+  await shared?.close();
   await sim?.close();
   await db?.drop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 describe('the same Shopify webhook delivered 50 times over two gateway processes', () => {
