@@ -63,6 +63,53 @@ describe('AvailabilityCache', () => {
     }
   });
 
+  it('remembers a rendered answer until the cache changes or a figure falls due', async () => {
+    let now = 9_000_000;
+    const cache = new AvailabilityCache({ odoo, freshnessMs: 60_000, now: () => now });
+    let renders = 0;
+    const render = (items: { on_hand: number; stale: boolean }[]) => {
+      renders++;
+      return JSON.stringify(items.map((a) => [a.on_hand, a.stale]));
+    };
+    const read = () => cache.lookupRendered('k', ['FURN_8888'], 'WH', undefined, render);
+    const before = calls('availability');
+    const first = await read();
+    expect(await read()).toBe(first);
+    expect(renders).toBe(1);
+    expect(calls('availability')).toBe(before + 1);
+
+    // A change to the cache (here an event) is never hidden by the remembered answer.
+    const [a] = await cache.lookup(['FURN_8888'], 'WH');
+    const changed = { product_id: 2, sku: 'FURN_8888', warehouse: 'WH', on_hand: a!.on_hand + 7, reserved: 0, safety_stock: 0, available: a!.on_hand + 7, as_of: '2031-01-01T00:00:00Z' };
+    cache.applyEvent(envelope('inventory.changed', changed, changed.as_of));
+    expect(await read()).toBe(JSON.stringify([[a!.on_hand + 7, false]]));
+    expect(renders).toBe(2);
+
+    // Past the freshness target the figures are asked of Odoo again, then remembered again.
+    now += 60_001;
+    await read();
+    expect(calls('availability')).toBe(before + 2);
+    expect(renders).toBe(3);
+    await read();
+    expect(renders).toBe(3);
+  });
+
+  it('never remembers figures served stale because Odoo could not be asked', async () => {
+    let now = 12_000_000;
+    const cache = new AvailabilityCache({ odoo, freshnessMs: 1_000, now: () => now });
+    const render = (items: { stale: boolean }[]) => items.map((a) => a.stale);
+    expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([false]);
+    now += 10_000;
+    sim.faults.down();
+    try {
+      expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([true]);
+    } finally {
+      sim.faults.up();
+    }
+    // Odoo is back: the next read refreshes instead of repeating the stale answer.
+    expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([false]);
+  });
+
   it('scans every SKU and warehouse', async () => {
     const cache = new AvailabilityCache({ odoo, freshnessMs: 60_000 });
     const rows = [];

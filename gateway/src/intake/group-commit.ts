@@ -41,7 +41,7 @@ export class GroupCommitter {
   ) {
     this.maxBatch = options.maxBatch ?? 512;
     this.windowMs = options.windowMs ?? 0;
-    this.concurrency = options.concurrency ?? (store.dialect === 'sqlite' ? 1 : 4);
+    this.concurrency = options.concurrency ?? (store.dialect === 'sqlite' ? Number(process.env.GC_CONC ?? 1) : 4);
     if (!(this.maxBatch >= 1) || !(this.windowMs >= 0) || !(this.concurrency >= 1)) {
       throw new TypeError('GroupCommitter: maxBatch ≥ 1, windowMs ≥ 0 and concurrency ≥ 1 are required');
     }

@@ -63,6 +63,15 @@ describe('JSON-RPC wire format (Odoo 16–18)', () => {
     expect(seen[1]!.args.slice(3)).toEqual(['res.partner', 'create', [{ name: 'x' }], {}]);
   });
 
+  it('sends write\'s values positionally, since mail.thread names the parameter `values`', async () => {
+    seen.length = 0;
+    uid = 7;
+    const t = createJsonRpcTransport(http, { db: 'rg', login: 'gateway', secret: 'key' });
+    executeAnswers = [true];
+    expect(await t.call({ model: 'retail_gateway.partner', method: 'write', ids: [3], kwargs: { vals: { active: false } }, context: {} })).toBe(true);
+    expect(seen[1]!.args.slice(3)).toEqual(['retail_gateway.partner', 'write', [[3], { active: false }], {}]);
+  });
+
   it('turns authenticate answering false into an authentication error', async () => {
     uid = false;
     const t = createJsonRpcTransport(http, { db: 'rg', login: 'gateway', secret: 'wrong' });

@@ -88,6 +88,12 @@ export function createJsonRpcTransport(http: OdooHttp, creds: OdooCredentials, l
       args.push(named.vals_list);
       delete named.vals_list;
     }
+    // `write`'s parameter is `vals` on BaseModel but `values` on mail.thread (and so on every model
+    // with a chatter): passed positionally it reaches either.
+    if (call.method === 'write' && call.ids && 'vals' in named) {
+      args.push(named.vals);
+      delete named.vals;
+    }
     const kwargs = Object.keys(call.context).length ? { ...named, context: call.context } : named;
     return service('object', 'execute_kw', [creds.db, userId, creds.secret, call.model, call.method, args, kwargs], call.timeoutMs, call.model, call.method);
   }

@@ -13,28 +13,38 @@ import type { Migration, Param, SqlExecutor, SqlStore } from './store.js';
  * The fsync is taken off the event loop. In WAL mode, synchronous=FULL is exactly synchronous=NORMAL
  * plus one sync of the WAL file after each commit; done inside COMMIT, that sync (milliseconds
  * under load) would stall every request the process serves. So the connection runs NORMAL and the
- * store itself syncs the WAL (`fdatasync` on libuv's thread pool) after every write, before the
- * write's promise resolves and before the mutex lets any other statement run: nothing reads,
- * writes or answers on the strength of a commit that is not yet on disk, while the event loop keeps
- * parsing requests, which then join the next group commit (intake/group-commit.ts). Checkpoints keep
- * NORMAL's own syncs (WAL before, database file after). An in-memory database syncs nothing.
+ * store itself syncs the WAL (`fdatasync` on libuv's thread pool) after every commit:
+ *
+ * - a write (transaction, or a statement that writes) resolves only once its commit is synced;
+ * - a read resolves only once the sync started after the latest commit it may have seen is done;
+ * - the next transaction may run while the previous one is being synced (its own sync, started
+ *   after its commit, covers both), so commits pipeline: with the group committer's few groups in
+ *   flight, requests that arrive during a sync are already committing.
+ *
+ * So nothing is answered on the strength of a commit that is not yet on disk, and the event loop
+ * keeps parsing requests meanwhile. Checkpoints keep NORMAL's own syncs (WAL before, database file
+ * after). An in-memory database, or one that cannot use WAL, runs synchronous=FULL as before.
  */
 export class SqliteStore implements SqlStore {
   readonly dialect = 'sqlite' as const;
   readonly db: Database.Database;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly cache = new Map<string, Database.Statement>();
-  /** Whether commits are synced by `syncWal` (a file database in WAL mode). */
+  /** Whether commits are synced by `startSync` (a file database in WAL mode). */
   private readonly durable: boolean;
   /** The WAL file, opened at the first sync and kept open while the database is. */
   private walFd: number | null = null;
+  /** The sync started after the latest commit (it covers every earlier commit too). */
+  private lastSync: Promise<void> = Promise.resolve();
+  /** Syncs in flight (closing waits for them). */
+  private readonly syncing = new Set<Promise<void>>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     const mode = String(this.db.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
     this.durable = path !== ':memory:' && mode === 'wal';
-    // NORMAL + syncWal() after each commit = FULL, with the sync off the event loop (see above).
+    // NORMAL + startSync() after each commit = FULL, with the sync off the event loop (see above).
     this.db.pragma(this.durable ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
@@ -57,8 +67,11 @@ export class SqliteStore implements SqlStore {
     return result;
   }
 
-  /** Puts every commit made so far on disk (synchronous=FULL's WAL sync), off the event loop. */
-  private syncWal(): Promise<void> {
+  /**
+   * Starts putting every commit made so far on disk (synchronous=FULL's WAL sync) on libuv's thread
+   * pool, and records it as the sync that later reads wait for.
+   */
+  private startSync(): Promise<void> {
     if (!this.durable) return Promise.resolve();
     if (this.walFd === null) {
       try {
@@ -70,15 +83,27 @@ export class SqliteStore implements SqlStore {
       }
     }
     const fd = this.walFd;
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    const sync = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    this.syncing.add(sync);
+    const forget = () => this.syncing.delete(sync);
+    sync.then(forget, forget);
+    this.lastSync = sync;
+    return sync;
   }
 
-  /** Runs one statement outside a transaction; one that wrote is synced before it resolves. */
-  private async single<T>(sql: string, exec: (st: Database.Statement) => T): Promise<T> {
-    const st = this.statement(sql);
-    const result = exec(st);
-    if (!st.readonly) await this.syncWal();
-    return result;
+  /**
+   * Runs one statement outside a transaction. A write resolves once synced; a read once the sync of
+   * the last commit it may have seen is done, so nothing is answered from a row not yet on disk.
+   */
+  private single<T>(sql: string, exec: (st: Database.Statement) => T): Promise<T> {
+    return this.exclusive(() => {
+      const st = this.statement(sql);
+      const value = exec(st);
+      return { value, synced: st.readonly ? this.lastSync : this.startSync() };
+    }).then(async ({ value, synced }) => {
+      await synced;
+      return value;
+    });
   }
 
   private readonly direct: SqlExecutor = {
@@ -88,25 +113,28 @@ export class SqliteStore implements SqlStore {
   };
 
   query<T = Record<string, unknown>>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    return this.exclusive(() => this.single(sql, (st) => st.all(...bind(params)) as T[]));
+    return this.single(sql, (st) => st.all(...bind(params)) as T[]);
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<{ changes: number }> {
-    return this.exclusive(() => this.single(sql, (st) => ({ changes: st.run(...bind(params)).changes })));
+    return this.single(sql, (st) => ({ changes: st.run(...bind(params)).changes }));
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.direct);
+        const value = await fn(this.direct);
         this.db.exec('COMMIT');
-        await this.syncWal();
-        return result;
+        // The next transaction may start while this one is being synced; its own sync covers this one.
+        return { value, synced: this.startSync() };
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
       }
+    }).then(async ({ value, synced }) => {
+      await synced;
+      return value;
     });
   }
 
@@ -121,20 +149,19 @@ export class SqliteStore implements SqlStore {
           this.db.prepare('INSERT INTO gateway_migrations (id, applied_at) VALUES (?, ?)').run(m.id, new Date().toISOString());
         })();
       }
-      return this.syncWal();
+      return this.startSync();
     });
   }
 
   ping(): Promise<void> {
-    return this.exclusive(() =>
-      this.single('INSERT INTO gateway_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', (st) => {
-        st.run(new Date().toISOString());
-      }),
-    );
+    return this.single('INSERT INTO gateway_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', (st) => {
+      st.run(new Date().toISOString());
+    });
   }
 
   async close(): Promise<void> {
-    await this.exclusive(() => {
+    await this.exclusive(async () => {
+      await Promise.allSettled([...this.syncing]);
       this.db.close();
       if (this.walFd !== null) closeSync(this.walFd);
       this.walFd = null;

@@ -493,7 +493,8 @@ class RetailGatewayOutboxEvent(models.Model):
         events = {row[0]: row[1:] for row in cr.fetchall()}
         cr.execute(
             SQL(
-                "SELECT event_id, partner_id FROM retail_gateway_outbox_event_target_rel WHERE event_id = ANY(%s)",
+                "SELECT event_id, partner_id FROM retail_gateway_outbox_event_target_rel"
+                " WHERE event_id = ANY(%s)",
                 [row[0] for row in events.values()],
             )
         )

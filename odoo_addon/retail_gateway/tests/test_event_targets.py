@@ -21,7 +21,9 @@ class TestEventTargets(RetailGatewayCase):
         # channel, an internal consumer with the admin scope, a 3PL allowed on wh only, and a
         # channel that knows the customer without an id for it.
         cls.channel = cls.Partner.create({"code": "rg-market", "name": "RG Marketplace"})
-        cls.ops = cls.Partner.create({"code": "rg-ops", "name": "RG Data Warehouse", "scopes": "admin", "tier": "internal"})
+        cls.ops = cls.Partner.create(
+            {"code": "rg-ops", "name": "RG Data Warehouse", "scopes": "admin", "tier": "internal"}
+        )
         cls.tpl = cls.Partner.create(
             {
                 "code": "rg-3pl",
@@ -31,7 +33,9 @@ class TestEventTargets(RetailGatewayCase):
             }
         )
         for index, partner in enumerate((cls.channel, cls.ops, cls.tpl)):
-            Subscription.create({"partner_id": partner.id, "url": f"https://p{index}.example.com/h", "event_types": everything})
+            Subscription.create(
+                {"partner_id": partner.id, "url": f"https://p{index}.example.com/h", "event_types": everything}
+            )
         cls.subscriptions = Subscription._rg_effective_subscriptions()
 
     def targets(self, event_type, **data):
@@ -82,9 +86,8 @@ class TestEventTargets(RetailGatewayCase):
     # ------------------------------------------------------------------ written events and sync status
 
     def back_office_order(self):
-        order = self.env["sale.order"].create(
-            {"partner_id": self.env.user.partner_id.id, "order_line": [(0, 0, {"product_id": self.product_a.id, "product_uom_qty": 1})]}
-        )
+        line = {"product_id": self.product_a.id, "product_uom_qty": 1}
+        order = self.env["sale.order"].create({"partner_id": self.env.user.partner_id.id, "order_line": [(0, 0, line)]})
         order.action_confirm()
         return order
 

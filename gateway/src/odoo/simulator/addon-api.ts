@@ -71,9 +71,8 @@ function getPartner(env: Env, code: string, activeOnly = true): Row {
 // ---- intake ledger and lookups ---------------------------------------------------------------------
 
 function reserve(env: Env, partner: Row, kind: string, externalId: string, intakeId: string): { intake: Row; created: boolean } {
-  for (const r of env.store.table('retail_gateway.intake').values()) {
-    if (r.partner_id === partner.id && r.kind === kind && r.external_id === externalId) return { intake: r, created: false };
-  }
+  const found = findIntake(env, partner, kind, externalId);
+  if (found) return { intake: found, created: false };
   const requestId = typeof env.context.request_id === 'string' ? env.context.request_id : false;
   const [id] = env.sudo().create('retail_gateway.intake', [{ partner_id: partner.id, kind, external_id: externalId, intake_id: intakeId, request_id: requestId }]);
   return { intake: env.row('retail_gateway.intake', id!)!, created: true };
@@ -87,9 +86,12 @@ function setRecord(env: Env, intake: Row, model: string, record: Row, extra: Val
   env.sudo().write('retail_gateway.intake', [intake.id], { ...extra, res_model: model, res_id: record.id, res_name: env.displayName(model, record) });
 }
 
+/** The ledger entry of a partner's item, found through the store's index on external id. */
 function findIntake(env: Env, partner: Row, kind: string, externalId: string): Row | undefined {
-  for (const r of env.store.table('retail_gateway.intake').values()) {
-    if (r.partner_id === partner.id && r.kind === kind && r.external_id === externalId) return r;
+  const table = env.store.table('retail_gateway.intake');
+  for (const id of env.store.lookup('retail_gateway.intake', 'external_id', externalId)) {
+    const r = table.get(id)!;
+    if (r.partner_id === partner.id && r.kind === kind) return r;
   }
   return undefined;
 }

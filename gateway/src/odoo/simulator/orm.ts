@@ -692,7 +692,9 @@ export class Env {
       for (const u of def.unique ?? []) {
         const values = u.fields.map((n) => row[n]);
         if (values.some((v) => v === false || v === null || v === undefined)) continue;
-        for (const other of this.store.table(model).values()) {
+        const stored = this.store.table(model);
+        for (const id of this.store.lookup(model, u.fields[0]!, values[0])) {
+          const other = stored.get(id)!;
           if (other.id !== row.id && u.fields.every((n, i) => other[n] === values[i])) {
             throw uniqueViolation(`${table}_${u.name}`, u.fields, values, u.message);
           }
