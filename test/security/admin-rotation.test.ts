@@ -129,7 +129,7 @@ describe('the OpenAPI document', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/.well-known/jwks.json']!.get!.security).toEqual([]);
-    expect(doc.paths['/admin/rotate/signing-key']!.post!.security).toEqual([{ bearerAuth: ['admin'] }]);
+    expect(doc.paths['/admin/rotate/signing-key']!.post!.security).toEqual([{ partnerOAuth: ['admin'] }]);
   });
 });
 

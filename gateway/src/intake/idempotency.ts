@@ -54,6 +54,8 @@ interface KeyRow {
 }
 
 export async function claimIdempotencyKey(tx: SqlExecutor, k: ClaimKeyInput): Promise<KeyClaim> {
+  // Most keys are new: try to record the key first, and look at the stored one only on a conflict.
+  if ((await insertKey(tx, k)) === 1) return { state: 'new' };
   for (let round = 0; round < 3; round++) {
     const [row] = await tx.query<KeyRow>(
       'SELECT fingerprint, state, locked_until, response_status, response_headers, response_body, expires_at FROM idempotency_keys WHERE partner = ? AND key = ?',
@@ -61,12 +63,7 @@ export async function claimIdempotencyKey(tx: SqlExecutor, k: ClaimKeyInput): Pr
     );
     if (!row || Number(row.expires_at) <= k.now) {
       if (row) await tx.run('DELETE FROM idempotency_keys WHERE partner = ? AND key = ? AND expires_at <= ?', [k.partner, k.key, k.now]);
-      const ins = await tx.run(
-        `INSERT INTO idempotency_keys (partner, key, fingerprint, state, locked_until, created_at, expires_at)
-         VALUES (?, ?, ?, 'in_progress', ?, ?, ?) ON CONFLICT (partner, key) DO NOTHING`,
-        [k.partner, k.key, k.fingerprint, k.now + k.lockMs, k.now, k.now + k.ttlMs],
-      );
-      if (ins.changes === 1) return { state: 'new' };
+      if ((await insertKey(tx, k)) === 1) return { state: 'new' };
       continue; // another request recorded it first: look again
     }
     if (row.fingerprint !== k.fingerprint) return { state: 'mismatch' };
@@ -88,6 +85,16 @@ export async function claimIdempotencyKey(tx: SqlExecutor, k: ClaimKeyInput): Pr
     return taken.changes === 1 ? { state: 'new' } : { state: 'in_use' };
   }
   return { state: 'in_use' };
+}
+
+/** Records the key in progress unless it exists; returns 1 when it was recorded. */
+async function insertKey(tx: SqlExecutor, k: ClaimKeyInput): Promise<number> {
+  const ins = await tx.run(
+    `INSERT INTO idempotency_keys (partner, key, fingerprint, state, locked_until, created_at, expires_at)
+     VALUES (?, ?, ?, 'in_progress', ?, ?, ?) ON CONFLICT (partner, key) DO NOTHING`,
+    [k.partner, k.key, k.fingerprint, k.now + k.lockMs, k.now, k.now + k.ttlMs],
+  );
+  return ins.changes;
 }
 
 /** Stores the final response of a claimed key. */

@@ -6,6 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ErrorBody } from '../../../contracts/src/errors.js';
 import { requireScope } from '../auth/middleware.js';
+import { requiresScope } from '../routes/security.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { OdooError } from '../odoo/errors.js';
@@ -30,7 +31,7 @@ const route = createRoute({
   path: '/admin/reconcile',
   tags: ['admin'],
   summary: "Compare this replica's served availability with Odoo's for every SKU and repair drift",
-  security: [{ bearer: ['admin'] }],
+  security: requiresScope('admin'),
   middleware: requireScope('admin'),
   request: { query: z.object({ dry_run: z.enum(['true', 'false']).optional().openapi({ description: 'Report only, repair nothing' }) }) },
   responses: {

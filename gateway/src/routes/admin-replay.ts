@@ -17,6 +17,7 @@ import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { ReplayFilter } from '../relay/deliveries.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const ReplayBody = z
   .union([
@@ -44,7 +45,7 @@ const route = (path: string, scope: 'admin' | 'events:replay', summary: string) 
     path,
     tags: [scope === 'admin' ? 'admin' : 'webhooks'],
     summary,
-    security: [{ bearer: [scope] }],
+    security: requiresScope(scope),
     middleware: requireScope(scope),
     request: { body: { required: true, content: { 'application/json': { schema: ReplayBody } } } },
     responses: { 202: { description: 'Queued again', content: { 'application/json': { schema: ReplayResult } } }, ...errors },

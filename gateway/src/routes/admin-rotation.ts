@@ -13,6 +13,7 @@ import { RotationError, type Actor, type Rotations } from '../auth/rotation.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const Grace = z
   .object({ grace_seconds: z.number().int().min(0).max(30 * 86400).optional().openapi({ description: 'How long the previous secret keeps working (default 24 h)' }) })
@@ -31,7 +32,7 @@ const optionalBody = <T extends z.ZodType>(schema: T) => ({ body: { required: fa
 const common = {
   method: 'post' as const,
   tags: ['admin'],
-  security: [{ bearerAuth: ['admin'] }],
+  security: requiresScope('admin'),
   middleware: requireScope('admin'),
 };
 const responses = <T extends z.ZodType>(schema: T) => ({ 200: json(schema, 'Rotated'), ...errors });

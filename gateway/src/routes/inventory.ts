@@ -19,6 +19,7 @@ import { ApiError } from '../errors.js';
 import { apiExample } from '../intake/examples.js';
 import { acceptWrite, allowedWarehouses, assertWarehouseAllowed, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownershipGuard } from '../intake/http.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
@@ -46,6 +47,7 @@ const getInventory = createRoute({
   path: '/v1/inventory',
   tags: ['inventory'],
   summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock)), with as_of',
+  security: requiresScope('inventory:read'),
   middleware: [requireScope('inventory:read')] as const,
   request: { query: Query },
   responses: {
@@ -67,6 +69,7 @@ const snapshot = createRoute({
   path: '/v1/inventory/snapshot',
   tags: ['inventory'],
   summary: 'Every SKU and warehouse, one availability per line (NDJSON), read from Odoo for batch reconciliation',
+  security: requiresScope('inventory:read'),
   middleware: [requireScope('inventory:read')] as const,
   responses: {
     200: { description: 'application/x-ndjson: one Availability object per line', content: { 'application/x-ndjson': { schema: Availability } } },
@@ -80,6 +83,7 @@ const postCount = createRoute({
   path: '/v1/inventory/counts',
   tags: ['inventory'],
   summary: 'Send counted quantities; they become an applied inventory adjustment in Odoo',
+  security: requiresScope('inventory:write'),
   middleware: [requireScope('inventory:write'), ownershipGuard('stock_count')] as const,
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
@@ -99,6 +103,7 @@ const getCount = createRoute({
   path: '/v1/inventory/counts/{id}',
   tags: ['inventory'],
   summary: 'The outcome of a stock count',
+  security: requiresScope('inventory:write'),
   middleware: [requireScope('inventory:write')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {

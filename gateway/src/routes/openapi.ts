@@ -6,6 +6,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import type { Services } from '../services.js';
+import { registerSecurityScheme } from './security.js';
 
 export const OPENAPI_INFO = {
   title: 'retail-gateway API',
@@ -16,12 +17,11 @@ export const OPENAPI_INFO = {
 };
 
 export function registerOpenApi(app: OpenAPIHono<AppEnv>, services: Services): void {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registerSecurityScheme(app, services.config.publicUrl);
   app.doc31('/openapi.json', () => ({
     openapi: '3.1.0',
     info: OPENAPI_INFO,
     servers: [{ url: services.config.publicUrl }],
-    security: [{ bearerAuth: [] }],
   }));
   app.get('/docs', (c) => {
     c.header('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'");

@@ -24,6 +24,7 @@ import { requestFingerprint, type StoredResponse } from '../intake/idempotency.j
 import { orderStatus } from '../intake/order-status.js';
 import type { Services } from '../services.js';
 import { apiExample } from '../intake/examples.js';
+import { requiresScope } from './security.js';
 
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]));
@@ -47,6 +48,7 @@ const submitOrder = createRoute({
   description:
     'The order is committed durably before the answer. `202` with `Location` to poll; with `Prefer: wait=N`, `201` with the Odoo order when it was created within N seconds. ' +
     'The same `Idempotency-Key` with the same body answers the same response; with another body `422 idempotency_key_reused`; while the first is in progress `409 idempotency_key_in_use`.',
+  security: requiresScope('orders:write'),
   middleware: [requireScope('orders:write'), requireIdempotencyKey(), ownershipGuard('order')] as const,
   request: {
     headers: IdempotencyHeaders,
@@ -65,6 +67,7 @@ const getOrder = createRoute({
   path: '/v1/orders/{id}',
   tags: ['orders'],
   summary: "An order's status through intake, Odoo, fulfilment, payment and invoicing",
+  security: requiresScope('orders:read'),
   middleware: [requireScope('orders:read')] as const,
   request: { params: IdParam },
   responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderStatus } } }, ...errors(401, 403, 404) },
@@ -77,6 +80,7 @@ const cancelOrder = createRoute({
   path: '/v1/orders/{id}/cancel',
   tags: ['orders'],
   summary: 'Cancel an order (queued; sent to Odoo after the order itself)',
+  security: requiresScope('orders:write'),
   middleware: [requireScope('orders:write')] as const,
   request: {
     params: IdParam,

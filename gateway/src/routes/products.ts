@@ -12,6 +12,7 @@ import { ProductCatalog } from '../catalog/products.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 export { toVariant } from '../catalog/products.js';
 
@@ -29,6 +30,7 @@ const listProducts = createRoute({
   path: '/v1/products',
   tags: ['catalog'],
   summary: 'List sellable variants in a stable order, with cursor pagination',
+  security: requiresScope('products:read'),
   middleware: [requireScope('products:read')] as const,
   request: { query: Query },
   responses: {
@@ -47,6 +49,7 @@ const getProduct = createRoute({
   path: '/v1/products/{sku}',
   tags: ['catalog'],
   summary: 'One variant by SKU',
+  security: requiresScope('products:read'),
   middleware: [requireScope('products:read')] as const,
   request: { params: z.object({ sku: z.string().min(1).max(64).openapi({ param: { name: 'sku', in: 'path' }, example: 'FURN_8888' }) }) },
   responses: {

@@ -11,6 +11,7 @@ import type { AppEnv } from '../context.js';
 import { apiExample } from '../intake/examples.js';
 import { acceptWrite, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownershipGuard } from '../intake/http.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
@@ -19,6 +20,7 @@ const postReturn = createRoute({
   path: '/v1/returns',
   tags: ['returns'],
   summary: 'Announce a return of an order placed through the gateway',
+  security: requiresScope('returns:write'),
   middleware: [requireScope('returns:write'), ownershipGuard('return')] as const,
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
@@ -39,6 +41,7 @@ const getReturn = createRoute({
   path: '/v1/returns/{id}',
   tags: ['returns'],
   summary: 'The outcome of a return',
+  security: requiresScope('returns:read'),
   middleware: [requireScope('returns:read')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {

@@ -10,6 +10,7 @@ import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { shadowReport } from '../intake/shadow.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const Counts = z.object({ items: z.number().int(), would_create: z.number().int(), would_reject: z.number().int(), duplicates: z.number().int(), pending: z.number().int() });
 const Report = Counts.extend({
@@ -26,6 +27,7 @@ const report = createRoute({
   path: '/v1/shadow/report',
   tags: ['shadow mode'],
   summary: "Counts of what a shadow partner's submissions would have done in Odoo",
+  security: requiresScope('orders:read'),
   middleware: [requireScope('orders:read')] as const,
   request: { query: z.object({ partner: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/).optional().openapi({ description: 'Admin only: the partner to report on' }) }) },
   responses: {

@@ -15,6 +15,7 @@ import { acceptWrite, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownersh
 import type { IntakeItem } from '../intake/queue.js';
 import type { OdooClient } from '../odoo/client.js';
 import type { Services } from '../services.js';
+import { requiresScope } from './security.js';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
@@ -30,6 +31,7 @@ const listShipments = createRoute({
   path: '/v1/shipments',
   tags: ['shipments'],
   summary: "An order's delivery pickings with their shipped quantities",
+  security: requiresScope('shipments:read'),
   middleware: [requireScope('shipments:read')] as const,
   request: { query: ListQuery },
   responses: {
@@ -47,6 +49,7 @@ const postShipment = createRoute({
   path: '/v1/shipments',
   tags: ['shipments'],
   summary: 'Confirm that (part of) an order left the warehouse',
+  security: requiresScope('shipments:write'),
   middleware: [requireScope('shipments:write'), ownershipGuard('shipment')] as const,
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
@@ -66,6 +69,7 @@ const getConfirmation = createRoute({
   path: '/v1/shipments/confirmations/{id}',
   tags: ['shipments'],
   summary: 'The outcome of a shipment confirmation (`related.backorder` when quantities were partial)',
+  security: requiresScope('shipments:read'),
   middleware: [requireScope('shipments:read')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {

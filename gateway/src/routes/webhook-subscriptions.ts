@@ -18,6 +18,7 @@ import { OdooError } from '../odoo/errors.js';
 import type { Relay } from '../relay/relay.js';
 import type { Services } from '../services.js';
 import { TargetRefusedError } from '../webhooks/outbound/target-policy.js';
+import { requiresScope } from './security.js';
 
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]));
@@ -75,7 +76,7 @@ const DeliveriesQuery = z.object({
   status: z.enum(['pending', 'delivered', 'dead']).optional(),
 });
 
-const common = { tags: ['webhooks'], security: [{ bearer: ['webhooks:manage'] }], middleware: requireScope('webhooks:manage') };
+const common = { tags: ['webhooks'], security: requiresScope('webhooks:manage'), middleware: requireScope('webhooks:manage') };
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true as const, content: { 'application/json': { schema } } } });
 
