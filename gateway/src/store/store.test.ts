@@ -87,3 +87,37 @@ describe('toPgPlaceholders', () => {
     expect(toPgPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?")).toBe("SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2");
   });
 });
+
+describe('SQLite durability off the event loop', () => {
+  it('runs NORMAL plus its own WAL sync for a file database, plain FULL in memory', async () => {
+    const file = new SqliteStore(join(dir, `d-${Math.random()}.sqlite`));
+    const memory = new SqliteStore(':memory:');
+    expect(file.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(memory.db.pragma('synchronous', { simple: true })).toBe(2);
+    await file.close();
+    await memory.close();
+  });
+
+  it('lets transactions commit while earlier ones are syncing, and closes only after every sync', async () => {
+    const path = join(dir, `p-${Math.random()}.sqlite`);
+    const store = new SqliteStore(path);
+    await store.migrate([migration]);
+    const seen: number[] = [];
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      store.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (id, qty) VALUES (?, ?)', [`i${i}`, i]);
+        // Each transaction sees every earlier one, synced or not yet.
+        const [row] = await tx.query<{ n: number }>('SELECT COUNT(*) AS n FROM items');
+        seen.push(Number(row!.n));
+      }),
+    );
+    const read = store.query<{ n: number }>('SELECT COUNT(*) AS n FROM items');
+    await Promise.all(writes);
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(Number((await read)[0]!.n)).toBe(50);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    expect(await reopened.query('SELECT COUNT(*) AS n FROM items')).toEqual([{ n: 50 }]);
+    await reopened.close();
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PyError } from './exceptions.js';
-import { callMethod, positionalToKwargs } from './orm.js';
+import { callMethod, positionalToKwargs, Store } from './orm.js';
 import { SimulatorState } from './state.js';
 
 const fresh = () => new SimulatorState({ db: 'orm-test', apiKey: 'k' });
@@ -105,5 +105,37 @@ describe('ORM', () => {
     expect(positionalToKwargs(env, 'res.partner', 'write', [[1, 2], { name: 'x' }])).toEqual({ ids: [1, 2], kwargs: { vals: { name: 'x' } } });
     expect(pyError(() => callMethod(env, 'res.partner', '_private', [], {})).message).toMatch(/cannot be called remotely/);
     expect(pyError(() => callMethod(env, 'res.partner', 'search', undefined, { bogus: 1 })).pyName).toBe('builtins.TypeError');
+  });
+});
+
+describe('Store equality index', () => {
+  it('follows inserts, writes, removals and rollbacks', () => {
+    const store = new Store();
+    store.insert('sale.order.line', { id: 1, order_id: 5 });
+    store.insert('sale.order.line', { id: 2, order_id: 5 });
+    expect([...store.lookup('sale.order.line', 'order_id', 5)]).toEqual([1, 2]);
+    const mark = store.mark();
+    const second = store.table('sale.order.line').get(2)!;
+    store.set('sale.order.line', second, 'order_id', 6);
+    store.insert('sale.order.line', { id: 3, order_id: 6 });
+    store.remove('sale.order.line', 1);
+    expect([...store.lookup('sale.order.line', 'order_id', 5)]).toEqual([]);
+    expect([...store.lookup('sale.order.line', 'order_id', 6)].sort()).toEqual([2, 3]);
+    store.rollbackTo(mark);
+    expect([...store.lookup('sale.order.line', 'order_id', 5)].sort()).toEqual([1, 2]);
+    expect([...store.lookup('sale.order.line', 'order_id', 6)]).toEqual([]);
+  });
+
+  it('answers searches on a foreign key exactly like a scan', () => {
+    const env = fresh().env(1, { active_test: false });
+    const templates = env.searchRows('product.template', []);
+    expect(templates.length).toBeGreaterThan(5);
+    for (const t of templates) {
+      const indexed = env.search('product.product', [['product_tmpl_id', '=', t.id]]);
+      // An explicit '&' is not a plain conjunction: this one is evaluated over every row.
+      const scanned = env.search('product.product', ['&', ['product_tmpl_id', '=', t.id], ['id', '!=', 0]]);
+      expect(indexed).toEqual(scanned);
+      expect(indexed.length).toBeGreaterThan(0);
+    }
   });
 });
