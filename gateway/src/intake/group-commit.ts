@@ -3,8 +3,7 @@
  * next one, and all of them share it. One durable commit (an fsync with SQLite synchronous=FULL)
  * then serves many accepts, which is what lets a burst be taken at thousands of orders a second.
  * There is no fixed window by default: whatever arrived while the groups in flight were committing
- * (and, with SQLite, being synced on libuv's thread pool while the event loop keeps parsing
- * requests) makes the next group.
+ * makes the next group.
  *
  * If a grouped transaction fails, each of its operations is run again alone, so one bad
  * operation (or a PostgreSQL deadlock between two replicas' groups) fails only itself.
@@ -19,9 +18,8 @@ export interface GroupCommitOptions {
   /** How long the first operation of a group waits for company, in ms; 0 waits one event-loop turn. Default 0. */
   windowMs?: number;
   /**
-   * Groups in flight at once. Default 3 for SQLite: its statements run one transaction at a time,
-   * but a committed group waits for its WAL sync off the event loop (store/sqlite.ts) while the next
-   * group commits, so syncs overlap. 4 for PostgreSQL, whose commits overlap on the server.
+   * Groups in flight at once. SQLite has one writer, so 1; PostgreSQL, whose commits overlap on the
+   * server, 4.
    */
   concurrency?: number;
   /** Called after each commit with the group's size (metrics, tests). */
@@ -48,7 +46,7 @@ export class GroupCommitter {
   ) {
     this.maxBatch = options.maxBatch ?? 512;
     this.windowMs = options.windowMs ?? 0;
-    this.concurrency = options.concurrency ?? (store.dialect === 'sqlite' ? 3 : 4);
+    this.concurrency = options.concurrency ?? (store.dialect === 'sqlite' ? 1 : 4);
     if (!(this.maxBatch >= 1) || !(this.windowMs >= 0) || !(this.concurrency >= 1)) {
       throw new TypeError('GroupCommitter: maxBatch ≥ 1, windowMs ≥ 0 and concurrency ≥ 1 are required');
     }

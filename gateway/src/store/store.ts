@@ -1,7 +1,6 @@
 /**
  * The gateway's own durable store: intake queue, idempotency records, deliveries, signing keys.
- * SQLite (one file, WAL, synchronous=FULL's guarantee with the sync off the event loop: sqlite.ts)
- * by default; PostgreSQL when replicas share the work.
+ * SQLite (one file, WAL, synchronous=FULL) by default; PostgreSQL when replicas share the work.
  *
  * Repositories write portable SQL with `?` placeholders; the PostgreSQL store rewrites them to
  * `$n`. Dialect-specific statements (SKIP LOCKED, upserts that differ) branch on `dialect`.
