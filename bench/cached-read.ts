@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import autocannon from 'autocannon';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../gateway/src/config.js';
@@ -21,6 +20,7 @@ import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
 import { startGateway, type RunningGateway } from '../gateway/src/server.js';
+import { getLoad } from './_spawn-load.js';
 import type { BenchFigure } from './types.js';
 
 const CONNECTIONS = 50;
@@ -28,18 +28,9 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HUGE = { rate: 10_000_000, burst: 10_000_000 };
 
-interface Load {
-  rps: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function load(url: string, headers: Record<string, string> = {}): Promise<Load> {
-  // A short warm-up so JIT, the verified-token cache and the availability cache are in place.
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers });
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+/** Load from a separate process: a generator sharing the server's event loop would flatter every ratio. */
+function load(url: string, headers: Record<string, string> = {}) {
+  return getLoad(url, DURATION_S, CONNECTIONS, headers);
 }
 
 async function gatewayWith(sim: Awaited<ReturnType<typeof startOdooSimulator>>, env: Record<string, string>): Promise<{ gateway: RunningGateway; dataDir: string }> {
