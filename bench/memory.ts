@@ -1,0 +1,81 @@
+/**
+ * Bar 6: the gateway's resident memory with 100,000 cached SKUs and 1,000 partners.
+ *
+ * The gateway runs in a child process (bench/_memory-child.ts, `node --expose-gc`), so neither
+ * this process nor the simulator (which stays here) is counted. The simulator is given 1,000
+ * partners (`state.addPartner`), which the child's partner cache loads from it at start; the child
+ * fills the catalog and availability caches with 100,000 SKUs (two warehouses each: 200,000
+ * availability entries) through `applyEvent`, asserts their sizes, answers a few cached reads,
+ * forces a garbage collection and reports `process.memoryUsage()`.
+ *
+ * Baseline: the same child with empty caches and the simulator's seeded partners only. The notes
+ * also give Node with the TypeScript loader alone (`bare`), which both figures include.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startOdooSimulator, type OdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import type { BenchFigure } from './types.js';
+
+const SKUS = Number(process.env.BENCH_MEMORY_SKUS ?? 100_000);
+const PARTNERS = Number(process.env.BENCH_MEMORY_PARTNERS ?? 1000);
+const CHILD_TIMEOUT_MS = 90_000;
+const MB = 1024 * 1024;
+
+interface ChildReport {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  partners: number;
+  catalog: number;
+  availability: number;
+}
+
+const script = fileURLToPath(new URL('./_memory-child.ts', import.meta.url));
+
+function child(sim: OdooSimulator, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script, mode, String(skus), String(minPartners), sim.url, sim.db, sim.login, sim.apiKey],
+      { maxBuffer: 1 << 20, timeout: CHILD_TIMEOUT_MS },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`memory child (${mode}) failed: ${stderr || err.message}`));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildReport);
+      },
+    );
+  });
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const sim = await startOdooSimulator({});
+  try {
+    const bare = await child(sim, 'bare', 0, 0);
+    const empty = await child(sim, 'empty', 0, 1);
+    const seeded = empty.partners;
+    for (let i = 0; seeded + i < PARTNERS; i++) {
+      sim.state.addPartner({ code: `bench${String(i).padStart(4, '0')}`, name: `Bench partner ${i}`, scopes: ['inventory:read', 'products:read', 'orders:write'], warehouses: i % 2 ? ['WH'] : [] });
+    }
+    const full = await child(sim, 'full', SKUS, PARTNERS);
+    const mb = (n: number) => n / MB;
+    return [
+      {
+        key: 'rss_mb_100k_skus',
+        value: mb(full.rss),
+        unit: 'MB',
+        baseline: { name: `same gateway process, empty caches, ${empty.partners} seeded partner${empty.partners === 1 ? '' : 's'}`, value: mb(empty.rss), unit: 'MB' },
+        notes:
+          `${full.catalog} variants, ${full.availability} availability entries, ${full.partners} partners; ` +
+          `heapUsed ${mb(full.heapUsed).toFixed(0)} MB of heapTotal ${mb(full.heapTotal).toFixed(0)} MB (empty: ${mb(empty.heapUsed).toFixed(0)} of ${mb(empty.heapTotal).toFixed(0)} MB), external ${mb(full.external).toFixed(0)} MB; ` +
+          `after a forced GC; +${mb(full.rss - empty.rss).toFixed(0)} MB for the caches; ` +
+          `of the figure, ${mb(bare.rss).toFixed(0)} MB is Node with the tsx loader before any gateway code (the benchmark runs TypeScript sources); bar ≤ 300 MB`,
+      },
+    ];
+  } finally {
+    await sim.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const f of await run()) console.log(JSON.stringify(f));
+}
