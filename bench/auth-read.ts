@@ -10,24 +10,17 @@
  * - `gateway_stack_plain_vs_hono`: the gateway's stack without auth, to show where the rest goes;
  * - `jwt_verify_every_request_vs_hono`: what the cache saves: `jose.jwtVerify` on every request.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createApp } from '../gateway/src/app.js';
 import type { AppEnv } from '../gateway/src/context.js';
 import { requireScope } from '../gateway/src/auth/middleware.js';
-import { loadConfig } from '../gateway/src/config.js';
-import { createLogger } from '../gateway/src/logger.js';
 import { createGatewayMetrics } from '../gateway/src/metrics/ops-setup.js';
-import { createOdooClient } from '../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
-import { startGateway } from '../gateway/src/server.js';
 import { getLoad } from './_spawn-load.js';
+import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
 const BODY = { sku: 'SKU-1', warehouse: 'WH', available: '12', reserved: '0', updated_at: '2026-01-01T00:00:00Z' };
@@ -47,22 +40,9 @@ function load(url: string, headers: Record<string, string> = {}) {
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-auth-'));
   const sim = await startOdooSimulator({});
-  const config = loadConfig({
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_PORT: '0',
-    GATEWAY_DATA_DIR: dataDir,
-    GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-    GATEWAY_PUBLIC_URL: 'http://gateway.bench',
-    LOG_LEVEL: 'silent',
-    GATEWAY_RELAY: 'false',
-    // The limiter must never refuse here: the figure is its cost, not its refusals.
-    GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 10_000_000, burst: 10_000_000 }, premium: { rate: 10_000_000, burst: 10_000_000 }, internal: { rate: 10_000_000, burst: 10_000_000 } }),
-  });
-  const logger = createLogger('silent');
-  const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
-  const gateway = await startGateway({ config, odoo, logger });
+  const bench = await startBenchGateway(sim);
+  const gateway = bench.gateway;
   const servers: ServerType[] = [];
   try {
     const auth = gateway.services.auth!;
@@ -83,14 +63,14 @@ export async function run(): Promise<BenchFigure[]> {
 
     // The gateway's own middleware stack and services, with a metrics registry of its own (one
     // registry cannot hold the same metrics twice).
-    const full = createApp({ ...gateway.services, metrics: createGatewayMetrics(config, gateway.services.store, logger) });
+    const full = createApp({ ...gateway.services, metrics: createGatewayMetrics(gateway.services.config, gateway.services.store, gateway.services.logger) });
     full.get('/bench/read', requireScope('products:read'), (c) => c.json(BODY));
     full.get('/bench/plain', (c) => c.json(BODY));
 
     const jwks = createLocalJWKSet(auth.keys.jwks());
     const verifying = new Hono();
     verifying.get('/read', async (c) => {
-      await jwtVerify((c.req.header('authorization') ?? '').slice(7), jwks, { issuer: config.publicUrl, audience: config.publicUrl, typ: 'at+jwt' });
+      await jwtVerify((c.req.header('authorization') ?? '').slice(7), jwks, { issuer: gateway.services.config.publicUrl, audience: gateway.services.config.publicUrl, typ: 'at+jwt' });
       return c.json(BODY);
     });
 
@@ -138,8 +118,7 @@ export async function run(): Promise<BenchFigure[]> {
     ];
   } finally {
     for (const s of servers) await new Promise((r) => s.close(r));
-    await gateway.close();
+    await bench.close();
     await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -8,58 +8,34 @@
  * refusals. Any non-2xx answer fails the benchmark.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../gateway/src/config.js';
-import { createLogger } from '../gateway/src/logger.js';
-import { createOdooClient } from '../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
-import { startGateway, type RunningGateway } from '../gateway/src/server.js';
+import { type RunningGateway } from '../gateway/src/server.js';
 import { getLoad } from './_spawn-load.js';
+import { startBenchGateway, type BenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const HUGE = { rate: 10_000_000, burst: 10_000_000 };
 
 /** Load from a separate process: a generator sharing the server's event loop would flatter every ratio. */
 function load(url: string, headers: Record<string, string> = {}) {
   return getLoad(url, DURATION_S, CONNECTIONS, headers);
 }
 
-async function gatewayWith(sim: Awaited<ReturnType<typeof startOdooSimulator>>, env: Record<string, string>): Promise<{ gateway: RunningGateway; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-cached-'));
-  const config = loadConfig({
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_PORT: '0',
-    GATEWAY_DATA_DIR: dataDir,
-    GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-    GATEWAY_PUBLIC_URL: 'http://gateway.bench',
-    LOG_LEVEL: 'silent',
-    GATEWAY_RELAY: 'false',
-    GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: HUGE, premium: HUGE, internal: HUGE }),
-    ...env,
-  });
-  const logger = createLogger('silent');
-  const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
-  return { gateway: await startGateway({ config, odoo, logger }), dataDir };
-}
-
 export async function run(): Promise<BenchFigure[]> {
   const sim = await startOdooSimulator({});
   const prefix = `rg-bench:${randomBytes(6).toString('hex')}:`;
-  const started: { gateway: RunningGateway; dataDir: string }[] = [];
+  const started: BenchGateway[] = [];
   let bareServer: ServerType | undefined;
   try {
-    const memory = await gatewayWith(sim, {});
+    const memory = await startBenchGateway(sim);
     started.push(memory);
-    const redis = await gatewayWith(sim, { REDIS_URL, GATEWAY_RATE_LIMIT_PREFIX: prefix });
+    const redis = await startBenchGateway(sim, { REDIS_URL, GATEWAY_RATE_LIMIT_PREFIX: prefix });
     started.push(redis);
     if (redis.gateway.services.rateLimit?.limiter.backend() !== 'redis') throw new Error(`Redis at ${REDIS_URL} is not reachable: the Redis figure would measure the fallback`);
 
@@ -112,10 +88,7 @@ export async function run(): Promise<BenchFigure[]> {
     ];
   } finally {
     if (bareServer) await new Promise((r) => bareServer!.close(r));
-    for (const s of started) {
-      await s.gateway.close();
-      rmSync(s.dataDir, { recursive: true, force: true });
-    }
+    for (const s of started) await s.close();
     await sim.close();
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {

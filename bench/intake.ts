@@ -14,20 +14,13 @@
  * exactly one sale order (zero lost, zero duplicated).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { loadConfig } from '../gateway/src/config.js';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
-import { createLogger } from '../gateway/src/logger.js';
-import { createOdooClient } from '../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
-import { startGateway } from '../gateway/src/server.js';
+import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
 const CONNECTIONS = 50;
@@ -77,23 +70,10 @@ function load(url: string, prefix: string, durationS: number | `${number}r`, aut
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-intake-'));
   const sim = await startOdooSimulator({});
-  const config = loadConfig({
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_PORT: '0',
-    GATEWAY_DATA_DIR: dataDir,
-    GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-    GATEWAY_PUBLIC_URL: 'http://gateway.bench',
-    LOG_LEVEL: 'silent',
-    GATEWAY_RELAY: 'false',
-    // The burst is measured alone; the drain follows.
-    GATEWAY_INTAKE_DRAIN: 'false',
-    GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: { rate: 10_000_000, burst: 10_000_000 }, premium: { rate: 10_000_000, burst: 10_000_000 }, internal: { rate: 10_000_000, burst: 10_000_000 } }),
-  });
-  const logger = createLogger('silent');
-  const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
-  const gateway = await startGateway({ config, odoo, logger });
+  // The burst is measured alone; the drain follows.
+  const bench = await startBenchGateway(sim, { GATEWAY_INTAKE_DRAIN: 'false' });
+  const gateway = bench.gateway;
   const servers: ServerType[] = [];
   try {
     const { accessToken } = await gateway.services.auth!.tokens.issue({ partner: 'demo', clientId: 'demo', scopes: ['orders:write'] });
@@ -146,8 +126,7 @@ export async function run(): Promise<BenchFigure[]> {
     ];
   } finally {
     for (const s of servers) await new Promise((r) => s.close(r));
-    await gateway.close();
+    await bench.close();
     await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -12,22 +12,16 @@
  * Interleaved A/B rounds (the order alternates), sequential, on keep-alive connections, loopback.
  * `sync_overhead_p50_ms` = gateway p50 − direct p50; bar ≤ 5 ms.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { loadConfig } from '../gateway/src/config.js';
 import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
 import { calibratedCost, startOdooSimulator, type SimulatorState } from '../gateway/src/odoo/simulator/index.js';
-import { startGateway, type RunningGateway } from '../gateway/src/server.js';
+import { startBenchGateway, type BenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
 const ROUNDS = Number(process.env.BENCH_SYNC_ROUNDS ?? 300);
 const WARMUP = 20;
-const HUGE = { rate: 10_000_000, burst: 10_000_000 };
 
 /** Storable products `BENCH-SYNC-00000`… with stock in both seeded warehouses (before the gateway starts: no events reach its caches). */
 function addProducts(state: SimulatorState, n: number): string[] {
@@ -52,24 +46,12 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 export async function run(): Promise<BenchFigure[]> {
   const sim = await startOdooSimulator({ cost: calibratedCost });
   const skus = addProducts(sim.state, WARMUP + ROUNDS);
-  const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-sync-'));
-  const logger = createLogger('silent');
-  const odooOptions = { url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger };
-  const direct = createOdooClient(odooOptions);
-  let gateway: RunningGateway | undefined;
+  const direct = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger: createLogger('silent') });
+  let bench: BenchGateway | undefined;
   let pool: Pool | undefined;
   try {
-    const config = loadConfig({
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      GATEWAY_DATA_DIR: dataDir,
-      GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEWAY_PUBLIC_URL: 'http://gateway.bench',
-      LOG_LEVEL: 'silent',
-      GATEWAY_RELAY: 'false',
-      GATEWAY_RATE_LIMIT_TIERS: JSON.stringify({ standard: HUGE, premium: HUGE, internal: HUGE }),
-    });
-    gateway = await startGateway({ config, odoo: createOdooClient(odooOptions), logger });
+    bench = await startBenchGateway(sim);
+    const gateway = bench.gateway;
     const { accessToken } = await gateway.services.auth!.tokens.issue({ partner: 'demo', clientId: 'demo', scopes: ['inventory:read'] });
     const headers = { authorization: `Bearer ${accessToken}` };
     const client = (pool = new Pool(gateway.url, { connections: 1 }));
@@ -128,10 +110,9 @@ export async function run(): Promise<BenchFigure[]> {
     ];
   } finally {
     await pool?.close();
-    await gateway?.close();
+    await bench?.close();
     await direct.close();
     await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
