@@ -4,11 +4,11 @@
  * then the body limit, then per-route auth, rate limits and validation inside the route modules.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './context.js';
 import { ApiError, handleError, notFound, validationError } from './errors.js';
 import { clientIp } from './middleware/client-ip.js';
 import { accessLog } from './middleware/access-log.js';
+import { nodeBodyLimit } from './middleware/node-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { routeRegistrars } from './routes/index.js';
 import type { Services } from './services.js';
@@ -28,7 +28,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   });
   app.use('*', clientIp(services.config.trustedProxies));
   app.use('*', accessLog(services.logger));
-  const limitBody = bodyLimit({
+  const limitBody = nodeBodyLimit({
     maxSize: services.config.bodyLimitBytes,
     onError: () => {
       throw new ApiError('payload_too_large', `The request body exceeds ${services.config.bodyLimitBytes} bytes.`);
