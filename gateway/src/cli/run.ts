@@ -8,6 +8,7 @@ import { eraseCustomerCommand } from './erase-customer.js';
 import { relayCommand } from './relay.js';
 import { replayCommand } from './replay.js';
 import { reconcileCommand } from './reconcile.js';
+import { intakeCommand } from './intake.js';
 
 export interface CliCommand {
   summary: string;
@@ -26,7 +27,7 @@ const serveCommand: CliCommand = {
 
 /** Commands by name; features register theirs here. */
 export const commands: Record<string, CliCommand> = { serve: serveCommand, rotate: rotateCommand, 'erase-customer': eraseCustomerCommand,
-  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand };
+  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand, intake: intakeCommand };
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
