@@ -42,3 +42,19 @@ export function anyDigestMatches(expected: Buffer, candidates: readonly (Buffer 
   }
   return matched;
 }
+
+/**
+ * The Shopify and WooCommerce scheme: a header holding the base64 HMAC-SHA256 of the raw body,
+ * checked against every secret still valid (both during a rotation). Null when one matches.
+ */
+export function bodyHmacBase64Failure(
+  header: string | null,
+  rawBody: Buffer,
+  secrets: readonly string[],
+): 'missing_signature' | 'malformed_signature' | 'signature_mismatch' | null {
+  if (!header) return 'missing_signature';
+  const given = decodeBase64Digest(header.trim());
+  if (!given) return 'malformed_signature';
+  const matches = secrets.map((s) => anyDigestMatches(hmacSha256(s, rawBody), [given]));
+  return matches.includes(true) ? null : 'signature_mismatch';
+}

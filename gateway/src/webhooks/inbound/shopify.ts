@@ -9,7 +9,7 @@
  */
 import { Order, OrderCancellation, PaymentEvent } from '../../../../contracts/src/order.js';
 import { Return } from '../../../../contracts/src/fulfilment.js';
-import { anyDigestMatches, decodeBase64Digest, hmacSha256 } from './crypto.js';
+import { bodyHmacBase64Failure } from './crypto.js';
 import { parseProviderJson } from './json.js';
 import {
   compact,
@@ -43,12 +43,8 @@ const financialStatus: Record<string, string> = {
 };
 
 function verify(req: InboundRequest, { secrets, now, toleranceSeconds }: VerifyOptions): VerifyResult {
-  const header = req.headers.get('x-shopify-hmac-sha256');
-  if (!header) return { ok: false, reason: 'missing_signature' };
-  const given = decodeBase64Digest(header.trim());
-  if (!given) return { ok: false, reason: 'malformed_signature' };
-  const expected = secrets.map((s) => hmacSha256(s, req.rawBody));
-  if (!expected.map((e) => anyDigestMatches(e, [given])).includes(true)) return { ok: false, reason: 'signature_mismatch' };
+  const failure = bodyHmacBase64Failure(req.headers.get('x-shopify-hmac-sha256'), req.rawBody, secrets);
+  if (failure) return { ok: false, reason: failure };
   const deliveryId = req.headers.get('x-shopify-webhook-id')?.trim() ?? '';
   const triggeredAt = req.headers.get('x-shopify-triggered-at');
   if (triggeredAt) {

@@ -9,7 +9,7 @@
  * also an OrderCancellation). Line totals are WooCommerce's, which exclude tax.
  */
 import { Order, OrderCancellation, OrderUpdate } from '../../../../contracts/src/order.js';
-import { anyDigestMatches, decodeBase64Digest, hmacSha256 } from './crypto.js';
+import { bodyHmacBase64Failure } from './crypto.js';
 import { parseProviderJson } from './json.js';
 import {
   compact,
@@ -48,12 +48,8 @@ function isPing(req: InboundRequest): boolean {
 }
 
 function verify(req: InboundRequest, { secrets }: VerifyOptions): VerifyResult {
-  const header = req.headers.get('x-wc-webhook-signature');
-  if (!header) return { ok: false, reason: 'missing_signature' };
-  const given = decodeBase64Digest(header.trim());
-  if (!given) return { ok: false, reason: 'malformed_signature' };
-  const matches = secrets.map((s) => anyDigestMatches(hmacSha256(s, req.rawBody), [given]));
-  if (!matches.includes(true)) return { ok: false, reason: 'signature_mismatch' };
+  const failure = bodyHmacBase64Failure(req.headers.get('x-wc-webhook-signature'), req.rawBody, secrets);
+  if (failure) return { ok: false, reason: failure };
   const deliveryId = req.headers.get('x-wc-webhook-delivery-id')?.trim() ?? '';
   return { ok: true, deliveryId, topic: req.headers.get('x-wc-webhook-topic')?.trim() ?? '' };
 }
