@@ -1,62 +1,44 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../../../contracts/src/events.js';
-import { createOdooClient, type OdooClient } from '../odoo/client.js';
-import { startOdooSimulator } from '../odoo/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { testEnvelope, useSimulatorClient } from '../../../test/support/simulator-client.js';
 import { ProductCatalog } from './products.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
-
-let sim: Simulator;
-let odoo: OdooClient;
-const calls = (method: string) => [...sim.stats.byMethod].filter(([k]) => k.endsWith(`.${method}`)).reduce((s, [, n]) => s + n, 0);
-
-beforeAll(async () => {
-  sim = await startOdooSimulator();
-  odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, retry: { attempts: 1 } });
-});
-afterAll(async () => {
-  await odoo.close();
-  await sim.close();
-});
-
-const envelope = <T extends EventEnvelope['type']>(type: T, data: Extract<EventEnvelope, { type: T }>['data'], time: string) =>
-  ({ id: `e-${Math.random()}`, source: 'odoo://sim', specversion: '1.0', type, time, subject: 'product.product/1', datacontenttype: 'application/json', sequence: 1, data }) as EventEnvelope;
+const ctx = useSimulatorClient();
 
 describe('ProductCatalog', () => {
   it('loads once, pages in id order, and answers SKUs from memory', async () => {
-    const catalog = new ProductCatalog({ odoo, ttlMs: 60_000 });
+    const catalog = new ProductCatalog({ odoo: ctx.odoo, ttlMs: 60_000 });
     const first = await catalog.page({ afterId: 0, limit: 3 });
     expect(first.items).toHaveLength(3);
     const second = await catalog.page({ afterId: Number(first.nextCursor), limit: 1000 });
     const ids = [...first.items, ...second.items].map((v) => v.odooId);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const before = calls('search_read');
+    const before = ctx.calls('search_read');
     expect((await catalog.get('FURN_8888'))?.list_price).toBe('40.00');
-    expect(calls('search_read')).toBe(before);
+    expect(ctx.calls('search_read')).toBe(before);
     const desk = await catalog.get('FURN_0096');
     expect(desk?.attributes).toMatchObject({ Legs: expect.stringContaining('Steel') });
   });
 
   it('looks an unknown SKU up once, then remembers it is unknown for a while', async () => {
-    const catalog = new ProductCatalog({ odoo, ttlMs: 60_000 });
+    const catalog = new ProductCatalog({ odoo: ctx.odoo, ttlMs: 60_000 });
     await catalog.ensureLoaded();
-    const before = calls('search_read');
+    const before = ctx.calls('search_read');
     expect(await catalog.get('NO-SUCH')).toBeNull();
     expect(await catalog.get('NO-SUCH')).toBeNull();
-    expect(calls('search_read')).toBe(before + 1);
+    expect(ctx.calls('search_read')).toBe(before + 1);
   });
 
   it('applies product.updated events, newest wins', async () => {
-    const catalog = new ProductCatalog({ odoo, ttlMs: 60_000 });
+    const catalog = new ProductCatalog({ odoo: ctx.odoo, ttlMs: 60_000 });
     const lamp = (await catalog.page({ afterId: 0, limit: 1000 })).items.find((v) => v.variant.sku === 'FURN_8888')!;
     const data = { product_id: lamp.odooId, template_id: 1, sku: 'FURN_8888', barcode: null, name: 'Office Lamp XL', list_price: '44.00', currency: 'USD', active: true, safety_stock: 0, changed_fields: ['name', 'list_price'] };
     const version = catalog.version;
-    catalog.applyEvent(envelope('product.updated', data, '2030-01-01T00:00:00Z'));
+    catalog.applyEvent(testEnvelope('product.updated', data, '2030-01-01T00:00:00Z'));
     expect(catalog.version).toBeGreaterThan(version);
     expect(catalog.peek('FURN_8888')).toMatchObject({ name: 'Office Lamp XL', list_price: '44.00' });
-    catalog.applyEvent(envelope('product.updated', { ...data, name: 'stale' }, '2029-01-01T00:00:00Z'));
+    catalog.applyEvent(testEnvelope('product.updated', { ...data, name: 'stale' }, '2029-01-01T00:00:00Z'));
     expect(catalog.peek('FURN_8888')?.name).toBe('Office Lamp XL');
-    catalog.applyEvent(envelope('product.updated', { ...data, sku: 'FURN_8888-B' }, '2030-01-02T00:00:00Z'));
+    catalog.applyEvent(testEnvelope('product.updated', { ...data, sku: 'FURN_8888-B' }, '2030-01-02T00:00:00Z'));
     expect(catalog.peek('FURN_8888')).toBeUndefined();
     expect(catalog.peek('FURN_8888-B')?.name).toBe('Office Lamp XL');
   });
