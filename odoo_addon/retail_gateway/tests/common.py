@@ -3,17 +3,9 @@ from pathlib import Path
 
 from odoo.tests import TransactionCase
 
+from ..utils import EVENT_TYPES as ADDON_EVENT_TYPES
+
 GOLDEN_DIR = Path(__file__).parent / "data" / "events"
-ADDON_EVENT_TYPES = (
-    "product.updated",
-    "inventory.changed",
-    "customer.updated",
-    "order.created",
-    "order.cancelled",
-    "shipment.shipped",
-    "return.received",
-    "invoice.posted",
-)
 # Keys whose value is a map with free keys (partner code -> external id).
 FREE_KEY_MAPS = {"external_ids"}
 
