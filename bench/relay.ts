@@ -31,6 +31,7 @@ import { SqliteStore } from '../gateway/src/store/sqlite.js';
 import { createWebhookSender } from '../gateway/src/webhooks/outbound/sender.js';
 import { generateSecret, webhookHeaders } from '../gateway/src/webhooks/outbound/signing.js';
 import { createTargetPolicy } from '../gateway/src/webhooks/outbound/target-policy.js';
+import { partner } from '../test/relay/support/fixtures.js';
 import type { BenchFigure } from './types.js';
 
 const CONNECTIONS = 32;
@@ -132,25 +133,7 @@ async function relayEngine(receiver: Receiver, n: number, secret: string): Promi
   const store = new SqliteStore(join(dir, 'gateway.sqlite'));
   await store.migrate(migrations);
   const queue = new DeliveryQueue(store, Date.now);
-  const directory = createStaticPartnerDirectory([
-    {
-      code: 'bench',
-      name: 'bench',
-      active: true,
-      scopes: ['orders:read'],
-      tier: 'standard',
-      mode: 'live',
-      warehouses: [],
-      company_id: 1,
-      issuer: null,
-      jwks_url: null,
-      inbound_secrets: { shopify: [], woocommerce: [], stripe: [], standard: [] },
-      updated_at: new Date().toISOString(),
-      subscriptions: [
-        { id: 1, partner: 'bench', url: `${receiver.url}/hooks`, event_types: ['order.created'], active: true, consecutive_failures: 0, disabled_at: null, created_at: new Date().toISOString(), secrets: [{ secret, valid_until: null }] },
-      ],
-    },
-  ]);
+  const directory = createStaticPartnerDirectory([partner('bench', [{ id: 1, url: `${receiver.url}/hooks`, secrets: [secret], event_types: ['order.created'] }])]);
   const sender = createWebhookSender({ policy: createTargetPolicy({ allowed: ['127.0.0.1'] }), connectionsPerOrigin: CONNECTIONS });
   const dispatcher = new Dispatcher({
     queue,

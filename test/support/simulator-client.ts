@@ -5,25 +5,25 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import type { EventEnvelope } from '../../contracts/src/events.js';
-import { createOdooClient, type OdooClient } from '../../gateway/src/odoo/client.js';
+import { createOdooClient, type OdooClient, type OdooClientOptions } from '../../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
 
 type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
 
 export interface SimulatorClient {
   readonly sim: Simulator;
-  /** A client that does not retry, so a fault shows at once. */
   readonly odoo: OdooClient;
   /** Calls of `method` on any model so far. */
   calls(method: string): number;
 }
 
-export function useSimulatorClient(): SimulatorClient {
+/** `client` overrides the client's options, e.g. `{ retry: { attempts: 1 } }` so a fault shows at once. */
+export function useSimulatorClient(client: Partial<OdooClientOptions> = {}): SimulatorClient {
   let sim: Simulator | undefined;
   let odoo: OdooClient | undefined;
   beforeAll(async () => {
     sim = await startOdooSimulator();
-    odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, retry: { attempts: 1 } });
+    odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, ...client });
   });
   afterAll(async () => {
     await odoo?.close();

@@ -1,37 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/support/gateway.js';
-import { createOdooClient, type OdooClient } from '../odoo/client.js';
-import { startOdooSimulator, type OdooSimulator } from '../odoo/simulator/index.js';
 import { PartnerCache } from './partners.js';
+import { useSimulatorClient } from '../../../test/support/simulator-client.js';
 
 describe('PartnerCache.lookup', () => {
-  let sim: OdooSimulator;
-  let odoo: OdooClient;
-
-  beforeAll(async () => {
-    sim = await startOdooSimulator();
-    odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey });
-  });
-
-  afterAll(async () => {
-    await odoo.close();
-    await sim.close();
-  });
+  const ctx = useSimulatorClient();
 
   it('refreshes for an unproven unknown code at most once per interval', async () => {
     let t = 1_000_000;
-    const cache = new PartnerCache({ odoo, refreshMs: 30_000, now: () => t, missRefreshMs: 2_000 });
+    const cache = new PartnerCache({ odoo: ctx.odoo, refreshMs: 30_000, now: () => t, missRefreshMs: 2_000 });
     await cache.refresh();
-    sim.state.addPartner({ code: 'late', scopes: ['products:read'] });
+    ctx.sim.state.addPartner({ code: 'late', scopes: ['products:read'] });
     expect(await cache.lookup('late')).toBeUndefined();
     t += 2_000;
     expect((await cache.lookup('late'))?.code).toBe('late');
   });
 
   it('refreshes at once for a code Odoo has just vouched for', async () => {
-    const cache = new PartnerCache({ odoo, refreshMs: 30_000, now: () => 5_000, missRefreshMs: 2_000 });
+    const cache = new PartnerCache({ odoo: ctx.odoo, refreshMs: 30_000, now: () => 5_000, missRefreshMs: 2_000 });
     await cache.refresh();
-    sim.state.addPartner({ code: 'fresh', scopes: ['products:read'] });
+    ctx.sim.state.addPartner({ code: 'fresh', scopes: ['products:read'] });
     expect(await cache.lookup('fresh', { vouched: true })).toMatchObject({ code: 'fresh', active: true, scopes: ['products:read'] });
   });
 });

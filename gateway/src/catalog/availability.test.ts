@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testEnvelope, useSimulatorClient } from '../../../test/support/simulator-client.js';
 import { AvailabilityCache, AvailabilityUnavailableError } from './availability.js';
 
-const ctx = useSimulatorClient();
+const ctx = useSimulatorClient({ retry: { attempts: 1 } });
 
 describe('AvailabilityCache', () => {
   it('fills on a miss, then serves from memory', async () => {

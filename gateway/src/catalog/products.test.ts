@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testEnvelope, useSimulatorClient } from '../../../test/support/simulator-client.js';
 import { ProductCatalog } from './products.js';
 
-const ctx = useSimulatorClient();
+const ctx = useSimulatorClient({ retry: { attempts: 1 } });
 
 describe('ProductCatalog', () => {
   it('loads once, pages in id order, and answers SKUs from memory', async () => {
