@@ -9,10 +9,11 @@
  */
 import { z } from 'zod';
 import { Availability } from './availability.js';
-import { ExternalId, PartnerCode, Timestamp } from './common.js';
+import { CurrencyCode, Decimal, ExternalId, PartnerCode, Sku, Timestamp } from './common.js';
 import { EventEnvelope, EventType } from './events.js';
-import { Order, OrderCancellation, OrderUpdate, PaymentEvent, RejectionReason } from './order.js';
-import { Return, ShipmentConfirmation, StockCount } from './fulfilment.js';
+import { FulfilmentState, InvoicingState, Order, OrderCancellation, OrderUpdate, PaymentEvent, RejectionReason } from './order.js';
+import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment.js';
+import { ProductVariant } from './product.js';
 import { InboundProvider, PartnerRecord, Subscription } from './partner.js';
 import { Scope } from './scopes.js';
 
@@ -24,11 +25,16 @@ export const SUBSCRIPTION_MODEL = 'retail_gateway.subscription';
 const OdooRef = z.strictObject({ id: z.number().int(), name: z.string() });
 const IntakeId = z.string().min(1).max(64).describe("The gateway's intake item id, echoed in the result");
 
-/** One result per submitted item. */
+/**
+ * One result per submitted item. `rejected` is a business refusal meant for the partner (final);
+ * `retry` means the item was rolled back for a reason that is not the partner's (a serialization
+ * conflict, a lock timeout, a bug): the gateway retries it with backoff and the detail stays in
+ * Odoo's log, never in `reasons`.
+ */
 export const ItemResult = z.strictObject({
   intake_id: IntakeId,
   external_id: ExternalId,
-  status: z.enum(['created', 'duplicate', 'rejected', 'updated', 'cancelled', 'applied', 'confirmed', 'registered']),
+  status: z.enum(['created', 'duplicate', 'rejected', 'retry', 'updated', 'cancelled', 'applied', 'confirmed', 'registered']),
   record: OdooRef.nullable().describe('The Odoo record created (or found, for a duplicate)'),
   related: z.record(z.string(), OdooRef.nullable()).optional().describe('e.g. { picking, backorder, invoice }'),
   reasons: z.array(RejectionReason).default([]),
@@ -176,6 +182,56 @@ export const rpc = {
     z.strictObject({ skus: z.array(z.string()).max(1000).optional(), warehouses: z.array(z.string()).optional(), offset: z.number().int().nonnegative().default(0), limit: z.number().int().min(1).max(5000).default(1000) }),
     z.strictObject({ items: z.array(Availability.omit({ stale: true })), has_more: z.boolean() }),
     'Availability by the contract definition, per SKU and warehouse.',
+  ),
+  catalog_page: method(
+    API_MODEL,
+    z.strictObject({
+      after: z.number().int().nonnegative().default(0).describe('Resume after this cursor (0: from the start)'),
+      limit: z.number().int().min(1).max(1000).default(500),
+      updated_since: Timestamp.optional(),
+      skus: z.array(Sku).max(1000).optional().describe('Only these SKUs (cursor and updated_since still apply)'),
+    }),
+    z.strictObject({
+      items: z.array(z.strictObject({ cursor: z.number().int().positive(), variant: ProductVariant })),
+      next_cursor: z.number().int().positive().nullable().describe('null: the last page'),
+    }),
+    "Sellable variants in a stable order. A variant's SKU is its internal reference: variants without one are not offered (here, in availability and in events) and cannot be ordered. list_price is formatted with the currency's precision, in the product's currency.",
+  ),
+  order_status: method(
+    API_MODEL,
+    z.strictObject({ partner: PartnerCode, external_ids: z.array(ExternalId).min(1).max(200) }),
+    z.strictObject({
+      orders: z.array(
+        z.strictObject({
+          external_id: ExternalId,
+          order: OdooRef,
+          state: z.enum(['draft', 'confirmed', 'done', 'cancelled']),
+          amount_total: Decimal,
+          currency: CurrencyCode,
+          fulfilment: FulfilmentState,
+          invoicing: InvoicingState,
+        }),
+      ),
+    }),
+    "The partner's orders in Odoo by external id; an order that is not the partner's (or does not exist) is absent.",
+  ),
+  order_shipments: method(
+    API_MODEL,
+    z.strictObject({ partner: PartnerCode, external_id: ExternalId }),
+    z.strictObject({ found: z.boolean(), shipments: z.array(Shipment) }),
+    "The outgoing shipments of one of the partner's orders, SKUs by the catalog's rule; found=false when the order is not the partner's.",
+  ),
+  customer_records: method(
+    API_MODEL,
+    z.strictObject({ identifier: z.string().min(1).max(254).describe('An e-mail address or a customer reference') }),
+    z.strictObject({ records: z.array(z.strictObject({ kind: z.enum(['customer', 'order']), id: z.number().int(), name: z.string() })) }),
+    "Odoo records holding a customer's personal data (archived customers included), for an erasure request's report.",
+  ),
+  whoami: method(
+    API_MODEL,
+    z.strictObject({}),
+    z.strictObject({ name: z.string(), integration_manager: z.boolean() }),
+    'The calling user: its name and whether it is an Integration Manager (the dashboard signs in people with their own Odoo credentials).',
   ),
 } as const;
 
