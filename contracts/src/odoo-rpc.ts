@@ -52,6 +52,9 @@ const ClaimedEvent = z.strictObject({
     .int()
     .describe('Increasing: the outbox row id in claim; in changes_since the commit-ordered position to resume from'),
   envelope: EventEnvelope,
+  recipients: z
+    .array(PartnerCode)
+    .describe("The partners this event is for, decided by the addon when the event was written (tenant and warehouse rules); the relay delivers to these partners' subscriptions that list the type"),
 });
 
 const method = <A extends z.ZodType, R extends z.ZodType>(model: string, args: A, result: R, doc: string) => ({ model, args, result, doc });
@@ -101,7 +104,7 @@ export const rpc = {
       types: z.array(EventType).optional(),
       limit: z.number().int().min(1).max(1000),
     }),
-    z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true })), cursor: z.number().int(), has_more: z.boolean() }),
+    z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true, recipients: true })), cursor: z.number().int(), has_more: z.boolean() }),
     'Non-claiming read of events after the cursor, for cache tailing by every replica. Cursors are commit-ordered positions, so an event whose transaction committed late is never skipped.',
   ),
   authenticate_client: method(
