@@ -1,5 +1,5 @@
-# The gateway image: compiled TypeScript on Node 20, better-sqlite3 built in the build stage.
-FROM node:20-bookworm AS build
+# The gateway image: compiled TypeScript on Node 24 (the active LTS), better-sqlite3 built in the build stage.
+FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -8,7 +8,7 @@ COPY contracts ./contracts
 COPY gateway ./gateway
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
