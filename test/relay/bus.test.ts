@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from '../../gateway/src/bus/nats.js';
 import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 afterAll(async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   for (const s of streams) await jsm.streams.delete(s).catch(() => undefined);
   await nc.close();
 });
@@ -38,11 +39,12 @@ function names() {
 }
 
 async function messagesIn(stream: string) {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream);
   const out: { subject: string; msgId: string | undefined; body: string }[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(stream, { seq });
+    if (!m) continue; // deleted from the stream
     out.push({ subject: m.subject, msgId: m.header.get('Nats-Msg-Id'), body: new TextDecoder().decode(m.data) });
   }
   return out;

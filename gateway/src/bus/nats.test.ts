@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from './nats.js';
 
@@ -14,7 +15,7 @@ beforeAll(async () => {
   nc = await connect({ servers: NATS_URL });
 });
 afterAll(async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   await jsm.streams.delete(stream).catch(() => undefined);
   await nc.close();
 });
@@ -28,17 +29,18 @@ describe('NATS JetStream bus', () => {
       // The same event again (a relay crashed before its ack): JetStream drops the duplicate.
       await bus.publish([{ id: 'evt-a', type: 'order.created', partner: 'acme', body }]);
       await bus.publish([{ id: 'evt-b', type: 'inventory.changed', body: '{"id":"evt-b"}' }]);
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info(stream);
       expect(info.config.subjects).toEqual([`${prefix}.>`]);
       expect(info.state.messages).toBe(2);
       const first = await jsm.streams.getMessage(stream, { seq: 1 });
+      if (!first) throw new Error('message 1 missing from the stream');
       expect(first.subject).toBe(`${prefix}.order.created`);
       expect(first.header.get('Nats-Msg-Id')).toBe('evt-a');
       expect(first.header.get('Retail-Partner')).toBe('acme');
       expect(new TextDecoder().decode(first.data)).toBe(body);
       const second = await jsm.streams.getMessage(stream, { seq: 2 });
-      expect(second.header.get('Nats-Msg-Id')).toBe('evt-b');
+      expect(second?.header.get('Nats-Msg-Id')).toBe('evt-b');
     } finally {
       await bus.close();
     }

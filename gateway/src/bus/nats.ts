@@ -9,7 +9,8 @@
  * - A publish resolves only once JetStream stored it (the PubAck); the relay acknowledges the outbox
  *   after that, so with NATS down events stay pending in Odoo and nothing is lost.
  */
-import { connect, headers as natsHeaders, nanos, type JetStreamClient, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 export const DEFAULT_STREAM = 'RETAIL_EVENTS';
@@ -52,10 +53,11 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   async function open() {
     const nc = await connect({ servers: options.url, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, name: 'retail-gateway-relay' });
     try {
-      const jsm = await nc.jetstreamManager({ timeout });
+      const jsm = await jetstreamManager(nc, { timeout });
       try {
         await jsm.streams.info(stream);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
         await jsm.streams.add({
           name: stream,
           subjects: [`${prefix}.>`],
@@ -67,7 +69,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
       void nc.closed().then(() => {
         conn = null;
       });
-      return { nc, js: nc.jetstream({ timeout }) };
+      return { nc, js: jetstream(nc, { timeout }) };
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw err;
