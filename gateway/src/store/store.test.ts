@@ -91,8 +91,10 @@ describe('toPgPlaceholders', () => {
 describe('SQLite durability', () => {
   it('runs WAL with synchronous=FULL: a resolved commit is on disk', async () => {
     const file = new SqliteStore(join(dir, `d-${Math.random()}.sqlite`));
-    expect(String(file.db.pragma('journal_mode', { simple: true })).toLowerCase()).toBe('wal');
-    expect(file.db.pragma('synchronous', { simple: true })).toBe(2);
+    const [journal] = await file.query<{ journal_mode: string }>('PRAGMA journal_mode');
+    const [sync] = await file.query<{ synchronous: number }>('PRAGMA synchronous');
+    expect(journal?.journal_mode.toLowerCase()).toBe('wal');
+    expect(sync?.synchronous).toBe(2);
     await file.close();
   });
 
