@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `retail-gateway` command: the compiled build when there is one (`npm run build`, the Docker
-// image), otherwise the TypeScript sources through tsx.
+// The `retail-gateway` command: the compiled build (`npm run build`; what `npm start` and the
+// Docker image run) on plain node. In a development checkout with no build yet, the TypeScript
+// sources through tsx, a development dependency.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -8,7 +9,13 @@ const compiled = fileURLToPath(new URL('../../dist/gateway/src/main.js', import.
 if (existsSync(compiled)) {
   await import(pathToFileURL(compiled).href);
 } else {
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write('retail-gateway: no compiled build (dist/); run `npm run build` first\n');
+    process.exit(70); // EX_SOFTWARE
+  }
   register();
   await import(new URL('../src/main.ts', import.meta.url).href);
 }

@@ -12,7 +12,6 @@ import { migrations } from '../store/migrations.js';
 import type { CliCommand } from './run.js';
 
 export const eraseCustomerCommand: CliCommand = {
-  summary: "erase a customer's personal data from the gateway store; list the Odoo records holding it",
   usage: 'retail-gateway erase-customer <email | external id>',
   async run(args, config) {
     const ident = args.find((a) => !a.startsWith('-'));

@@ -17,7 +17,6 @@ const usage = `retail-gateway intake <status | requeue> [--partner CODE]
   requeue [--partner CODE] put failed items back in the queue (all partners, or one)`;
 
 export const intakeCommand: CliCommand = {
-  summary: 'show the intake queue, or requeue items that spent their attempts',
   usage,
   async run(args, config) {
     const [action, ...rest] = args;

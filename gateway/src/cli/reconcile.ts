@@ -16,7 +16,6 @@ const usage = `retail-gateway reconcile [--gateway URL]... [--as PARTNER] [--dry
   --dry-run       report drift, repair nothing`;
 
 export const reconcileCommand: CliCommand = {
-  summary: "compare each replica's served availability with Odoo for every SKU, repair drift, report",
   usage,
   async run(args, config) {
     const gateways: string[] = [];

@@ -8,7 +8,6 @@ import { Relay } from '../relay/relay.js';
 import type { CliCommand } from './run.js';
 
 export const relayCommand: CliCommand = {
-  summary: 'run the outbox relay alone: signed webhooks, retries, dead letters, the event bus',
   usage: 'retail-gateway relay\n\nRuns until SIGTERM or SIGINT. GATEWAY_STORE_URL shares deliveries between relays on several hosts.',
   async run(args, config) {
     if (args.length > 0) {

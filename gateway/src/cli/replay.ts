@@ -62,7 +62,6 @@ export function parseReplayArgs(args: string[]): ReplayArgs | string {
 }
 
 export const replayCommand: CliCommand = {
-  summary: 'replay webhook deliveries (one event, dead letters, or since a time), keeping webhook-id',
   usage,
   async run(args, config) {
     const parsed = parseReplayArgs(args);

@@ -67,7 +67,6 @@ export function parseRotateArgs(args: string[]): Parsed | string {
 }
 
 export const rotateCommand: CliCommand = {
-  summary: 'rotate a credential (signing key, master key, Odoo key, client / subscription / inbound secret)',
   usage,
   async run(args: string[], config: Config) {
     const parsed = parseRotateArgs(args);

@@ -1,33 +1,60 @@
 /**
  * The `retail-gateway` command line. Each command lives in its own file; this one only dispatches.
+ *
+ * A command's module (and everything it pulls in: Hono, zod, the stores, the Odoo client) is
+ * imported only when that command runs or prints its own help, and the configuration is parsed
+ * only then: `retail-gateway --help` loads nothing but this file.
  */
 import type { Config } from '../config.js';
-import { startGateway } from '../server.js';
-import { rotateCommand } from './rotate.js';
-import { eraseCustomerCommand } from './erase-customer.js';
-import { relayCommand } from './relay.js';
-import { replayCommand } from './replay.js';
-import { reconcileCommand } from './reconcile.js';
-import { intakeCommand } from './intake.js';
 
 export interface CliCommand {
-  summary: string;
   usage: string;
   run(args: string[], config: Config): Promise<number | undefined>;
 }
 
+/** A command as the dispatcher knows it before loading it: its one-line summary and its module. */
+export interface CliEntry {
+  summary: string;
+  load(): Promise<CliCommand>;
+}
+
 const serveCommand: CliCommand = {
-  summary: 'serve the HTTP API, the relay and the intake drainer',
   usage: 'retail-gateway serve',
   async run(_args, config) {
+    const { startGateway } = await import('../server.js');
     await startGateway({ config, handleSignals: true });
     return undefined;
   },
 };
 
 /** Commands by name; features register theirs here. */
-export const commands: Record<string, CliCommand> = { serve: serveCommand, rotate: rotateCommand, 'erase-customer': eraseCustomerCommand,
-  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand, intake: intakeCommand };
+export const commands: Record<string, CliEntry> = {
+  serve: { summary: 'serve the HTTP API, the relay and the intake drainer', load: async () => serveCommand },
+  rotate: {
+    summary: 'rotate a credential (signing key, master key, Odoo key, client / subscription / inbound secret)',
+    load: async () => (await import('./rotate.js')).rotateCommand,
+  },
+  'erase-customer': {
+    summary: "erase a customer's personal data from the gateway store; list the Odoo records holding it",
+    load: async () => (await import('./erase-customer.js')).eraseCustomerCommand,
+  },
+  relay: {
+    summary: 'run the outbox relay alone: signed webhooks, retries, dead letters, the event bus',
+    load: async () => (await import('./relay.js')).relayCommand,
+  },
+  replay: {
+    summary: 'replay webhook deliveries (one event, dead letters, or since a time), keeping webhook-id',
+    load: async () => (await import('./replay.js')).replayCommand,
+  },
+  reconcile: {
+    summary: "compare each replica's served availability with Odoo for every SKU, repair drift, report",
+    load: async () => (await import('./reconcile.js')).reconcileCommand,
+  },
+  intake: {
+    summary: 'show the intake queue, or requeue items that spent their attempts',
+    load: async () => (await import('./intake.js')).intakeCommand,
+  },
+};
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
@@ -42,20 +69,25 @@ export function helpText(): string {
   ].join('\n');
 }
 
-export async function runCli(argv: string[], config: Config): Promise<number | undefined> {
+/**
+ * Runs the command `argv` names. `config` is called only when a command actually runs (not for
+ * help), so help works without a valid environment and without loading the configuration schema.
+ */
+export async function runCli(argv: string[], config: () => Config | Promise<Config>): Promise<number | undefined> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     process.stderr.write(`retail-gateway: unknown command "${name}"\n\n${helpText()}\n`);
     return 64; // EX_USAGE
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    process.stdout.write(`usage: ${command.usage}\n\n${entry.summary}\n`);
     return 0;
   }
-  return command.run(rest, config);
+  return command.run(rest, await config());
 }
