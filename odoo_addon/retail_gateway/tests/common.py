@@ -3,6 +3,7 @@ from pathlib import Path
 
 from odoo.tests import TransactionCase
 
+from ..compat import USER_GROUPS_FIELD  # noqa: F401 (the tests' name for res.users' groups field)
 from ..utils import EVENT_TYPES as ADDON_EVENT_TYPES
 
 GOLDEN_DIR = Path(__file__).parent / "data" / "events"
