@@ -7,8 +7,9 @@ The rest of the addon is written against what both series share and asks this mo
   database names as 18.0 gives them (``<table>_<key>``).
 - ``domain_or``: 19.0 deprecates ``odoo.osv.expression`` for ``odoo.fields.Domain``.
 - ``is_test_cursor``: ``TestCursor`` moved from ``odoo.sql_db`` to ``odoo.tests.test_cursor``.
-- ``USER_GROUPS_FIELD`` / ``GROUP_USERS_FIELD``: ``res.users.groups_id`` became ``group_ids`` and
+- ``USER_GROUPS_FIELD`` / ``GROUP_USERS_FIELD`` / ``group_users``: ``res.users.groups_id`` became ``group_ids`` and
   ``res.groups.users`` became ``user_ids``.
+- ``partner_phone``: 19.0 removed ``res.partner.mobile``.
 - ``setup_groups``: 18.0 files groups under an ``ir.module.category``; 19.0 under a
   ``res.groups.privilege`` (which belongs to the category). The security XML declares the groups
   with the fields both series share and calls this for the rest.
@@ -44,6 +45,11 @@ def sql_constraints(cls):
     return cls
 
 
+def group_users(group):
+    """The users put in ``group`` itself (not through an implying group)."""
+    return group[GROUP_USERS_FIELD]
+
+
 def domain_or(domains):
     """The union of ``domains`` as a domain list."""
     if IS_19:
@@ -54,6 +60,13 @@ def domain_or(domains):
 def is_test_cursor(cr):
     """Whether ``cr`` is a test cursor (a savepoint inside the test's transaction), not a connection."""
     return not isinstance(cr, Cursor)
+
+
+def partner_phone(partner):
+    """The partner's phone number (18.0: else its mobile number); ``None`` when it has none."""
+    if partner.phone:
+        return partner.phone
+    return (partner["mobile"] if "mobile" in partner._fields else None) or None
 
 
 def setup_groups(env, category_xmlid, groups_xmlids, hidden_xmlids=(), privilege_xmlid=None, users=None):

@@ -1,5 +1,6 @@
 from odoo import fields, models
 
+from ..compat import partner_phone
 from ..utils import USER_GROUP
 
 # Name, contact, address and consent: a change is a ``customer.updated`` for a known customer.
@@ -57,7 +58,7 @@ class ResPartner(models.Model):
             "external_ids": {link.partner_id.code: link.external_id for link in links if link.external_id},
             "name": self.name or "",
             "email": self.email or None,
-            "phone": self.phone or self.mobile or None,
+            "phone": partner_phone(self),
             "city": self.city or None,
             "country_code": self.country_id.code or None,
             "consents": [consent._rg_contract() for consent in consents],
