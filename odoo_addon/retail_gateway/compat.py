@@ -10,6 +10,7 @@ The rest of the addon is written against what both series share and asks this mo
 - ``USER_GROUPS_FIELD`` / ``GROUP_USERS_FIELD`` / ``group_users``: ``res.users.groups_id`` became ``group_ids`` and
   ``res.groups.users`` became ``user_ids``.
 - ``partner_phone``: 19.0 removed ``res.partner.mobile``.
+- ``sale_line_taxes``: ``sale.order.line.tax_id`` became ``tax_ids``.
 - ``setup_groups``: 18.0 files groups under an ``ir.module.category``; 19.0 under a
   ``res.groups.privilege`` (which belongs to the category). The security XML declares the groups
   with the fields both series share and calls this for the rest.
@@ -67,6 +68,11 @@ def partner_phone(partner):
     if partner.phone:
         return partner.phone
     return (partner["mobile"] if "mobile" in partner._fields else None) or None
+
+
+def sale_line_taxes(line):
+    """The taxes of a sale order line."""
+    return line.tax_ids if IS_19 else line.tax_id
 
 
 def setup_groups(env, category_xmlid, groups_xmlids, hidden_xmlids=(), privilege_xmlid=None, users=None):
