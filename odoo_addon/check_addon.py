@@ -18,7 +18,8 @@ Checks, for every addon (a folder with ``__manifest__.py``):
   modules' models, the addon's own fields (``rg_``) exist on its extension of that model;
 - what differs between Odoo 18.0 and 19.0 goes through ``compat.py``: no other file imports
   ``TestCursor`` or ``odoo.osv.expression``, every class with ``_sql_constraints`` is decorated with
-  ``@sql_constraints``, and no XML record sets a series-specific field of ``res.groups``/``res.users``.
+  ``@sql_constraints``, no Python names a field of one series only (``mobile``, ``groups_id``,
+  ``users``, ``tax_id``...) and no XML record sets a series-specific field of ``res.groups``/``res.users``.
 
 Usage: ``python3 odoo_addon/check_addon.py [addon_dir ...]``. Exit code 1 lists every problem.
 """
@@ -37,6 +38,9 @@ SERIES_SPECIFIC_FIELDS = {
     "res.groups": {"users", "user_ids", "category_id", "privilege_id"},
     "res.users": {"groups_id", "group_ids"},
 }
+# Attributes/keys that name a field of one series only (res.partner.mobile, res.users.groups_id,
+# res.groups.users, sale.order.line.tax_id on 18.0); compat.py gives the series-neutral way.
+SERIES_SPECIFIC_NAMES = {"mobile", "groups_id", "group_ids", "users", "tax_id"}
 COMPAT_ONLY_IMPORTS = {"odoo.osv.expression", "odoo.osv", "odoo.sql_db", "odoo.tests.test_cursor", "odoo.fields.Domain"}
 REQUIRED_MANIFEST_KEYS = ("name", "version", "depends", "data", "license", "installable")
 DATA_DIRS = ("data", "security", "views", "wizards", "wizard", "report", "reports")
@@ -122,6 +126,10 @@ class Checker:
                 for alias in node.names:
                     if alias.name in COMPAT_ONLY_IMPORTS:
                         self.problem(f"{self.rel(path)}:{node.lineno}", f"imports {alias.name}: use compat.py")
+            elif isinstance(node, ast.Attribute) and node.attr in SERIES_SPECIFIC_NAMES:
+                self.problem(f"{self.rel(path)}:{node.lineno}", f".{node.attr} exists in one Odoo series only: use compat.py")
+            elif isinstance(node, ast.Constant) and node.value in SERIES_SPECIFIC_NAMES and isinstance(node.value, str):
+                self.problem(f"{self.rel(path)}:{node.lineno}", f"{node.value!r} names a field of one Odoo series only: use compat.py")
             elif isinstance(node, ast.ClassDef):
                 has_constraints = any(
                     isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_sql_constraints" for t in s.targets)

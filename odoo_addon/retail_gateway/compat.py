@@ -9,7 +9,7 @@ The rest of the addon is written against what both series share and asks this mo
 - ``is_test_cursor``: ``TestCursor`` moved from ``odoo.sql_db`` to ``odoo.tests.test_cursor``.
 - ``USER_GROUPS_FIELD`` / ``GROUP_USERS_FIELD`` / ``group_users``: ``res.users.groups_id`` became ``group_ids`` and
   ``res.groups.users`` became ``user_ids``.
-- ``partner_phone``: 19.0 removed ``res.partner.mobile``.
+- ``partner_phone`` / ``PARTNER_PHONE_FIELDS``: 19.0 removed ``res.partner.mobile``.
 - ``sale_line_taxes``: ``sale.order.line.tax_id`` became ``tax_ids``.
 - ``setup_groups``: 18.0 files groups under an ``ir.module.category``; 19.0 under a
   ``res.groups.privilege`` (which belongs to the category). The security XML declares the groups
@@ -24,6 +24,7 @@ IS_19 = ODOO_MAJOR >= 19
 
 USER_GROUPS_FIELD = "group_ids" if IS_19 else "groups_id"
 GROUP_USERS_FIELD = "user_ids" if IS_19 else "users"
+PARTNER_PHONE_FIELDS = ("phone",) if IS_19 else ("phone", "mobile")
 
 if IS_19:
     from odoo.fields import Domain

@@ -1,20 +1,19 @@
 from odoo import fields, models
 
-from ..compat import partner_phone
+from ..compat import PARTNER_PHONE_FIELDS, partner_phone
 from ..utils import USER_GROUP
 
 # Name, contact, address and consent: a change is a ``customer.updated`` for a known customer.
 CUSTOMER_SYNCED_FIELDS = {
     "name",
     "email",
-    "phone",
-    "mobile",
     "street",
     "street2",
     "city",
     "zip",
     "state_id",
     "country_id",
+    *PARTNER_PHONE_FIELDS,
 }
 
 
