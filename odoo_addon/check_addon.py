@@ -4,8 +4,9 @@
 Checks, for every addon (a folder with ``__manifest__.py``):
 
 - every ``.py`` file compiles and every ``.xml`` file parses;
-- the manifest has ``name``, a ``version`` like ``18.0.x.y.z``, ``depends``, ``data``, ``license``
-  and ``installable``; every data file it lists exists, and every XML/CSV file of the data folders
+- the manifest has ``name``, a series-neutral ``version`` ``x.y.z`` (Odoo 18.0 and 19.0 both prefix it
+  with their series; ``18.0.x.y.z`` would make the addon uninstallable on 19.0), ``depends``, ``data``,
+  ``license`` and ``installable``; every data file it lists exists, and every XML/CSV file of the data folders
   is listed;
 - ``ir.model.access.csv`` rows name models the addon defines (``_name``) or other modules' models
   (``module.model_x``), and groups defined in the addon's XML or other modules' groups; every model
@@ -14,7 +15,11 @@ Checks, for every addon (a folder with ``__manifest__.py``):
   ids resolve (in XML and in Python ``groups=`` field arguments);
 - in the views of the addon's models, every field and ``type="object"`` button exists on the model
   (nested list/form views are checked against the relation's model); in views that extend other
-  modules' models, the addon's own fields (``rg_``) exist on its extension of that model.
+  modules' models, the addon's own fields (``rg_``) exist on its extension of that model;
+- what differs between Odoo 18.0 and 19.0 goes through ``compat.py``: no other file imports
+  ``TestCursor`` or ``odoo.osv.expression``, every class with ``_sql_constraints`` is decorated with
+  ``@sql_constraints``, no Python names a field of one series only (``mobile``, ``groups_id``,
+  ``users``, ``tax_id``...) and no XML record sets a series-specific field of ``res.groups``/``res.users``.
 
 Usage: ``python3 odoo_addon/check_addon.py [addon_dir ...]``. Exit code 1 lists every problem.
 """
@@ -27,7 +32,19 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VERSION_RE = re.compile(r"^18\.0\.\d+\.\d+\.\d+$")
+VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+# Field names that exist in only one of the supported series (18.0 -> 19.0), by model.
+SERIES_SPECIFIC_FIELDS = {
+    "res.groups": {"users", "user_ids", "category_id", "privilege_id"},
+    "res.users": {"groups_id", "group_ids"},
+}
+# Attributes/keys that name a field of one series only (res.partner.mobile, res.users.groups_id,
+# res.groups.users, sale.order.line.tax_id on 18.0); compat.py gives the series-neutral way.
+SERIES_SPECIFIC_NAMES = {"mobile", "groups_id", "group_ids", "users", "tax_id"}
+# As string constants (field names in values dicts) only the unambiguous ones: "users" or "mobile"
+# may well be words of a payload.
+SERIES_SPECIFIC_KEYS = {"groups_id", "group_ids", "tax_id"}
+COMPAT_ONLY_IMPORTS = {"odoo.osv.expression", "odoo.osv", "odoo.sql_db", "odoo.tests.test_cursor", "odoo.fields.Domain"}
 REQUIRED_MANIFEST_KEYS = ("name", "version", "depends", "data", "license", "installable")
 DATA_DIRS = ("data", "security", "views", "wizards", "wizard", "report", "reports")
 MAGIC_FIELDS = {"id", "display_name", "create_date", "create_uid", "write_date", "write_uid"}
@@ -93,11 +110,40 @@ class Checker:
             except SyntaxError as error:
                 self.problem(self.rel(path), f"does not compile: {error}")
                 continue
+            if path.name != "compat.py":
+                self.check_compat_use(path, tree)
             if "tests" in path.relative_to(self.addon).parts:
                 continue
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef):
                     self.read_class(path, node)
+
+    def check_compat_use(self, path, tree):
+        """Series differences go through compat.py (see its docstring)."""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {f"{node.module}.{alias.name}" for alias in node.names}
+                if node.module in COMPAT_ONLY_IMPORTS or names & COMPAT_ONLY_IMPORTS:
+                    self.problem(f"{self.rel(path)}:{node.lineno}", f"imports from {node.module}: use compat.py")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name in COMPAT_ONLY_IMPORTS:
+                        self.problem(f"{self.rel(path)}:{node.lineno}", f"imports {alias.name}: use compat.py")
+            elif isinstance(node, ast.Attribute) and node.attr in SERIES_SPECIFIC_NAMES:
+                self.problem(f"{self.rel(path)}:{node.lineno}", f".{node.attr} exists in one Odoo series only: use compat.py")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in SERIES_SPECIFIC_KEYS:
+                self.problem(f"{self.rel(path)}:{node.lineno}", f"{node.value!r} names a field of one Odoo series only: use compat.py")
+            elif isinstance(node, ast.ClassDef):
+                has_constraints = any(
+                    isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_sql_constraints" for t in s.targets)
+                    for s in node.body
+                )
+                decorated = any(getattr(d, "id", getattr(d, "attr", None)) == "sql_constraints" for d in node.decorator_list)
+                if has_constraints and not decorated:
+                    self.problem(
+                        f"{self.rel(path)}:{node.lineno}",
+                        f"class {node.name} has _sql_constraints without @sql_constraints (19.0 would ignore them)",
+                    )
 
     def read_class(self, path, node):
         kind = None
@@ -214,7 +260,7 @@ class Checker:
             if key not in manifest:
                 self.problem(self.rel(path), f"missing key {key!r}")
         if not VERSION_RE.match(str(manifest.get("version", ""))):
-            self.problem(self.rel(path), f"version {manifest.get('version')!r} is not 18.0.x.y.z")
+            self.problem(self.rel(path), f"version {manifest.get('version')!r} is not x.y.z (series-neutral)")
         if not isinstance(manifest.get("depends"), list) or not manifest.get("depends"):
             self.problem(self.rel(path), "depends must be a non-empty list")
         if manifest.get("installable") is not True:
@@ -269,6 +315,14 @@ class Checker:
                     references += [element.get("parent"), element.get("action")]
                 if element.tag == "field":
                     references.append(element.get("ref"))
+                if element.tag == "record" and element.get("model") in SERIES_SPECIFIC_FIELDS:
+                    for field in element.findall("field"):
+                        if field.get("name") in SERIES_SPECIFIC_FIELDS[element.get("model")]:
+                            self.problem(
+                                where,
+                                f"record {element.get('id')} sets {element.get('model')}.{field.get('name')}, "
+                                "which exists in one Odoo series only: set it through compat.py",
+                            )
                 for attribute in ("eval", "domain_force", "context"):
                     references += ref_call.findall(element.get(attribute) or "")
                 references += [g.strip().lstrip("!") for g in (element.get("groups") or "").split(",")]

@@ -19,3 +19,4 @@ from . import sale_order
 from . import stock_picking
 from . import stock_quant
 from . import account_move
+from . import res_groups

@@ -1,19 +1,19 @@
 from odoo import fields, models
 
+from ..compat import PARTNER_PHONE_FIELDS, partner_phone
 from ..utils import USER_GROUP
 
 # Name, contact, address and consent: a change is a ``customer.updated`` for a known customer.
 CUSTOMER_SYNCED_FIELDS = {
     "name",
     "email",
-    "phone",
-    "mobile",
     "street",
     "street2",
     "city",
     "zip",
     "state_id",
     "country_id",
+    *PARTNER_PHONE_FIELDS,
 }
 
 
@@ -57,7 +57,7 @@ class ResPartner(models.Model):
             "external_ids": {link.partner_id.code: link.external_id for link in links if link.external_id},
             "name": self.name or "",
             "email": self.email or None,
-            "phone": self.phone or self.mobile or None,
+            "phone": partner_phone(self),
             "city": self.city or None,
             "country_code": self.country_id.code or None,
             "consents": [consent._rg_contract() for consent in consents],

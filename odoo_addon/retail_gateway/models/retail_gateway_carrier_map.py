@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 
+from ..compat import sql_constraints
 
+
+@sql_constraints
 class RetailGatewayCarrierMap(models.Model):
     """Maps a channel's shipping method or a 3PL's carrier name to an Odoo carrier."""
 

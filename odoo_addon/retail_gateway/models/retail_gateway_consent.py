@@ -1,8 +1,10 @@
 from odoo import api, fields, models
 
+from ..compat import sql_constraints
 from ..utils import parse_rfc3339, rfc3339
 
 
+@sql_constraints
 class RetailGatewayConsent(models.Model):
     """A customer's marketing consent for one channel: opted in or out, when, and where."""
 

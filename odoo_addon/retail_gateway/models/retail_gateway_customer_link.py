@@ -1,6 +1,9 @@
 from odoo import fields, models
 
+from ..compat import sql_constraints
 
+
+@sql_constraints
 class RetailGatewayCustomerLink(models.Model):
     """A customer known to a partner, with the customer's id in the partner's system.
 

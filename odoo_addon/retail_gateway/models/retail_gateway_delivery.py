@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..compat import sql_constraints
 
+
+@sql_constraints
 class RetailGatewayDelivery(models.Model):
     """The outcome of one event's delivery to one partner subscription, as reported by the relay."""
 

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..compat import sql_constraints
+
 INTAKE_KINDS = [
     ("order", "Order"),
     ("return", "Return"),
@@ -10,6 +12,7 @@ INTAKE_KINDS = [
 ]
 
 
+@sql_constraints
 class RetailGatewayIntake(models.Model):
     """What a partner submitted, keyed by its own id.
 

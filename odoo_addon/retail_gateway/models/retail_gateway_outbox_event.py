@@ -41,9 +41,9 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.sql_db import TestCursor
 from odoo.tools import SQL
 
+from ..compat import is_test_cursor, sql_constraints
 from ..utils import EVENT_TYPES, MANAGER_GROUP, check_caller, parse_rfc3339, rfc3339, utc_now_rfc3339
 
 _logger = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ POSITION_LOCK = 0x52475F504F53
 DEFAULT_RETENTION_DAYS = 30
 
 
+@sql_constraints
 class RetailGatewayOutboxEvent(models.Model):
     _name = "retail_gateway.outbox.event"
     _description = "Retail Gateway Outbox Event"
@@ -555,7 +556,7 @@ class RetailGatewayOutboxEvent(models.Model):
     @api.model
     def _rg_stamp_positions(self, cr, fresh_transaction=False):
         """Gives a position to every committed event that has none, in one serialised step."""
-        if fresh_transaction and not isinstance(cr, TestCursor):
+        if fresh_transaction and not is_test_cursor(cr):
             # Must be the transaction's first statement: each statement then sees every row
             # committed before it started, in particular before the advisory lock was granted.
             cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -7,6 +7,7 @@ from passlib.context import CryptContext
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..compat import sql_constraints
 from ..utils import (
     INBOUND_PROVIDERS,
     MANAGER_GROUP,
@@ -27,6 +28,7 @@ MAX_GRACE_SECONDS = 30 * 86400
 CATALOG_EVENT_TYPES = frozenset({"product.updated", "inventory.changed"})
 
 
+@sql_constraints
 class RetailGatewayPartner(models.Model):
     """A channel, marketplace or 3PL that talks to Odoo through the gateway."""
 

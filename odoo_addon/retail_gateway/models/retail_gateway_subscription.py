@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..compat import group_users
 from ..utils import ALL_EVENT_TYPES, MANAGER_GROUP, check_caller, rfc3339, split_words
 from .retail_gateway_partner import _grace
 
@@ -100,7 +101,7 @@ class RetailGatewaySubscription(models.Model):
         """Leaves a to-do for every Integration Manager of the partner's company."""
         if not self:
             return
-        managers = self.env.ref(MANAGER_GROUP).sudo().users.filtered(
+        managers = group_users(self.env.ref(MANAGER_GROUP).sudo()).filtered(
             lambda u: not u.share and u.active and any(c in u.company_ids for c in self.mapped("company_id"))
         )
         for subscription in self:

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
-from odoo.osv import expression
 
+from ..compat import domain_or
 from ..utils import USER_GROUP
 from .retail_gateway_sync_status import STATE_RANK, SYNC_STATES
 
@@ -111,7 +111,7 @@ class RetailGatewaySyncMixin(models.AbstractModel):
         wanted = [own_id for own_id, state in own_state.items() if state in values]
         domain = [("id", "in", wanted)]
         if "not_applicable" in values:
-            domain = expression.OR([domain, [("id", "not in", list(own_state))]])
+            domain = domain_or([domain, [("id", "not in", list(own_state))]])
         return domain
 
     # ------------------------------------------------------------------ actions

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..compat import sql_constraints
+
 SYNC_STATES = [
     ("pending", "Pending"),
     ("synced", "Synced"),
@@ -10,6 +12,7 @@ SYNC_STATES = [
 STATE_RANK = {"not_applicable": 0, "synced": 1, "pending": 2, "failed": 3}
 
 
+@sql_constraints
 class RetailGatewaySyncStatus(models.Model):
     """Delivery state of one business record for one partner.
 

@@ -1,6 +1,7 @@
 from odoo import fields, models
 from odoo.tools import float_compare
 
+from ..compat import sale_line_taxes
 from ..utils import USER_GROUP, amount_string, decimal_string, sku_of
 
 PAYMENT_STATUS_SELECTION = [
@@ -34,7 +35,7 @@ class SaleOrder(models.Model):
     rg_channel = fields.Char("Channel", readonly=True, copy=False)
     rg_intake_ref = fields.Char("Gateway Intake ID", readonly=True, copy=False)
     rg_placed_at = fields.Datetime("Placed At", readonly=True, copy=False)
-    rg_payment_method = fields.Char("Payment Method", readonly=True, copy=False)
+    rg_payment_method = fields.Char("Channel Payment Method", readonly=True, copy=False)
     rg_payment_status = fields.Selection(PAYMENT_STATUS_SELECTION, "Payment Status", readonly=True, copy=False)
     rg_payment_provider = fields.Char("Payment Provider", readonly=True, copy=False)
     rg_payment_transaction = fields.Char("Payment Transaction", readonly=True, copy=False)
@@ -61,7 +62,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         lines = self.order_line.filtered(lambda line: not line.display_type)
         for line, price in zip(lines, unit_prices):
-            taxes = line.tax_id.filtered(lambda tax: not tax.price_include)
+            taxes = sale_line_taxes(line).filtered(lambda tax: not tax.price_include)
             if not taxes:
                 continue
             excluded = taxes.with_context(force_price_include=True).compute_all(

@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import RetailGatewayCase
+from .common import USER_GROUPS_FIELD, RetailGatewayCase
 
 CONTRACT_PARTNER_KEYS = {
     "code", "name", "active", "scopes", "tier", "mode", "warehouses", "company_id", "issuer", "jwks_url",
@@ -154,7 +154,7 @@ class TestPartnerRegistry(RetailGatewayCase):
     def test_disabling_an_endpoint_leaves_an_activity_for_the_integration_managers(self):
         manager = self.env["res.users"].create({
             "name": "Integration Manager", "login": "rg-manager",
-            "groups_id": [(6, 0, [self.env.ref("retail_gateway.group_integration_manager").id])],
+            USER_GROUPS_FIELD: [(6, 0, [self.env.ref("retail_gateway.group_integration_manager").id])],
         })
         answer = self.env["retail_gateway.subscription"].update_subscription(
             partner="rg-shop", id=self.subscription.id, disabled=True, consecutive_failures=25
