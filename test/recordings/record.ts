@@ -6,7 +6,8 @@
  * It speaks the wire format directly (fetch, no gateway code), so the recordings pin Odoo's
  * behaviour, not the client's. It creates one sale order and nothing else that survives; the
  * failing writes roll back. The demo portal user (`portal`/`portal`) plays the user without rights.
- * Addon exchanges are recorded too when `retail_gateway` is installed in the database.
+ * Addon exchanges are recorded too when `retail_gateway` is installed in the database; before them
+ * the recorder acknowledges every pending outbox event, so record against a copy of a database.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -604,6 +605,21 @@ async function send(url: string, step: Step, vars: Vars): Promise<{ status: numb
   return { status: res.status, body: json };
 }
 
+/**
+ * Before the addon's exchanges: leases and acknowledges every pending event (in batches), so that
+ * `claim` later leases an event the recordings made (one with recipients), not whatever the
+ * database held. Run it against a copy of a database, never against one a relay serves.
+ */
+async function drainOutbox(url: string, vars: Vars): Promise<void> {
+  const request = (method: string, kwargs: Record<string, unknown>) => ({ name: 'drain', description: '', compare: { mode: 'value' as const }, request: ek('retail_gateway.outbox.event', method, [], kwargs) });
+  for (;;) {
+    const claimed = await send(url, request('claim', { limit: 1000, lease_seconds: 60, consumer: 'recordings-drain' }), vars);
+    const ids = ((at(claimed.body, 'result.events') ?? []) as { event_id: string }[]).map((e) => e.event_id);
+    if (!ids.length) return;
+    await send(url, request('ack', { event_ids: ids, consumer: 'recordings-drain' }), vars);
+  }
+}
+
 async function uidOf(url: string, vars: Vars): Promise<unknown> {
   const res = await send(url, { name: 'uid', description: '', compare: { mode: 'value' }, request: jsonrpc('common', 'authenticate', ['$db', '$login', '$key', {}]) }, vars);
   return at(res.body, 'result');
@@ -641,6 +657,7 @@ async function main() {
   let serverVersion = 'unknown';
   let n = 0;
   for (const step of withAddon ? [...steps, ...addonSteps] : steps) {
+    if (step === addonSteps[0]) await drainOutbox(url, vars);
     const res = await send(url, step, vars);
     if (step.name === 'version_info') serverVersion = String(at(res.body, 'result.server_version'));
     for (const [name, path] of Object.entries(step.extract ?? {})) {
