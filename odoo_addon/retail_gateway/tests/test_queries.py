@@ -90,9 +90,15 @@ class TestQueries(RetailGatewayCase):
         variant = self.catalog(skus=["RG-LAMP"])["items"][0]["variant"]
         self.assertEqual(variant["list_price"], "12.50")
         self.assertIsInstance(variant["list_price"], str)
-        self.currency.sudo().rounding = 1.0  # a currency without cents
-        self.assertEqual(self.currency.decimal_places, 0)
-        self.assertEqual(self.catalog(skus=["RG-LAMP"])["items"][0]["variant"]["list_price"], "12")
+        yen = self.env.ref("base.JPY")
+        yen.active = True
+        self.assertEqual(yen.decimal_places, 0)
+        japan = self.env["res.company"].create({"name": "RG Japan", "currency_id": yen.id})
+        self.env["product.product"].create(
+            {"name": "RG Yen Lamp", "default_code": "RG-YEN", "list_price": 1234.4, "company_id": japan.id}
+        )
+        variant = self.catalog(skus=["RG-YEN"])["items"][0]["variant"]
+        self.assertEqual((variant["list_price"], variant["currency"]), ("1234", "JPY"), "in the product's company currency")
 
     def test_catalog_page_pages_by_cursor_and_filters_by_update_time(self):
         skus = ["RG-LAMP", "RG-BOX", "RG-OLD"]
@@ -165,6 +171,14 @@ class TestQueries(RetailGatewayCase):
         order = self.submit_one("WEB-SHIPBC")
         shipped = self.ship(order, lines=[{"sku": "2300009990011", "quantity": 1}])
         self.assertEqual((shipped["status"], shipped["reasons"][0]["code"]), ("rejected", "unknown_sku"))
+
+    def test_an_internal_reference_that_is_not_a_valid_sku_is_no_sku(self):
+        padded = self.env["product.product"].create({"name": "RG Padded", "default_code": " RG-PAD ", "list_price": 1.0})
+        self.assertNotIn(padded.id, [item["cursor"] for item in self.catalog(limit=1000)["items"]])
+        self.assertEqual(self.env["product.product"]._rg_resolve_skus([" RG-PAD ", "RG-PAD"], self.company), {})
+        padded.default_code = "RG-PAD"
+        self.assertEqual(self.catalog_skus(skus=["RG-PAD"]), ["RG-PAD"])
+        self.assertEqual(self.env["product.product"]._rg_resolve_skus(["RG-PAD"], self.company), {"RG-PAD": padded})
 
     # ------------------------------------------------------------------ order_status
 
