@@ -1,8 +1,11 @@
 """Exceptions of the intake API.
 
-An :class:`IntakeRejected` carries machine-readable reasons (the ``RejectionReason`` codes of
-``contracts/src/order.ts``); the batch runner turns it into a ``rejected`` item result after
-rolling back the item's savepoint.
+An :class:`IntakeRejected` is a business refusal: it carries machine-readable reasons (the stable
+``RejectionReason`` codes of ``contracts/src/order.ts``, with messages meant for the partner); the
+batch runner turns it into a ``rejected`` item result after rolling back the item's savepoint.
+Odoo's ``UserError``/``ValidationError`` are refusals too (their messages are written for users).
+Any other exception is not the partner's doing: the item answers ``retry`` and its detail stays
+in Odoo's log (see ``models/retail_gateway_api.py``).
 """
 
 

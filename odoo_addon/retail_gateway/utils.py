@@ -74,9 +74,26 @@ def amount_string(amount, currency):
     return decimal_string(amount, currency.decimal_places if currency else 2)
 
 
+SKU_MAX_LENGTH = 64
+
+
+def valid_sku(value):
+    """Whether ``value`` can be a SKU (``Sku`` in contracts/src/common.ts): a string of 1 to 64
+    characters without surrounding white space."""
+    return isinstance(value, str) and 0 < len(value) <= SKU_MAX_LENGTH and value == value.strip()
+
+
 def sku_of(product):
-    """The SKU of a variant: its ``default_code``; a stable fallback for variants without one."""
-    return (product.default_code or "").strip() or f"product.product/{product.id}"
+    """The SKU of a variant, by the one rule of the addon: **a variant's SKU is its internal
+    reference** (``default_code``), when that is a valid SKU; ``None`` otherwise.
+
+    A variant without a SKU is not offered anywhere (``catalog_page``, ``availability``,
+    ``product.updated`` and ``inventory.changed`` events, shipment lines) and no intake line can
+    name it: ``product.product._rg_resolve_skus`` resolves SKUs by the same rule, and nothing else
+    (no barcode, no name, no id) identifies a variant to a partner.
+    """
+    code = product.default_code or ""
+    return code if valid_sku(code) else None
 
 
 def split_words(value):

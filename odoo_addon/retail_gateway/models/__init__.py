@@ -12,6 +12,8 @@ from . import retail_gateway_intake
 from . import retail_gateway_api
 from . import retail_gateway_api_orders
 from . import retail_gateway_api_fulfilment
+from . import retail_gateway_api_catalog
+from . import retail_gateway_api_status
 from . import product_template
 from . import product_product
 from . import res_partner

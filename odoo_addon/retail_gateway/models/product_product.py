@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..utils import decimal_string, rfc3339, sku_of
+from ..utils import amount_string, rfc3339, sku_of, valid_sku
 from .retail_gateway_api import round_quantity
 
 VARIANT_SYNCED_FIELDS = {"default_code", "barcode", "active", "product_template_attribute_value_ids", "lst_price"}
@@ -24,6 +24,68 @@ class ProductProduct(models.Model):
             self._rg_register_product_updated(changed)
         return result
 
+    # ------------------------------------------------------------------ SKU identity
+
+    @api.model
+    def _rg_sku_domain(self):
+        """The variants that have a SKU (see :func:`..utils.sku_of`: a variant's SKU is its internal
+        reference). Callers still filter with ``sku_of``, which also refuses internal references
+        that are not valid SKUs (surrounding white space, longer than 64 characters)."""
+        return [("default_code", "!=", False), ("default_code", "!=", "")]
+
+    @api.model
+    def _rg_resolve_skus(self, skus, company):
+        """``{sku: variant}`` for the ``skus`` that name a variant of ``company`` (or shared), by the
+        addon's one rule: the variant whose internal reference (``default_code``) is the SKU, an
+        active one first, then the oldest. Barcodes, names and ids never resolve. Archived
+        variants are returned too, so callers can tell an unknown SKU from one not sold any more.
+        Every intake line (orders, returns, shipments, stock counts) resolves through here."""
+        wanted = sorted({sku for sku in skus if valid_sku(sku)})
+        if not wanted:
+            return {}
+        products = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [("default_code", "in", wanted), ("company_id", "in", [False, company.id])],
+                order="active desc, id",
+            )
+        )
+        found = {}
+        for product in products:
+            found.setdefault(product.default_code, product)
+        return found
+
+    def _rg_currency(self):
+        """The currency of the variant's prices: its company's, else the current company's."""
+        self.ensure_one()
+        return self.currency_id or self.env.company.currency_id
+
+    def _rg_list_price(self):
+        """The sales price (with the variant's extra price), formatted with the decimal places of
+        :meth:`_rg_currency`; never a float."""
+        self.ensure_one()
+        return amount_string(self.lst_price, self._rg_currency())
+
+    def _rg_variant(self):
+        """The ``ProductVariant`` of contracts/src/product.ts; only for a variant with a SKU."""
+        self.ensure_one()
+        template = self.product_tmpl_id
+        attributes = {}
+        for value in self.product_template_attribute_value_ids:
+            attributes[value.attribute_id.name] = value.name
+        updated = max(filter(None, (self.write_date, template.write_date, self.create_date)))
+        return {
+            "sku": sku_of(self),
+            "barcode": self.barcode or None,
+            "name": self.with_context(display_default_code=False).display_name or template.name,
+            "attributes": attributes,
+            "list_price": self._rg_list_price(),
+            "currency": self._rg_currency().name,
+            "active": bool(self.active and template.active),
+            "updated_at": rfc3339(updated),
+        }
+
     # ------------------------------------------------------------------ events
 
     def _rg_register_product_updated(self, changed_fields):
@@ -40,6 +102,8 @@ class ProductProduct(models.Model):
 
     def _rg_event_values(self, event_type, intent):
         self.ensure_one()
+        if not sku_of(self):
+            return None  # a variant without a SKU is not offered to partners
         if event_type == "product.updated":
             return self._rg_product_updated_values(intent)
         if event_type == "inventory.changed":
@@ -52,22 +116,20 @@ class ProductProduct(models.Model):
             return {
                 "data": data,
                 "aggregate": ("product.product", self.id),
-                "external_id": self.default_code or None,
+                "external_id": sku_of(self),
                 "company_id": warehouse.company_id.id,
             }
         return None
 
     def _rg_product_updated_values(self, intent):
-        price_digits = self.env["decimal.precision"].precision_get("Product Price")
-        currency = self.currency_id or self.env.company.currency_id
         data = {
             "product_id": self.id,
             "template_id": self.product_tmpl_id.id,
-            "sku": self.default_code or None,
+            "sku": sku_of(self),
             "barcode": self.barcode or None,
             "name": self.with_context(display_default_code=False).display_name or self.name,
-            "list_price": decimal_string(self.lst_price, price_digits),
-            "currency": currency.name,
+            "list_price": self._rg_list_price(),
+            "currency": self._rg_currency().name,
             "active": bool(self.active and self.product_tmpl_id.active),
             "safety_stock": max(self.rg_safety_stock, 0.0),
             "changed_fields": list(intent["changed"]),
@@ -75,7 +137,7 @@ class ProductProduct(models.Model):
         return {
             "data": data,
             "aggregate": ("product.product", self.id),
-            "external_id": self.default_code or None,
+            "external_id": sku_of(self),
             "company_id": self.company_id.id,
         }
 

@@ -1,17 +1,23 @@
 """Intake API called by the gateway over RPC (``execute_kw('retail_gateway.api', method, [], kwargs)``).
 
 Batch methods answer one result per item, in input order. Each item runs in its own savepoint:
-a rejected or failing item is rolled back alone and never fails the others. Concurrency failures
-(serialisation, deadlock, lock timeout) are not item errors: they propagate so that Odoo retries
-the whole call in a fresh transaction, which is what turns a concurrent duplicate submit into a
-``duplicate`` answer.
+a rejected or failing item is rolled back alone and never fails the others. What an item answers
+when it fails:
+
+* ``rejected``, with its reasons, for a business refusal only: the addon's own
+  :class:`~..exceptions.IntakeRejected` (a stable code and a message meant for the partner) and
+  Odoo's ``UserError``/``ValidationError``, whose messages are written for users;
+* ``retry``, with no reasons, for anything that is not the partner's doing: a serialisation
+  failure, a deadlock or a lock timeout (a concurrent submit of the same external id, which
+  answers ``duplicate`` when retried), an ``AccessError`` or ``MissingError`` (a configuration or a
+  concurrent deletion), and any unexpected exception (a bug). The detail goes to Odoo's log under
+  the intake id, never to the partner; the gateway retries the item with backoff.
 """
 
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import float_round
 
 from ..exceptions import IntakeRejected
@@ -53,17 +59,19 @@ class RetailGatewayApi(models.AbstractModel):
                     )
                 with self.env.cr.savepoint():
                     result = getattr(api_env, handler)(partner, intake_id, item)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                raise
             except IntakeRejected as rejection:
                 result = self._rg_result("rejected", reasons=rejection.reasons)
+            except (AccessError, MissingError):
+                # UserError subclasses, but not the partner's doing: configuration or a concurrent deletion.
+                _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
+                result = self._rg_result("retry")
             except (UserError, ValidationError) as error:
                 result = self._rg_result("rejected", reasons=[_reason("validation_error", _message(error))])
-            except Exception as error:  # noqa: BLE001 - one item must never fail its batch
-                _logger.exception("Intake item %s of partner %s failed", intake_id, partner.code)
-                result = self._rg_result(
-                    "rejected", reasons=[_reason("validation_error", f"Odoo could not apply the item: {error}")]
-                )
+            except Exception:  # noqa: BLE001 - one item must never fail its batch
+                # Serialisation failures, deadlocks, lock timeouts and bugs: the savepoint is rolled
+                # back, the detail stays in the log and the gateway retries the item.
+                _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
+                result = self._rg_result("retry")
             result.update(intake_id=intake_id, external_id=str(external_id or "-"))
             results.append(result)
         return {"results": results}
@@ -85,16 +93,13 @@ class RetailGatewayApi(models.AbstractModel):
 
     @api.model
     def _rg_product(self, partner, sku, field, reasons, for_sale=True):
-        """The variant with ``sku`` as internal reference, else as barcode; appends a reason when
-        it is unknown or not sellable."""
+        """The variant whose SKU is ``sku`` by the addon's one rule (its internal reference, see
+        ``product.product._rg_resolve_skus``); appends ``unknown_sku`` when no variant has it (a
+        barcode or anything else never matches) and ``inactive_product`` when it is not sold."""
         if not isinstance(sku, str) or not sku.strip():
             reasons.append(_reason("unknown_sku", "A SKU is required.", field))
             return None
-        Product = self.env["product.product"].sudo().with_context(active_test=False)
-        company_domain = [("company_id", "in", [False, partner.company_id.id])]
-        product = Product.search([("default_code", "=", sku)] + company_domain, order="active desc, id", limit=1)
-        if not product:
-            product = Product.search([("barcode", "=", sku)] + company_domain, order="active desc, id", limit=1)
+        product = self.env["product.product"]._rg_resolve_skus([sku], partner.company_id).get(sku)
         if not product:
             reasons.append(_reason("unknown_sku", f"Unknown SKU {sku}.", field))
             return None
@@ -132,7 +137,7 @@ class RetailGatewayApi(models.AbstractModel):
     @api.model
     def availability(self, skus=None, warehouses=None, offset=0, limit=1000):
         """Availability by the contract's definition (contracts/src/availability.ts), per SKU and
-        warehouse, ordered by SKU then warehouse code."""
+        warehouse, ordered by SKU then warehouse code; variants without a SKU are not offered."""
         check_caller(self.env)
         Outbox = self.env["retail_gateway.outbox.event"]
         offset = Outbox._rg_int_arg("offset", offset, 0, None)
@@ -143,12 +148,13 @@ class RetailGatewayApi(models.AbstractModel):
         else:
             warehouse_records = Warehouse.search([], order="code, id")
         Product = self.env["product.product"].sudo()
-        domain = [("is_storable", "=", True)]
+        domain = [("is_storable", "=", True)] + Product._rg_sku_domain()
         if skus is not None:
             if not isinstance(skus, list) or len(skus) > 1000:
                 raise ValidationError(self.env._("skus must be a list of at most 1000 SKUs."))
             domain.append(("default_code", "in", skus))
-        products = Product.search(domain).sorted(lambda p: (sku_of(p), p.id))
+        # Only variants with a SKU (their internal reference) are offered.
+        products = Product.search(domain).filtered(sku_of).sorted(lambda p: (sku_of(p), p.id))
         combos = [(product, warehouse) for product in products for warehouse in warehouse_records]
         page = combos[offset : offset + limit]
         figures = Product.browse({p.id for p, _w in page})._rg_stock_figures(

@@ -20,7 +20,7 @@ class RetailGatewayIntake(models.Model):
     for concurrent submits of one external id: the row is reserved first, with
     ``INSERT ... ON CONFLICT DO NOTHING``. A concurrent submit waits on the first one's row; once
     the first commits, PostgreSQL reports a serialisation failure to the second (its snapshot
-    cannot see the row), Odoo retries the call, and the retry answers ``duplicate``.
+    cannot see the row), its item answers ``retry``, and the gateway's retry answers ``duplicate``.
     """
 
     _name = "retail_gateway.intake"

@@ -339,6 +339,7 @@ class RetailGatewayOutboxEvent(models.Model):
         """Leases up to ``limit`` pending events to ``consumer`` for ``lease_seconds``.
 
         See the module docstring for the ordering guarantee. Expired leases are claimable again.
+        Each event names its ``recipients``: the codes of the partners it is for.
         """
         check_caller(self.env)
         limit = self._rg_int_arg("limit", limit, 1, 1000)
@@ -389,9 +390,37 @@ class RetailGatewayOutboxEvent(models.Model):
             )
             self.invalidate_model(["state", "lease_until", "consumer", "claim_count"])
             source = self._rg_source()
+            recipients = self._rg_recipient_codes(cr, eligible)
             for row in self._rg_fetch_rows(cr, eligible):
-                events.append({"event_id": row["name"], "cursor": row["id"], "envelope": self._rg_envelope(row, source)})
+                events.append(
+                    {
+                        "event_id": row["name"],
+                        "cursor": row["id"],
+                        "envelope": self._rg_envelope(row, source),
+                        "recipients": recipients.get(row["id"], []),
+                    }
+                )
         return {"events": events, "lease_until": rfc3339(lease_until)}
+
+    @api.model
+    def _rg_recipient_codes(self, cr, ids):
+        """``{event row id: [partner code, ...]}``: the codes of the partners each event is for
+        (``target_partner_ids``, decided when the event was written), sorted."""
+        cr.execute(
+            SQL(
+                """SELECT r.event_id, p.code
+                     FROM retail_gateway_outbox_event_target_rel r
+                     JOIN %s p ON p.id = r.partner_id
+                    WHERE r.event_id = ANY(%s)
+                    ORDER BY r.event_id, p.code""",
+                SQL.identifier(self.env["retail_gateway.partner"]._table),
+                list(ids),
+            )
+        )
+        codes = {}
+        for event_id, code in cr.fetchall():
+            codes.setdefault(event_id, []).append(code)
+        return codes
 
     @api.model
     def _rg_eligible_in_order(self, cr, candidates):

@@ -39,7 +39,8 @@ class StockPicking(models.Model):
         order = self.sale_id
         gateway_partner = self.sudo().rg_partner_id or order.sudo().rg_partner_id
         quantities = defaultdict(float)
-        for move in self.move_ids.filtered(lambda m: m.state == "done" and m.quantity > 0):
+        # Lines by SKU (the internal reference); a variant without one is not offered to partners.
+        for move in self.move_ids.filtered(lambda m: m.state == "done" and m.quantity > 0 and sku_of(m.product_id)):
             quantities[sku_of(move.product_id)] += move.product_uom._compute_quantity(move.quantity, move.product_id.uom_id)
         lines = [{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items() if quantity > 0]
         warehouse = self.picking_type_id.warehouse_id or self.location_id.warehouse_id or self.location_dest_id.warehouse_id

@@ -7,3 +7,5 @@ from . import test_sync_status
 from . import test_concurrency
 from . import test_event_targets
 from . import test_compat
+from . import test_queries
+from . import test_retry

@@ -12,7 +12,7 @@ from contextlib import closing
 from functools import partial
 
 from odoo import SUPERUSER_ID, api
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, retrying
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -159,7 +159,7 @@ class TestConcurrency(TransactionCase):
 
     # ------------------------------------------------------------------ duplicate submits
 
-    @mute_logger("odoo.sql_db", "odoo.service.model")
+    @mute_logger("odoo.sql_db", "odoo.service.model", "odoo.addons.retail_gateway.models.retail_gateway_api")
     def test_concurrent_submits_of_one_external_id_create_one_order(self):
         env_b = self.new_env()
         env_b.cr.execute("SELECT 1")  # B's snapshot is taken before A commits
@@ -167,16 +167,19 @@ class TestConcurrency(TransactionCase):
         first = self.submit_as_rpc(env_a, "CC-1")
         self.assertEqual(first["status"], "created", first)
         second = self.submit_as_rpc(env_b, "CC-1")
-        self.assertEqual(second["status"], "duplicate", "Odoo retried the call after the serialisation failure")
-        self.assertEqual(second["record"], first["record"])
+        self.assertEqual(second["status"], "retry", "B's snapshot cannot see A's row: a serialisation failure")
+        self.assertEqual((second["record"], second["reasons"]), (None, []))
+        again = self.submit_as_rpc(self.new_env(), "CC-1")
+        self.assertEqual(again["status"], "duplicate", "the gateway's retry answers duplicate")
+        self.assertEqual(again["record"], first["record"])
         check = self.new_env()
         self.assertEqual(check["sale.order"].search_count([("rg_external_id", "=", "CC-1")]), 1)
 
-    @mute_logger("odoo.sql_db", "odoo.service.model")
+    @mute_logger("odoo.sql_db", "odoo.service.model", "odoo.addons.retail_gateway.models.retail_gateway_api")
     def test_a_submit_waiting_on_an_uncommitted_one_answers_duplicate(self):
         """B submits while A's submit of the same external id is not committed yet: B waits on A's
-        row; when A commits, B's transaction fails with a serialisation error (never a second
-        order), and the retry Odoo's RPC layer makes answers ``duplicate``."""
+        row; when A commits, B's item fails with a serialisation error (never a second order) and
+        answers ``retry``; the gateway's retry answers ``duplicate``."""
         env_a = self.new_env()
         first = env_a["retail_gateway.api"].submit_orders(partner=self.code, orders=[self.order("CC-2")])["results"][0]
         self.assertEqual(first["status"], "created")
@@ -206,7 +209,9 @@ class TestConcurrency(TransactionCase):
         env_a.cr.commit()
         thread.join(60)
         self.assertFalse(thread.is_alive())
-        self.assertIsInstance(outcome.get("error"), PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, outcome)
+        self.assertNotIn("error", outcome)
+        self.assertEqual(outcome["result"]["results"][0]["status"], "retry", outcome)
+        self.assertEqual(outcome["result"]["results"][0]["reasons"], [])
         env_b.cr.rollback()
         retried = self.submit_as_rpc(env_b, "CC-2")
         self.assertEqual(retried["status"], "duplicate")

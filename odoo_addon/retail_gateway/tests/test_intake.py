@@ -115,7 +115,7 @@ class TestIntake(RetailGatewayCase):
             self.assertIn(code, [reason["code"] for reason in result["reasons"]], result)
         self.assertEqual(self.reasons(results[5]), [("invalid_address", "shipping_address/country_code")])
 
-    def test_lines_match_by_barcode_and_customer_by_email(self):
+    def test_lines_match_by_internal_reference_and_customer_by_email(self):
         existing = self.env["res.partner"].create(
             {"name": "Ines P.", "email": "Ines.Peeters@example.com", "phone": "+32 9 000 00 00"}
         )
@@ -123,6 +123,10 @@ class TestIntake(RetailGatewayCase):
             {"customer_id": existing.id, "channel": "sms", "status": "opted_in", "at": "2026-01-01 00:00:00", "source": "store"}
         )
         item = self.order_item("WEB-BARCODE", lines=[{"sku": "2300009990011", "quantity": 1, "unit_price": "15.80"}])
+        result = self.submit(item)[0]
+        self.assertEqual(result["status"], "rejected", "a barcode is not a SKU")
+        self.assertEqual(self.reasons(result), [("unknown_sku", "lines/0/sku")])
+        item = self.order_item("WEB-BARCODE", lines=[{"sku": "RG-BOX", "quantity": 1, "unit_price": "15.80"}])
         order = self.env["sale.order"].browse(self.submit(item)[0]["record"]["id"])
         self.assertEqual(order.order_line.filtered(lambda l: not l.is_delivery).product_id, self.product_b)
         self.assertEqual(order.partner_id, existing, "matched by e-mail")
