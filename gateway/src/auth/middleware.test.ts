@@ -8,6 +8,9 @@ import type { PartnerRecord } from '../../../contracts/src/partner.js';
 import type { AppEnv } from '../context.js';
 import { handleError } from '../errors.js';
 import type { Services } from '../services.js';
+import { MemoryRateLimiter } from '../rate-limit/memory.js';
+import { RateLimitService } from '../rate-limit/service.js';
+import { buildPolicies } from '../rate-limit/tiers.js';
 import { migrations } from '../store/migrations.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { canSeeCustomerData, assertOwns, principalOf, requireScope } from './middleware.js';
@@ -79,7 +82,8 @@ describe('requireScope', () => {
     issuer = new TokenIssuer({ keys, issuer: ISSUER, ttlSeconds: 600 });
     verifier = new TokenVerifier({ keys, partners, issuer: ISSUER, clockSkewSeconds: 30, jwksCooldownMs: 0 });
     const auth = { partners, verifier } as unknown as AuthService;
-    const services = { auth } as unknown as Services;
+    const rateLimit = new RateLimitService({ limiter: new MemoryRateLimiter(), policies: buildPolicies() });
+    const services = { auth, rateLimit } as unknown as Services;
     app = new Hono<AppEnv>();
     app.use('*', async (c, next) => {
       c.set('requestId', 'req-1');

@@ -57,7 +57,6 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     // `c.get`, not `c.var`: `c.var` copies every variable into a new object on each access.
     const services = c.get('services');
     const auth = services.auth;
-    if (!auth) throw new ApiError('internal_error', 'Authentication is not configured.');
     const header = c.req.header('authorization');
     if (!header) throw unauthorized();
     const space = header.indexOf(' ');
@@ -99,7 +98,7 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     });
     // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
     // Synchronous with the in-memory limiter (no promise to await), a promise with Redis.
-    const charging = services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    const charging = services.rateLimit.enforcePartner(c, undefined, partner.tier);
     if (charging) await charging;
     await next();
   };

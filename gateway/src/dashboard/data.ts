@@ -1,6 +1,5 @@
 /**
- * What the dashboard shows, gathered in one pass from the services and the gateway store. Every
- * piece is optional: a feature that is off (no relay, no auth) shows as empty, never as an error.
+ * What the dashboard shows, gathered in one pass from the services and the gateway store.
  */
 import { listAudit, type AuditRecord } from '../audit/log.js';
 import type { AnomalyFlag, MinuteBucket } from '../anomaly/detector.js';
@@ -114,8 +113,8 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     if (typeof until === 'string') clientGrace.set(r.target, until);
   }
 
-  const registry = s.auth?.partners.all() ?? [];
-  const codes = new Set([...registry.map((p) => p.code), ...(s.anomalies?.partnerCodes() ?? [])]);
+  const registry = s.auth.partners.all();
+  const codes = new Set([...registry.map((p) => p.code), ...s.anomalies.partnerCodes()]);
   const partners: PartnerRow[] = [...codes].sort().map((code) => {
     const p = registry.find((x) => x.code === code);
     const pendingRotations: PartnerRow['pendingRotations'] = [];
@@ -137,16 +136,16 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
       mode: p?.mode ?? 'live',
       lastRotationAt: lastRotation(code),
       pendingRotations,
-      timeline: s.anomalies?.timeline(code) ?? [],
+      timeline: s.anomalies.timeline(code),
     };
   });
 
   return {
     now,
     odoo: s.odooMonitor.current(),
-    circuit: s.odooGuard?.circuit() ?? null,
-    bulkhead: s.odooGuard ? { ...s.odooGuard.bulkhead(), limits: s.odooGuard.limits } : null,
-    rateLimit: s.rateLimit?.snapshot() ?? null,
+    circuit: s.odooGuard.circuit(),
+    bulkhead: { ...s.odooGuard.bulkhead(), limits: s.odooGuard.limits },
+    rateLimit: s.rateLimit.snapshot(),
     partners,
     queues: {
       intake: Object.fromEntries(intakeRows.map((r) => [r.status, Number(r.n)])),
@@ -157,7 +156,7 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     },
     deadLetters,
     replayed,
-    anomalies: s.anomalies?.flags() ?? [],
+    anomalies: s.anomalies.flags(),
     audit,
   };
 }

@@ -140,11 +140,9 @@ export function answerIdempotent(c: Context<AppEnv>, outcome: Awaited<ReturnType
   }
 }
 
-/** The intake queue, or 503 when this gateway runs without one. */
+/** The intake queue. */
 export function intakeOf(c: Context<AppEnv>): IntakeQueue {
-  const q = c.get('services').intake;
-  if (!q) throw new ApiError('not_ready', 'The intake queue is not available.');
-  return q;
+  return c.get('services').intake;
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
@@ -180,7 +178,7 @@ export async function ownItem(c: Context<AppEnv>, id: string, kind: IntakeKind, 
 export function allowedWarehouses(c: Context<AppEnv>): readonly string[] {
   const principal = principalOf(c);
   if (principal.scopes.includes('admin')) return [];
-  return c.get('services').auth?.partners.get(principal.partner)?.warehouses ?? [];
+  return c.get('services').auth.partners.get(principal.partner)?.warehouses ?? [];
 }
 
 export function assertWarehouseAllowed(c: Context<AppEnv>, warehouse: string): void {

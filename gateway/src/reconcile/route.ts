@@ -46,7 +46,7 @@ export function registerReconcile(app: OpenAPIHono<AppEnv>, services: Services):
   app.openapi(route, async (c) => {
     const dryRun = c.req.valid('query').dry_run === 'true';
     const served = services.availability;
-    if (!served || served.size === 0) {
+    if (served.size === 0) {
       const now = new Date(services.now()).toISOString();
       return c.json({ started_at: now, finished_at: now, checked: 0, cached: 0, drifted: 0, repaired: 0, drift: [] }, 200);
     }

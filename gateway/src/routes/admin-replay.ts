@@ -66,8 +66,7 @@ export function replayFilterFor(body: z.infer<typeof ReplayBody>, caller: { part
 
 export function registerAdminReplay(app: OpenAPIHono<AppEnv>, services: Services): void {
   const handler = async (c: Context<AppEnv>, body: z.infer<typeof ReplayBody>) => {
-    const relay = services.relay;
-    if (!relay) throw new ApiError('not_ready', 'Outbound webhooks are not configured on this gateway.');
+    const { relay } = services;
     const principal = principalOf(c);
     const filter = replayFilterFor(body, { partner: principal.partner, admin: hasScope(principal, 'admin') });
     const ids = await relay.replay(filter);

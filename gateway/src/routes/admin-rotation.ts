@@ -87,8 +87,7 @@ function actorOf(c: Context<AppEnv>): Actor {
 }
 
 async function rotating<T>(c: Context<AppEnv>, fn: (r: Rotations, actor: Actor) => Promise<T>): Promise<T> {
-  const rotations = c.get('services').rotations;
-  if (!rotations) throw new ApiError('internal_error', 'Rotation is not configured.');
+  const { rotations } = c.get('services');
   c.header('Cache-Control', 'no-store');
   try {
     return await fn(rotations, actorOf(c));

@@ -12,7 +12,7 @@ import { ErrorBody } from '../../../contracts/src/errors.js';
 import { StockCount } from '../../../contracts/src/fulfilment.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
 import { requireScope } from '../auth/middleware.js';
-import { AvailabilityCache, AvailabilityUnavailableError } from '../catalog/availability.js';
+import { AvailabilityUnavailableError } from '../catalog/availability.js';
 import { sendTaggedJson, taggedJson, type TaggedJson } from '../catalog/etag.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -115,11 +115,7 @@ const getCount = createRoute({
 });
 
 export function registerInventory(app: OpenAPIHono<AppEnv>, services: Services): void {
-  const cache = (services.availability ??= new AvailabilityCache({
-    odoo: services.odoo,
-    freshnessMs: (services.config.ops?.inventoryFreshnessSeconds ?? 60) * 1000,
-    logger: services.logger,
-  }));
+  const cache = services.availability;
 
   app.openapi(getInventory, async (c) => {
     const { sku, warehouse } = c.req.valid('query');

@@ -8,7 +8,6 @@ import { ErrorBody } from '../../../contracts/src/errors.js';
 import { ProductVariant } from '../../../contracts/src/product.js';
 import { requireScope } from '../auth/middleware.js';
 import { jsonWithEtag } from '../catalog/etag.js';
-import { ProductCatalog } from '../catalog/products.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -68,7 +67,7 @@ const unavailable = (e: unknown) => {
 };
 
 export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): void {
-  const catalog = (services.catalog ??= new ProductCatalog({ odoo: services.odoo, ttlMs: services.config.intake.catalogTtlMs, logger: services.logger }));
+  const { catalog } = services;
 
   app.openapi(listProducts, async (c) => {
     const { cursor, limit, updated_since } = c.req.valid('query');

@@ -43,7 +43,7 @@ export function registerShadow(app: OpenAPIHono<AppEnv>, services: Services): vo
     const asked = c.req.valid('query').partner;
     if (asked && asked !== principal.partner && !principal.scopes.includes('admin')) throw new ApiError('insufficient_scope', 'Only an admin may read another partner\'s report.');
     const partner = asked ?? principal.partner;
-    const mode = services.auth?.partners.get(partner)?.mode ?? 'live';
+    const mode = services.auth.partners.get(partner)?.mode ?? 'live';
     return c.json({ ...(await shadowReport(services.store, partner)), mode }, 200);
   });
 }

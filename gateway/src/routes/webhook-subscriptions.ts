@@ -141,11 +141,6 @@ const testSub = createRoute({
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
-function relayOf(services: Services): Relay {
-  if (!services.relay) throw new ApiError('not_ready', 'Outbound webhooks are not configured on this gateway.');
-  return services.relay;
-}
-
 /** Odoo failures answer 503/502 in the gateway's shape; a contract breach is ours (500). */
 function fromOdoo(err: unknown): never {
   if (err instanceof OdooError) {
@@ -186,7 +181,7 @@ async function ownSubscription(services: Services, principal: Principal, id: num
 export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services: Services): void {
   app.openapi(createSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const input = c.req.valid('json');
     await checkTarget(relay, input.url);
     const { subscription, secret } = await services.odoo
@@ -203,7 +198,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(patchSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
     if (input.url) await checkTarget(relay, input.url);
@@ -228,7 +223,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(deleteSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const { deleted } = await services.odoo.rpc('delete_subscription', { partner: principal.partner, id }, { requestId: c.var.requestId }).catch(fromOdoo);
     if (!deleted) throw new ApiError('not_found', 'No such webhook subscription.');
@@ -239,7 +234,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(listDeliveries, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     await ownSubscription(services, principal, id);
@@ -275,7 +270,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(testSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     await ownSubscription(services, principal, id);
     await refreshDirectory(relay);
