@@ -128,7 +128,12 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
       now,
     });
-  observeIntake(metrics, intake.signals); // the order funnel in metrics
+  // The order funnel and the intake gauges in metrics.
+  observeIntake(metrics, intake, {
+    now,
+    inventoryFreshnessSeconds: config.ops.inventoryFreshnessSeconds,
+    returnsStuckAfterSeconds: config.ops.returnsStuckAfterSeconds,
+  });
   const drainer = config.intake.drain
     ? new IntakeDrainer({
         queue: intake,

@@ -36,6 +36,17 @@ export interface DeliveryRowView {
   updated_at: number;
 }
 
+/** An intake item waiting again after a failed attempt: failing (transiently or not yet for good). */
+export interface RetryingItemView {
+  id: string;
+  partner: string;
+  kind: string;
+  externalId: string;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+}
+
 export interface DashboardData {
   now: number;
   odoo: OdooState;
@@ -46,12 +57,15 @@ export interface DashboardData {
   queues: {
     intake: Record<string, number>;
     intakeOldestAgeS: number | null;
+    /** Items waiting again after a failed attempt (the addon's `retry` and transient failures included). */
+    intakeRetrying: number;
     outboxLagS: number | null;
     deliveryLagS: number | null;
     deliveries: Record<string, number>;
   };
   deadLetters: DeliveryRowView[];
   replayed: DeliveryRowView[];
+  retrying: RetryingItemView[];
   anomalies: AnomalyFlag[];
   audit: AuditRecord[];
 }
@@ -88,6 +102,16 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
   const deliveryRows = await rows<{ status: string; n: number }>(s, 'SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status');
   const deadLetters = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE status = 'dead' ORDER BY updated_at DESC LIMIT 50`)).map(toView);
   const replayed = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE replays > 0 ORDER BY updated_at DESC LIMIT 20`)).map(toView);
+  const retryingCount = await s.intake.countRetrying();
+  const retrying = (await s.intake.listRetrying(20)).map((i) => ({
+    id: i.id,
+    partner: i.partner,
+    kind: i.kind,
+    externalId: i.externalId,
+    attempts: i.attempts,
+    lastError: i.lastError,
+    nextAttemptAt: i.nextAttemptAt,
+  }));
   const audit = await listAudit(s.store, { limit: 50 }).catch((err: unknown) => {
     if (missingTable(err)) return [] as AuditRecord[];
     throw err;
@@ -150,12 +174,14 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     queues: {
       intake: Object.fromEntries(intakeRows.map((r) => [r.status, Number(r.n)])),
       intakeOldestAgeS: age(oldest?.v),
+      intakeRetrying: retryingCount,
       outboxLagS: age(outbox?.v),
       deliveryLagS: age(pending?.v),
       deliveries: Object.fromEntries(deliveryRows.map((r) => [r.status, Number(r.n)])),
     },
     deadLetters,
     replayed,
+    retrying,
     anomalies: s.anomalies.flags(),
     audit,
   };

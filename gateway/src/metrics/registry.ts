@@ -47,6 +47,7 @@ export class GatewayMetrics {
   readonly ordersCreated: client.Counter<'partner'>;
   readonly ordersRejected: client.Counter<'partner' | 'reason'>;
   readonly duplicatesSuppressed: client.Counter<'partner' | 'kind'>;
+  readonly intakeRetries: client.Counter<'kind' | 'cause'>;
   private readonly providers = new Map<string, GaugeProvider>();
   private readonly options: GatewayMetricsOptions;
 
@@ -67,6 +68,7 @@ export class GatewayMetrics {
     this.ordersAccepted = new Counter({ name: 'gateway_orders_accepted_total', help: 'Orders accepted durably into the intake queue', labelNames: ['partner'], registers });
     this.ordersCreated = new Counter({ name: 'gateway_orders_created_total', help: 'Orders created in Odoo', labelNames: ['partner'], registers });
     this.ordersRejected = new Counter({ name: 'gateway_orders_rejected_total', help: 'Orders rejected, by reason (contract validation or an Odoo refusal)', labelNames: ['partner', 'reason'], registers });
+    this.intakeRetries = new Counter({ name: 'gateway_intake_retries_total', help: 'Intake attempts put back to wait, by kind and cause (transient, odoo_retry: the addon rolled the item back, error)', labelNames: ['kind', 'cause'], registers });
     this.duplicatesSuppressed = new Counter({ name: 'gateway_duplicates_suppressed_total', help: 'Submissions recognised as duplicates and not processed again', labelNames: ['partner', 'kind'], registers });
 
     const log = options.logger;
@@ -86,13 +88,16 @@ export class GatewayMetrics {
       });
 
     gauge('gateway_intake_queue_depth', 'Intake items waiting to be sent to Odoo (accepted or in flight)', () =>
-      this.provided('intakeDepth', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+      this.provided('intakeDepth'),
     );
     gauge('gateway_intake_oldest_age_seconds', 'Age of the oldest intake item not yet sent to Odoo', () =>
-      this.provided('intakeOldestAge', () => this.age("SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+      this.provided('intakeOldestAge'),
     );
     gauge('gateway_intake_failed', 'Intake items that failed permanently and wait for an operator', () =>
-      this.provided('intakeFailed', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status = 'failed'")),
+      this.provided('intakeFailed'),
+    );
+    gauge('gateway_intake_retrying', 'Intake items waiting again after a failed attempt (transient failures and the addon\'s `retry` included): failing, not failed', () =>
+      this.provided('intakeRetrying'),
     );
     gauge('gateway_outbox_lag_seconds', 'Age of the oldest event not yet dispatched (Odoo outbox as seen by the relay, and the gateway\'s own events)', async () => {
       const relay = await this.provided('outboxLag', async () => null);
@@ -116,21 +121,9 @@ export class GatewayMetrics {
     gauge('gateway_dead_letters', 'Webhook deliveries that exhausted their retries (dead letters)', () =>
       this.provided('deadLetters', () => this.scalar("SELECT COUNT(*) AS v FROM webhook_deliveries WHERE status = 'dead'")),
     );
-    gauge('gateway_inventory_updates_stale', 'Inventory updates not applied within their freshness target', () =>
-      this.provided('inventoryStale', () =>
-        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'stock_count' AND status IN ('accepted', 'processing') AND accepted_at < ?", [
-          this.now() - (this.options.inventoryFreshnessSeconds ?? 60) * 1000,
-        ]),
-      ),
-    );
+    gauge('gateway_inventory_updates_stale', 'Inventory updates not applied within their freshness target', () => this.provided('inventoryStale'));
     gauge('gateway_inventory_freshness_target_seconds', 'The freshness target inventory updates are held to', async () => this.options.inventoryFreshnessSeconds ?? 60);
-    gauge('gateway_returns_stuck', 'Returns accepted by the gateway but not created in Odoo within the configured time', () =>
-      this.provided('returnsStuck', () =>
-        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'return' AND status IN ('accepted', 'processing', 'failed') AND accepted_at < ?", [
-          this.now() - (this.options.returnsStuckAfterSeconds ?? 900) * 1000,
-        ]),
-      ),
-    );
+    gauge('gateway_returns_stuck', 'Returns accepted by the gateway but not created in Odoo within the configured time', () => this.provided('returnsStuck'));
   }
 
   /**
@@ -162,7 +155,7 @@ export class GatewayMetrics {
     return (this.options.now ?? Date.now)();
   }
 
-  private async provided(name: string, fallback: () => Promise<number | null>): Promise<number | null> {
+  private async provided(name: string, fallback: () => Promise<number | null> = async () => null): Promise<number | null> {
     const p = this.providers.get(name);
     return p ? await p() : fallback();
   }
