@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
 import { InboundProvider } from '../../../contracts/src/partner.js';
 import type { AppEnv } from '../context.js';
 import type { Services } from '../services.js';
+import { errorResponses } from './route.js';
 import { readRawBody } from '../webhooks/inbound/raw-body.js';
 
 const Params = z.object({
@@ -19,8 +19,6 @@ const Ack = z
     intake_ids: z.array(z.string()),
   })
   .openapi('InboundWebhookAck');
-
-const errors = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
 const receiveWebhook = createRoute({
   method: 'post',
@@ -39,12 +37,7 @@ const receiveWebhook = createRoute({
   request: { params: Params },
   responses: {
     200: { description: 'Received: accepted, a duplicate, an ignored topic or a ping', content: { 'application/json': { schema: Ack } } },
-    400: errors('No delivery id'),
-    401: errors('The signature does not verify, or the timestamp is outside the replay window (`invalid_signature`)'),
-    404: errors('No such provider or partner (one answer for both)'),
-    409: errors('Another copy of this delivery is being queued; retry'),
-    413: errors('Body too large'),
-    422: errors('An authentic payload that cannot be mapped to the contract; `details` says where'),
+    ...errorResponses([400, 'No delivery id'], [401, 'The signature does not verify, or the timestamp is outside the replay window (`invalid_signature`)'], [404, 'No such provider or partner (one answer for both)'], [409, 'Another copy of this delivery is being queued; retry'], [413, 'Body too large'], [422, 'An authentic payload that cannot be mapped to the contract; `details` says where']),
   },
 });
 
