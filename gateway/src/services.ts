@@ -205,7 +205,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       stopRetention = startRetention({
         store,
         logger,
-        policy: { deliveredDays: policy.retentionDeliveredDays, intakeDays: policy.retentionIntakeDays, idempotencyHours: policy.retentionIdempotencyHours },
+        policy: { deliveredDays: policy.retentionDeliveredDays, intakeDays: policy.retentionIntakeDays },
       });
       drainer?.start();
     },

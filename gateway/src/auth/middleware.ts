@@ -6,7 +6,7 @@
  * (bad, expired or revoked token, or a disabled partner), 403 `insufficient_scope`.
  *
  * Helpers for routes: `principalOf(c)`, `hasScope`, `ownsResource` (tenant isolation: another
- * partner's resource answers 404), `canSeeCustomerData` (personal data only with `customers:read`).
+ * partner's resource answers 404).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { scopes as allScopes, type Scope } from '../../../contracts/src/scopes.js';
@@ -114,19 +114,6 @@ export function principalOf(c: Context<AppEnv>): Principal {
 /** Tenant isolation: whether the caller may see a resource owned by `owner` (admin sees all). */
 export function ownsResource(principal: Principal, owner: string | null | undefined): boolean {
   return owner === principal.partner || principal.scopes.includes('admin');
-}
-
-/**
- * Throws 404 `not_found` unless the caller owns the resource: another partner's id looks exactly
- * like an id that does not exist.
- */
-export function assertOwns(principal: Principal, owner: string | null | undefined, what = 'resource'): void {
-  if (!ownsResource(principal, owner)) throw new ApiError('not_found', `No such ${what}.`);
-}
-
-/** Data minimisation: customer personal data (names, addresses, e-mail, phone) only with `customers:read`. */
-export function canSeeCustomerData(principal: Pick<Principal, 'scopes'>): boolean {
-  return hasScope(principal, 'customers:read');
 }
 
 /** A 403 `forbidden` for routes that refuse a valid principal for another reason than scope (e.g. a warehouse not allowed). */

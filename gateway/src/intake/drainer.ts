@@ -20,7 +20,6 @@ import type { OdooClient } from '../odoo/client.js';
 import { OdooError } from '../odoo/errors.js';
 import { kindSpecs, type BatchResult } from './kinds.js';
 import type { IntakeItem, IntakeQueue, RetryCause, Settlement } from './queue.js';
-import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 
 /** Evaluates shadow partners' items without writing to Odoo. */
 export type ShadowEvaluator = (items: IntakeItem[]) => Promise<Settlement[]>;
@@ -70,7 +69,6 @@ export class IntakeDrainer {
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private readonly onAccepted = () => this.nudge();
-  private lastPurge = 0;
 
   constructor(private readonly options: DrainerOptions) {
     this.queue = options.queue;
@@ -137,7 +135,6 @@ export class IntakeDrainer {
     while (this.running) {
       try {
         await this.fill();
-        await this.purgeKeys();
       } catch (err) {
         this.options.logger?.error({ err }, 'intake drainer: claim failed');
       }
@@ -174,13 +171,6 @@ export class IntakeDrainer {
       this.tasks.add(task);
     }
     return started;
-  }
-
-  private async purgeKeys(): Promise<void> {
-    const now = this.now();
-    if (now - this.lastPurge < 60_000) return;
-    this.lastPurge = now;
-    await purgeExpiredIdempotencyKeys(this.queue.store, now).catch(() => 0);
   }
 
   private async process(batch: IntakeItem[]): Promise<void> {

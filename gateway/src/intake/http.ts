@@ -72,8 +72,6 @@ export function preferWait(header: string | undefined, max: number): number | nu
   return null;
 }
 
-export const receiptSchema = IntakeReceipt;
-
 export function receipt(accepted: Accepted, externalId: string, location: string): IntakeReceipt {
   return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
 }

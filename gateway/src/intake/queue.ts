@@ -258,12 +258,6 @@ export class IntakeQueue {
     return outcome;
   }
 
-  /** Wakes the drainer for new work, and tells observers (metrics) what was accepted. */
-  private announce(input: AcceptInput, accepted: Accepted): void {
-    if (!accepted.duplicate) this.signals.emit('accepted');
-    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
-  }
-
   /** Stores the final response of a key left in progress by `acceptIdempotent`. */
   completeKey(partner: string, key: string, response: StoredResponse): Promise<void> {
     return this.committer.run((tx) => completeIdempotencyKey(tx, partner, key, response));

@@ -1,17 +1,17 @@
 /**
- * Retention: delivered webhook deliveries (with their attempt log), finished intake items (with
- * the gateway events they produced) and expired idempotency records are deleted after their
- * configured periods. Items that still need work (pending, failed, dead letters) are never purged.
+ * Retention: delivered webhook deliveries (with their attempt log) and finished intake items
+ * (with the gateway events they produced) are deleted after their configured periods, and
+ * idempotency records once they expire (GATEWAY_IDEMPOTENCY_TTL_HOURS, set when each was stored). Items that still need work (pending, failed, dead letters) are never purged.
  *
  * Deletes go in bounded batches so a large backlog never holds the store's write lock for long.
  */
 import type { Logger } from 'pino';
+import { purgeExpiredIdempotencyKeys } from '../intake/idempotency.js';
 import type { SqlExecutor } from '../store/store.js';
 
 export interface RetentionPolicy {
   deliveredDays: number;
   intakeDays: number;
-  idempotencyHours: number;
 }
 
 export interface PurgeReport {
@@ -45,7 +45,6 @@ async function drain(store: SqlExecutor, sql: string, params: (number | string)[
 export async function purgeExpired(store: SqlExecutor, policy: RetentionPolicy, now: number): Promise<PurgeReport> {
   const deliveredBefore = now - policy.deliveredDays * DAY;
   const intakeBefore = now - policy.intakeDays * DAY;
-  const idempotencyBefore = now - policy.idempotencyHours * 3_600_000;
 
   const attempts = await drain(
     store,
@@ -69,12 +68,12 @@ export async function purgeExpired(store: SqlExecutor, policy: RetentionPolicy, 
        WHERE status IN ('completed', 'rejected', 'shadowed') AND completed_at IS NOT NULL AND completed_at < ? LIMIT ?)`,
     [intakeBefore],
   );
-  const idempotencyRecords = await drain(
-    store,
-    `DELETE FROM idempotency_keys WHERE (partner, key) IN (SELECT partner, key FROM idempotency_keys
-       WHERE created_at < ? AND expires_at < ? LIMIT ?)`,
-    [idempotencyBefore, now],
-  );
+  let idempotencyRecords = 0;
+  for (;;) {
+    const n = await purgeExpiredIdempotencyKeys(store, now, BATCH);
+    idempotencyRecords += n;
+    if (n < BATCH) break;
+  }
   return { deliveries, attempts, intakeItems, events, idempotencyRecords };
 }
 
