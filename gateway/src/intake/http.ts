@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { IntakeReceipt, type IntakeItemStatus } from '../../../contracts/src/intake.js';
+import type { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
 import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
 import { principalOf } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
