@@ -32,6 +32,10 @@ import { AvailabilityCache } from './catalog/availability.js';
 import { InboundWebhookService } from './webhooks/inbound/service.js';
 import { registrySecretSource } from './webhooks/inbound/secrets.js';
 import { startRetention } from './retention/purge.js';
+import { oldestUnpublishedAt } from './intake/events.js';
+
+/** Seconds since `at` (ms), 0 when there is nothing (no backlog). */
+const ageSeconds = (at: number | null, now: () => number) => (at === null ? 0 : Math.max(0, (now() - at) / 1000));
 
 export interface Services {
   config: Config;
@@ -97,7 +101,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
   await store.migrate(migrations);
   if (!overrides.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in simulator');
   // Metrics first, so the Odoo client's onCall hook can feed them.
-  const metrics = overrides.metrics ?? createGatewayMetrics(config, store, logger);
+  const metrics = overrides.metrics ?? createGatewayMetrics(config, logger);
   const rawOdoo = overrides.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });
   // The bulkhead and circuit breaker around Odoo, rate limits, anomaly flags.
   const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(overrides.odoo) });
@@ -167,6 +171,10 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
   // gateway signs the next delivery.
   const relay = overrides.relay ?? new Relay({ config, odoo, store, logger, directory: createPartnerCacheDirectory(auth.partners) });
   metrics.provide('outboxLag', outboxLagProvider(relay.pump, now));
+  metrics.provide('gatewayEventsLag', async () => ageSeconds(await oldestUnpublishedAt(store), now));
+  metrics.provide('deliveryLag', async () => ageSeconds(await relay.queue.oldestPendingEventTime(), now));
+  metrics.provide('deadLetters', async () => (await relay.queue.counts()).dead);
+  metrics.provideDeliveryCounts(() => relay.queue.counts());
 
   const dashboardLogin =
     overrides.dashboardLogin ?? (config.odoo ? createOdooLoginVerifier({ url: config.odoo.url, db: config.odoo.db, timeoutMs: config.odoo.timeoutMs }) : null);

@@ -1,7 +1,9 @@
 /**
  * What the dashboard shows, gathered in one pass from the services and the gateway store.
  */
-import { listAudit, type AuditRecord } from '../audit/log.js';
+import { auditDetails, lastRotations, listAudit, type AuditRecord } from '../audit/log.js';
+import { oldestUnpublishedAt } from '../intake/events.js';
+import type { DeliveryRow } from '../relay/deliveries.js';
 import type { AnomalyFlag, MinuteBucket } from '../anomaly/detector.js';
 import type { OdooState } from '../health/odoo-monitor.js';
 import type { BulkheadStats } from '../protect/bulkhead.js';
@@ -70,24 +72,16 @@ export interface DashboardData {
   audit: AuditRecord[];
 }
 
-const missingTable = (err: unknown) => /no such table|does not exist/i.test((err as Error).message);
-
-async function rows<T>(s: Services, sql: string, params: (string | number)[] = []): Promise<T[]> {
-  try {
-    return await s.store.query<T>(sql, params);
-  } catch (err) {
-    if (missingTable(err)) return [];
-    throw err;
-  }
-}
-
-const DELIVERY_COLUMNS = 'id, partner, event_id, event_type, status, attempts, replays, last_status, last_error, updated_at';
-const toView = (r: DeliveryRowView): DeliveryRowView => ({
-  ...r,
+const toView = (r: DeliveryRow): DeliveryRowView => ({
   id: Number(r.id),
+  partner: r.partner,
+  event_id: r.event_id,
+  event_type: r.event_type,
+  status: r.status,
   attempts: Number(r.attempts),
   replays: Number(r.replays),
   last_status: r.last_status === null ? null : Number(r.last_status),
+  last_error: r.last_error,
   updated_at: Number(r.updated_at),
 });
 
@@ -95,13 +89,14 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
   const now = s.now();
   const age = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Math.max(0, (now - Number(v)) / 1000));
 
-  const intakeRows = await rows<{ status: string; n: number }>(s, 'SELECT status, COUNT(*) AS n FROM intake_items GROUP BY status');
-  const [oldest] = await rows<{ v: number | null }>(s, "SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')");
-  const [outbox] = await rows<{ v: number | null }>(s, 'SELECT MIN(created_at) AS v FROM gateway_events WHERE published_at IS NULL');
-  const [pending] = await rows<{ v: number | null }>(s, "SELECT MIN(event_time) AS v FROM webhook_deliveries WHERE status = 'pending'");
-  const deliveryRows = await rows<{ status: string; n: number }>(s, 'SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status');
-  const deadLetters = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE status = 'dead' ORDER BY updated_at DESC LIMIT 50`)).map(toView);
-  const replayed = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE replays > 0 ORDER BY updated_at DESC LIMIT 20`)).map(toView);
+  const deliveries = s.relay.queue;
+  const intakeCounts = await s.intake.depth();
+  const oldest = await s.intake.oldestWaitingAt();
+  const outbox = await oldestUnpublishedAt(s.store);
+  const pending = await deliveries.oldestPendingEventTime();
+  const deliveryCounts = await deliveries.counts();
+  const deadLetters = (await deliveries.listDead(50)).map(toView);
+  const replayed = (await deliveries.listReplayed(20)).map(toView);
   const retryingCount = await s.intake.countRetrying();
   const retrying = (await s.intake.listRetrying(20)).map((i) => ({
     id: i.id,
@@ -112,12 +107,9 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     lastError: i.lastError,
     nextAttemptAt: i.nextAttemptAt,
   }));
-  const audit = await listAudit(s.store, { limit: 50 }).catch((err: unknown) => {
-    if (missingTable(err)) return [] as AuditRecord[];
-    throw err;
-  });
+  const audit = await listAudit(s.store, { limit: 50 });
 
-  const rotations = await rows<{ target: string; at: string }>(s, "SELECT target, MAX(at) AS at FROM audit_log WHERE action LIKE 'rotate.%' GROUP BY target");
+  const rotations = await lastRotations(s.store);
   const lastRotation = (code: string) =>
     rotations
       .filter((r) => r.target === code || r.target.startsWith(`${code}/`))
@@ -126,14 +118,11 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
       .pop() ?? null;
 
   // Client secrets live hashed in Odoo; their overlap deadlines are known from the rotation entries.
-  const clientRotations = await rows<{ target: string; details: string }>(
-    s,
-    "SELECT target, details FROM audit_log WHERE action = 'rotate.client_secret' ORDER BY id DESC LIMIT 500",
-  );
+  const clientRotations = await auditDetails(s.store, 'rotate.client_secret', 500);
   const clientGrace = new Map<string, string>();
   for (const r of clientRotations) {
     if (clientGrace.has(r.target)) continue;
-    const until = (JSON.parse(r.details) as { previous_valid_until?: unknown }).previous_valid_until;
+    const until = r.details.previous_valid_until;
     if (typeof until === 'string') clientGrace.set(r.target, until);
   }
 
@@ -172,12 +161,13 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     rateLimit: s.rateLimit.snapshot(),
     partners,
     queues: {
-      intake: Object.fromEntries(intakeRows.map((r) => [r.status, Number(r.n)])),
-      intakeOldestAgeS: age(oldest?.v),
+      // Statuses with items only, as the page lists them.
+      intake: Object.fromEntries(Object.entries(intakeCounts).filter(([, n]) => n > 0)),
+      intakeOldestAgeS: age(oldest),
       intakeRetrying: retryingCount,
-      outboxLagS: age(outbox?.v),
-      deliveryLagS: age(pending?.v),
-      deliveries: Object.fromEntries(deliveryRows.map((r) => [r.status, Number(r.n)])),
+      outboxLagS: age(outbox),
+      deliveryLagS: age(pending),
+      deliveries: Object.fromEntries(Object.entries(deliveryCounts).filter(([, n]) => n > 0)),
     },
     deadLetters,
     replayed,

@@ -18,7 +18,7 @@ import type { IntakeStatus } from '../../../contracts/src/intake.js';
 import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
-import type { Param, SqlExecutor, SqlStore } from '../store/store.js';
+import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { recordGatewayEvent } from './events.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
@@ -572,4 +572,42 @@ export class IntakeQueue {
     await tx.run('UPDATE intake_items SET duplicates = duplicates + 1 WHERE id = ?', [existing.id]);
     return { id: existing.id, duplicate: true, status: existing.status as IntakeStatus };
   }
+}
+
+/** Deletes at most `limit` items finished (completed, rejected, shadowed) before `before` (retention); returns how many. */
+export async function purgeFinishedItems(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const r = await db.run(
+    `DELETE FROM intake_items WHERE seq IN (SELECT seq FROM intake_items
+       WHERE status IN ('completed', 'rejected', 'shadowed') AND completed_at IS NOT NULL AND completed_at < ? LIMIT ?)`,
+    [before, limit],
+  );
+  return r.changes;
+}
+
+/** Items whose payload contains `needle` (lower-case), for erasure. */
+export async function itemsContaining(db: SqlExecutor, needle: string): Promise<{ id: string; status: IntakeStatus; payload: string }[]> {
+  return db.query<{ id: string; status: IntakeStatus; payload: string }>("SELECT id, status, payload FROM intake_items WHERE LOWER(payload) LIKE ? ESCAPE '\\'", [
+    likeContaining(needle),
+  ]);
+}
+
+/** Replaces an item's payload (erasure of a settled item). */
+export async function rewriteItemPayload(db: SqlExecutor, id: string, payload: string): Promise<void> {
+  await db.run('UPDATE intake_items SET payload = ? WHERE id = ?', [payload, id]);
+}
+
+/** Counts of a partner's shadow items by kind, status and outcome, with the duplicates they absorbed. */
+export async function shadowCounts(db: SqlExecutor, partner: string): Promise<{ kind: string; status: string; outcome: string | null; n: number; d: number | null }[]> {
+  return db.query<{ kind: string; status: string; outcome: string | null; n: number; d: number | null }>(
+    'SELECT kind, status, outcome, COUNT(*) AS n, SUM(duplicates) AS d FROM intake_items WHERE partner = ? AND shadow = 1 GROUP BY kind, status, outcome',
+    [partner],
+  );
+}
+
+/** The rejection reasons (JSON) of a partner's latest shadow items that would have been rejected. */
+export async function shadowRejections(db: SqlExecutor, partner: string, limit: number): Promise<{ reasons: string | null }[]> {
+  return db.query<{ reasons: string | null }>("SELECT reasons FROM intake_items WHERE partner = ? AND shadow = 1 AND outcome = 'would_reject' ORDER BY seq DESC LIMIT ?", [
+    partner,
+    limit,
+  ]);
 }

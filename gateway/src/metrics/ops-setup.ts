@@ -5,20 +5,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { OdooClient, OnOdooCall } from '../odoo/client.js';
-import type { SqlExecutor } from '../store/store.js';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { protectOdooClient, type OdooGuard } from '../protect/protect-client.js';
 import { createRateLimitService, type RateLimitService } from '../rate-limit/service.js';
 import { GatewayMetrics } from './registry.js';
 
 /** The metrics registry; create it before the Odoo client so the client's `onCall` hook can feed it. */
-export function createGatewayMetrics(config: Config, store: SqlExecutor, logger: Logger): GatewayMetrics {
-  return new GatewayMetrics({
-    store,
-    logger,
-    inventoryFreshnessSeconds: config.ops.inventoryFreshnessSeconds,
-    returnsStuckAfterSeconds: config.ops.returnsStuckAfterSeconds,
-  });
+export function createGatewayMetrics(config: Config, logger: Logger): GatewayMetrics {
+  return new GatewayMetrics({ logger, inventoryFreshnessSeconds: config.ops.inventoryFreshnessSeconds });
 }
 
 /** The Odoo client's `onCall` hook feeding the metrics. */

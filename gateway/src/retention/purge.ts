@@ -6,7 +6,10 @@
  * Deletes go in bounded batches so a large backlog never holds the store's write lock for long.
  */
 import type { Logger } from 'pino';
+import { purgePublishedEvents } from '../intake/events.js';
 import { purgeExpiredIdempotencyKeys } from '../intake/idempotency.js';
+import { purgeFinishedItems } from '../intake/queue.js';
+import { purgeDelivered, purgeDeliveredAttempts } from '../relay/deliveries.js';
 import type { SqlExecutor } from '../store/store.js';
 
 export interface RetentionPolicy {
@@ -25,55 +28,24 @@ export interface PurgeReport {
 const BATCH = 5_000;
 const DAY = 86_400_000;
 
-const missingTable = (err: unknown) => /no such table|does not exist/i.test((err as Error).message);
-
-/** Repeats a bounded delete until it touches nothing; a table not created (feature off) counts 0. */
-async function drain(store: SqlExecutor, sql: string, params: (number | string)[]): Promise<number> {
+/** Repeats a bounded delete (the owning module's) until it touches fewer than a batch. */
+async function drain(batch: (limit: number) => Promise<number>): Promise<number> {
   let total = 0;
-  try {
-    for (;;) {
-      const { changes } = await store.run(sql, [...params, BATCH]);
-      total += changes;
-      if (changes < BATCH) return total;
-    }
-  } catch (err) {
-    if (missingTable(err)) return total;
-    throw err;
+  for (;;) {
+    const changes = await batch(BATCH);
+    total += changes;
+    if (changes < BATCH) return total;
   }
 }
 
 export async function purgeExpired(store: SqlExecutor, policy: RetentionPolicy, now: number): Promise<PurgeReport> {
   const deliveredBefore = now - policy.deliveredDays * DAY;
   const intakeBefore = now - policy.intakeDays * DAY;
-
-  const attempts = await drain(
-    store,
-    `DELETE FROM webhook_attempts WHERE id IN (SELECT a.id FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-       WHERE d.status = 'delivered' AND d.delivered_at < ? LIMIT ?)`,
-    [deliveredBefore],
-  );
-  const deliveries = await drain(
-    store,
-    `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ? LIMIT ?)`,
-    [deliveredBefore],
-  );
-  const events = await drain(
-    store,
-    'DELETE FROM gateway_events WHERE seq IN (SELECT seq FROM gateway_events WHERE published_at IS NOT NULL AND published_at < ? LIMIT ?)',
-    [intakeBefore],
-  );
-  const intakeItems = await drain(
-    store,
-    `DELETE FROM intake_items WHERE seq IN (SELECT seq FROM intake_items
-       WHERE status IN ('completed', 'rejected', 'shadowed') AND completed_at IS NOT NULL AND completed_at < ? LIMIT ?)`,
-    [intakeBefore],
-  );
-  let idempotencyRecords = 0;
-  for (;;) {
-    const n = await purgeExpiredIdempotencyKeys(store, now, BATCH);
-    idempotencyRecords += n;
-    if (n < BATCH) break;
-  }
+  const attempts = await drain((limit) => purgeDeliveredAttempts(store, deliveredBefore, limit));
+  const deliveries = await drain((limit) => purgeDelivered(store, deliveredBefore, limit));
+  const events = await drain((limit) => purgePublishedEvents(store, intakeBefore, limit));
+  const intakeItems = await drain((limit) => purgeFinishedItems(store, intakeBefore, limit));
+  const idempotencyRecords = await drain((limit) => purgeExpiredIdempotencyKeys(store, now, limit));
   return { deliveries, attempts, intakeItems, events, idempotencyRecords };
 }
 

@@ -117,7 +117,7 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0) throw new ApiError('invalid_request', 'Bad delivery id.');
     const { relay } = services;
-    const [row] = await services.store.query<{ event_id: string; partner: string; status: string }>('SELECT event_id, partner, status FROM webhook_deliveries WHERE id = ?', [id]);
+    const row = await relay.queue.get(id);
     if (!row || row.status === 'pending') return c.redirect('/dashboard?done=nothing#dead-letters', 303);
     const ids = await relay.replay({ kind: 'event', eventId: row.event_id, partner: row.partner });
     await recordAudit(services.store, {
