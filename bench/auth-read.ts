@@ -63,7 +63,7 @@ export async function run(): Promise<BenchFigure[]> {
 
     // The gateway's own middleware stack and services, with a metrics registry of its own (one
     // registry cannot hold the same metrics twice).
-    const full = createApp({ ...gateway.services, metrics: createGatewayMetrics(gateway.services.config, gateway.services.store, gateway.services.logger) });
+    const full = createApp({ ...gateway.services, metrics: createGatewayMetrics(gateway.services.config, gateway.services.logger) });
     full.get('/bench/read', requireScope('products:read'), (c) => c.json(BODY));
     full.get('/bench/plain', (c) => c.json(BODY));
 

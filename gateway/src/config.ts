@@ -128,7 +128,6 @@ export const envSchema = z
     GATEWAY_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number').transform(Number).pipe(z.number().min(0.5).max(100)).default(3),
     GATEWAY_RETENTION_DELIVERED_DAYS: int(1, 3_650).default(30),
     GATEWAY_RETENTION_INTAKE_DAYS: int(1, 3_650).default(30),
-    GATEWAY_RETENTION_IDEMPOTENCY_HOURS: int(1, 24 * 3_650).default(48),
     GATEWAY_DASHBOARD_SESSION_MINUTES: int(5, 7 * 24 * 60).default(480),
   })
   .superRefine((env, ctx) => {
@@ -223,7 +222,6 @@ export interface OpsConfig {
   anomalyThreshold: number;
   retentionDeliveredDays: number;
   retentionIntakeDays: number;
-  retentionIdempotencyHours: number;
   dashboardSessionMinutes: number;
 }
 
@@ -347,7 +345,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       anomalyThreshold: e.GATEWAY_ANOMALY_THRESHOLD,
       retentionDeliveredDays: e.GATEWAY_RETENTION_DELIVERED_DAYS,
       retentionIntakeDays: e.GATEWAY_RETENTION_INTAKE_DAYS,
-      retentionIdempotencyHours: e.GATEWAY_RETENTION_IDEMPOTENCY_HOURS,
       dashboardSessionMinutes: e.GATEWAY_DASHBOARD_SESSION_MINUTES,
     },
   };

@@ -86,3 +86,14 @@ export async function listAudit(store: SqlExecutor, options: { limit?: number; a
       );
   return rows.map((r) => ({ ...r, id: Number(r.id), details: JSON.parse(r.details) as Record<string, unknown> }));
 }
+
+/** The latest rotation per target (`rotate.*` entries), for the dashboard. */
+export async function lastRotations(store: SqlExecutor): Promise<{ target: string; at: string }[]> {
+  return store.query<{ target: string; at: string }>("SELECT target, MAX(at) AS at FROM audit_log WHERE action LIKE 'rotate.%' GROUP BY target");
+}
+
+/** The newest `limit` entries of one action with their details (e.g. client-secret rotations and their grace deadlines). */
+export async function auditDetails(store: SqlExecutor, action: string, limit: number): Promise<{ target: string; details: Record<string, unknown> }[]> {
+  const rows = await store.query<{ target: string; details: string }>('SELECT target, details FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT ?', [action, limit]);
+  return rows.map((r) => ({ target: r.target, details: JSON.parse(r.details) as Record<string, unknown> }));
+}

@@ -6,7 +6,7 @@
  * (bad, expired or revoked token, or a disabled partner), 403 `insufficient_scope`.
  *
  * Helpers for routes: `principalOf(c)`, `hasScope`, `ownsResource` (tenant isolation: another
- * partner's resource answers 404), `canSeeCustomerData` (personal data only with `customers:read`).
+ * partner's resource answers 404).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { scopes as allScopes, type Scope } from '../../../contracts/src/scopes.js';
@@ -57,7 +57,6 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     // `c.get`, not `c.var`: `c.var` copies every variable into a new object on each access.
     const services = c.get('services');
     const auth = services.auth;
-    if (!auth) throw new ApiError('internal_error', 'Authentication is not configured.');
     const header = c.req.header('authorization');
     if (!header) throw unauthorized();
     const space = header.indexOf(' ');
@@ -99,7 +98,7 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     });
     // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
     // Synchronous with the in-memory limiter (no promise to await), a promise with Redis.
-    const charging = services.rateLimit?.enforcePartner(c, undefined, partner.tier);
+    const charging = services.rateLimit.enforcePartner(c, undefined, partner.tier);
     if (charging) await charging;
     await next();
   };
@@ -115,19 +114,6 @@ export function principalOf(c: Context<AppEnv>): Principal {
 /** Tenant isolation: whether the caller may see a resource owned by `owner` (admin sees all). */
 export function ownsResource(principal: Principal, owner: string | null | undefined): boolean {
   return owner === principal.partner || principal.scopes.includes('admin');
-}
-
-/**
- * Throws 404 `not_found` unless the caller owns the resource: another partner's id looks exactly
- * like an id that does not exist.
- */
-export function assertOwns(principal: Principal, owner: string | null | undefined, what = 'resource'): void {
-  if (!ownsResource(principal, owner)) throw new ApiError('not_found', `No such ${what}.`);
-}
-
-/** Data minimisation: customer personal data (names, addresses, e-mail, phone) only with `customers:read`. */
-export function canSeeCustomerData(principal: Pick<Principal, 'scopes'>): boolean {
-  return hasScope(principal, 'customers:read');
 }
 
 /** A 403 `forbidden` for routes that refuse a valid principal for another reason than scope (e.g. a warehouse not allowed). */

@@ -74,11 +74,7 @@ export class Rotations {
       if (err instanceof SealError) throw new RotationError('conflict', `${err.message}; nothing was changed`);
       throw err;
     }
-    const stale = await store.query<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_key NOT LIKE ?',
-      [`v1.${auth.keyring.currentId}.%`],
-    );
-    if (Number(stale[0]?.n ?? 0) !== 0) throw new RotationError('conflict', 'some signing keys are still sealed under another master key; run the rotation again');
+    if ((await auth.keys.countSealedUnderOtherKeys()) !== 0) throw new RotationError('conflict', 'some signing keys are still sealed under another master key; run the rotation again');
     const result = { master_key_id: auth.keyring.currentId, resealed };
     await this.audit(actor, 'rotate.master_key', auth.keyring.currentId, result);
     return result;

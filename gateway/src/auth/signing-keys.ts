@@ -176,6 +176,12 @@ export class SigningKeyStore {
     return changed;
   }
 
+  /** Keys still sealed under another master key than the current one (0 after a complete reseal). */
+  async countSealedUnderOtherKeys(db: SqlExecutor = this.options.store): Promise<number> {
+    const [row] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_key NOT LIKE ?', [`v1.${this.options.keyring.currentId}.%`]);
+    return Number(row?.n ?? 0);
+  }
+
   /** Re-reads every key from the store; concurrent callers share one read. */
   reload(): Promise<void> {
     this.loading ??= this.load().finally(() => {

@@ -91,11 +91,7 @@ export const replayCommand: CliCommand = {
         await new Promise((r) => setTimeout(r, 250));
       }
       if (tty) process.stderr.write('\n');
-      const rows = await ctx.store.query<{ status: string; n: number }>(
-        `SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE id IN (${ids.map(() => '?').join(', ')}) GROUP BY status`,
-        ids,
-      );
-      const byStatus = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+      const byStatus = await relay.queue.countsFor(ids);
       process.stdout.write(`${JSON.stringify({ replayed: ids.length, ...byStatus })}\n`);
       return pending === 0 ? 0 : 75; // EX_TEMPFAIL: still pending at the timeout
     } finally {

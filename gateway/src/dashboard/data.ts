@@ -1,8 +1,9 @@
 /**
- * What the dashboard shows, gathered in one pass from the services and the gateway store. Every
- * piece is optional: a feature that is off (no relay, no auth) shows as empty, never as an error.
+ * What the dashboard shows, gathered in one pass from the services and the gateway store.
  */
-import { listAudit, type AuditRecord } from '../audit/log.js';
+import { auditDetails, lastRotations, listAudit, type AuditRecord } from '../audit/log.js';
+import { oldestUnpublishedAt } from '../intake/events.js';
+import type { DeliveryRow } from '../relay/deliveries.js';
 import type { AnomalyFlag, MinuteBucket } from '../anomaly/detector.js';
 import type { OdooState } from '../health/odoo-monitor.js';
 import type { BulkheadStats } from '../protect/bulkhead.js';
@@ -37,6 +38,17 @@ export interface DeliveryRowView {
   updated_at: number;
 }
 
+/** An intake item waiting again after a failed attempt: failing (transiently or not yet for good). */
+export interface RetryingItemView {
+  id: string;
+  partner: string;
+  kind: string;
+  externalId: string;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+}
+
 export interface DashboardData {
   now: number;
   odoo: OdooState;
@@ -47,34 +59,29 @@ export interface DashboardData {
   queues: {
     intake: Record<string, number>;
     intakeOldestAgeS: number | null;
+    /** Items waiting again after a failed attempt (the addon's `retry` and transient failures included). */
+    intakeRetrying: number;
     outboxLagS: number | null;
     deliveryLagS: number | null;
     deliveries: Record<string, number>;
   };
   deadLetters: DeliveryRowView[];
   replayed: DeliveryRowView[];
+  retrying: RetryingItemView[];
   anomalies: AnomalyFlag[];
   audit: AuditRecord[];
 }
 
-const missingTable = (err: unknown) => /no such table|does not exist/i.test((err as Error).message);
-
-async function rows<T>(s: Services, sql: string, params: (string | number)[] = []): Promise<T[]> {
-  try {
-    return await s.store.query<T>(sql, params);
-  } catch (err) {
-    if (missingTable(err)) return [];
-    throw err;
-  }
-}
-
-const DELIVERY_COLUMNS = 'id, partner, event_id, event_type, status, attempts, replays, last_status, last_error, updated_at';
-const toView = (r: DeliveryRowView): DeliveryRowView => ({
-  ...r,
+const toView = (r: DeliveryRow): DeliveryRowView => ({
   id: Number(r.id),
+  partner: r.partner,
+  event_id: r.event_id,
+  event_type: r.event_type,
+  status: r.status,
   attempts: Number(r.attempts),
   replays: Number(r.replays),
   last_status: r.last_status === null ? null : Number(r.last_status),
+  last_error: r.last_error,
   updated_at: Number(r.updated_at),
 });
 
@@ -82,19 +89,27 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
   const now = s.now();
   const age = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Math.max(0, (now - Number(v)) / 1000));
 
-  const intakeRows = await rows<{ status: string; n: number }>(s, 'SELECT status, COUNT(*) AS n FROM intake_items GROUP BY status');
-  const [oldest] = await rows<{ v: number | null }>(s, "SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')");
-  const [outbox] = await rows<{ v: number | null }>(s, 'SELECT MIN(created_at) AS v FROM gateway_events WHERE published_at IS NULL');
-  const [pending] = await rows<{ v: number | null }>(s, "SELECT MIN(event_time) AS v FROM webhook_deliveries WHERE status = 'pending'");
-  const deliveryRows = await rows<{ status: string; n: number }>(s, 'SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status');
-  const deadLetters = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE status = 'dead' ORDER BY updated_at DESC LIMIT 50`)).map(toView);
-  const replayed = (await rows<DeliveryRowView>(s, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE replays > 0 ORDER BY updated_at DESC LIMIT 20`)).map(toView);
-  const audit = await listAudit(s.store, { limit: 50 }).catch((err: unknown) => {
-    if (missingTable(err)) return [] as AuditRecord[];
-    throw err;
-  });
+  const deliveries = s.relay.queue;
+  const intakeCounts = await s.intake.depth();
+  const oldest = await s.intake.oldestWaitingAt();
+  const outbox = await oldestUnpublishedAt(s.store);
+  const pending = await deliveries.oldestPendingEventTime();
+  const deliveryCounts = await deliveries.counts();
+  const deadLetters = (await deliveries.listDead(50)).map(toView);
+  const replayed = (await deliveries.listReplayed(20)).map(toView);
+  const retryingCount = await s.intake.countRetrying();
+  const retrying = (await s.intake.listRetrying(20)).map((i) => ({
+    id: i.id,
+    partner: i.partner,
+    kind: i.kind,
+    externalId: i.externalId,
+    attempts: i.attempts,
+    lastError: i.lastError,
+    nextAttemptAt: i.nextAttemptAt,
+  }));
+  const audit = await listAudit(s.store, { limit: 50 });
 
-  const rotations = await rows<{ target: string; at: string }>(s, "SELECT target, MAX(at) AS at FROM audit_log WHERE action LIKE 'rotate.%' GROUP BY target");
+  const rotations = await lastRotations(s.store);
   const lastRotation = (code: string) =>
     rotations
       .filter((r) => r.target === code || r.target.startsWith(`${code}/`))
@@ -103,19 +118,16 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
       .pop() ?? null;
 
   // Client secrets live hashed in Odoo; their overlap deadlines are known from the rotation entries.
-  const clientRotations = await rows<{ target: string; details: string }>(
-    s,
-    "SELECT target, details FROM audit_log WHERE action = 'rotate.client_secret' ORDER BY id DESC LIMIT 500",
-  );
+  const clientRotations = await auditDetails(s.store, 'rotate.client_secret', 500);
   const clientGrace = new Map<string, string>();
   for (const r of clientRotations) {
     if (clientGrace.has(r.target)) continue;
-    const until = (JSON.parse(r.details) as { previous_valid_until?: unknown }).previous_valid_until;
+    const until = r.details.previous_valid_until;
     if (typeof until === 'string') clientGrace.set(r.target, until);
   }
 
-  const registry = s.auth?.partners.all() ?? [];
-  const codes = new Set([...registry.map((p) => p.code), ...(s.anomalies?.partnerCodes() ?? [])]);
+  const registry = s.auth.partners.all();
+  const codes = new Set([...registry.map((p) => p.code), ...s.anomalies.partnerCodes()]);
   const partners: PartnerRow[] = [...codes].sort().map((code) => {
     const p = registry.find((x) => x.code === code);
     const pendingRotations: PartnerRow['pendingRotations'] = [];
@@ -137,27 +149,30 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
       mode: p?.mode ?? 'live',
       lastRotationAt: lastRotation(code),
       pendingRotations,
-      timeline: s.anomalies?.timeline(code) ?? [],
+      timeline: s.anomalies.timeline(code),
     };
   });
 
   return {
     now,
     odoo: s.odooMonitor.current(),
-    circuit: s.odooGuard?.circuit() ?? null,
-    bulkhead: s.odooGuard ? { ...s.odooGuard.bulkhead(), limits: s.odooGuard.limits } : null,
-    rateLimit: s.rateLimit?.snapshot() ?? null,
+    circuit: s.odooGuard.circuit(),
+    bulkhead: { ...s.odooGuard.bulkhead(), limits: s.odooGuard.limits },
+    rateLimit: s.rateLimit.snapshot(),
     partners,
     queues: {
-      intake: Object.fromEntries(intakeRows.map((r) => [r.status, Number(r.n)])),
-      intakeOldestAgeS: age(oldest?.v),
-      outboxLagS: age(outbox?.v),
-      deliveryLagS: age(pending?.v),
-      deliveries: Object.fromEntries(deliveryRows.map((r) => [r.status, Number(r.n)])),
+      // Statuses with items only, as the page lists them.
+      intake: Object.fromEntries(Object.entries(intakeCounts).filter(([, n]) => n > 0)),
+      intakeOldestAgeS: age(oldest),
+      intakeRetrying: retryingCount,
+      outboxLagS: age(outbox),
+      deliveryLagS: age(pending),
+      deliveries: Object.fromEntries(Object.entries(deliveryCounts).filter(([, n]) => n > 0)),
     },
     deadLetters,
     replayed,
-    anomalies: s.anomalies?.flags() ?? [],
+    retrying,
+    anomalies: s.anomalies.flags(),
     audit,
   };
 }

@@ -102,6 +102,7 @@ ${flash ? html`<div class="flash ${flash.kind === 'error' ? 'error' : ''}" role=
 </dl></section>
 <section id="queues"><h2>Queues and lag</h2><dl>
   <dt>Intake</dt><dd>${Object.keys(d.queues.intake).length ? counts(d.queues.intake) : html`<span class="muted">empty</span>`}</dd>
+  <dt>Retrying</dt><dd id="intake-retrying">${d.queues.intakeRetrying ? pill(`${d.queues.intakeRetrying} failing`, 'warn') : html`<span class="muted">none</span>`}</dd>
   <dt>Oldest waiting</dt><dd>${fmtAge(d.queues.intakeOldestAgeS)}</dd>
   <dt>Outbox lag</dt><dd>${fmtAge(d.queues.outboxLagS)}</dd>
   <dt>Delivery lag</dt><dd>${fmtAge(d.queues.deliveryLagS)}</dd>
@@ -121,6 +122,13 @@ ${d.partners.map((p) => {
   const t = p.timeline.reduce((a, b) => ({ requests: a.requests + b.requests, ok: a.ok + b.ok, c: a.c + b.clientErrors, s: a.s + b.serverErrors, l: a.l + b.limited, o: a.o + b.orders, of: a.of + b.ordersFailed }), { requests: 0, ok: 0, c: 0, s: 0, l: 0, o: 0, of: 0 });
   return html`<tr><td>${p.code}</td><td>${p.tier}</td><td>${sparkline(p.timeline)}</td><td class="num">${t.requests}</td><td class="num">${t.ok}</td><td class="num">${t.c}</td><td class="num">${t.s}</td><td class="num">${t.l}</td><td class="num">${t.o}</td><td class="num">${t.of}</td></tr>`;
 })}</table></section>
+<section class="wide" id="retrying"><h2>Intake items retrying</h2>
+${d.retrying.length
+  ? html`<table><tr><th>Item</th><th>Partner</th><th>Kind</th><th>External id</th><th class="num">Attempts</th><th>Last error</th><th>Next attempt</th></tr>${d.retrying.map(
+      (i) => html`<tr><td>${i.id}</td><td>${i.partner}</td><td>${i.kind}</td><td>${i.externalId}</td><td class="num">${i.attempts}</td><td>${i.lastError ?? ''}</td><td>${fmtTime(i.nextAttemptAt)}</td></tr>`,
+    )}</table>`
+  : html`<p class="muted">No intake item is failing.</p>`}
+</section>
 <section class="wide" id="dead-letters"><h2>Dead letters</h2>
 ${d.deadLetters.length
   ? html`<table><tr><th>#</th><th>Partner</th><th>Event</th><th>Event id</th><th>Status</th><th class="num">Attempts</th><th>Last answer</th><th>Updated</th><th></th></tr>${deliveryRows(d.deadLetters, session.csrf, true)}</table>`

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ItemResult, RpcArgs } from '../../../contracts/src/odoo-rpc.js';
 import { createOdooClient, type OdooClient } from '../odoo/client.js';
+import { OdooNetworkError, OdooServerError } from '../odoo/errors.js';
 import { startOdooSimulator } from '../odoo/simulator/index.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { IntakeDrainer } from './drainer.js';
@@ -105,6 +107,89 @@ describe('IntakeDrainer', () => {
     expect(await queue.requeueFailed('demo')).toBe(1);
     await drainer.drainUntilIdle();
     expect(saleOrders('P-')).toEqual(['P-1']);
+  });
+
+  describe("the addon's `retry` answer (rolled back for a reason that is not the partner's)", () => {
+    /**
+     * A stand-in for the client's `rpc`: `answer(externalId, call)` decides each item's status
+     * (or throws for the whole call); `created` answers carry a record like the addon's.
+     */
+    function addon(answer: (externalId: string, call: number) => ItemResult['status'] | Error) {
+      const calls: string[][] = [];
+      const rpc = async (_method: string, args: RpcArgs<'submit_orders'>) => {
+        const ids = args.orders.map((o) => o.item.external_id);
+        calls.push(ids);
+        const results = args.orders.map(({ intake_id, item }, n) => {
+          const status = answer(item.external_id, calls.length);
+          if (status instanceof Error) throw status;
+          return { intake_id, external_id: item.external_id, status, record: status === 'created' ? { id: 100 + n, name: `S${100 + n}` } : null, reasons: [] };
+        });
+        return { results };
+      };
+      return { odoo: { rpc: rpc as unknown as OdooClient['rpc'] }, calls };
+    }
+
+    it('retries the rolled-back item with backoff while the others settle, shows it failing, then completes it', async () => {
+      const clock = { now: Date.now() };
+      const now = () => clock.now;
+      queue = new IntakeQueue({ store, now });
+      await accept(['R-1', 'R-2', 'R-3']);
+      let retries = 0;
+      const fake = addon((id) => (id === 'R-2' && retries++ < 2 ? 'retry' : 'created'));
+      const seen: { cause: string; kind: string }[] = [];
+      queue.signals.on('retry', (s: { cause: string; kind: string }) => seen.push(s));
+      // maxAttempts 1: a rejection-like count would fail R-2 at its first `retry`.
+      const backoff = { baseMs: 60_000, maxMs: 60_000 };
+      const drainer = new IntakeDrainer({ queue, odoo: fake.odoo, batchSize: 10, maxAttempts: 1, backoff, now });
+      await drainer.drainUntilIdle(0);
+      const [r1] = await queue.findByExternalId('demo', 'order', 'R-1');
+      const [r2] = await queue.findByExternalId('demo', 'order', 'R-2');
+      expect(r1?.status).toBe('completed');
+      // Waiting again, visibly failing: not settled, not failed, its error kept.
+      expect(r2?.status).toBe('accepted');
+      expect(r2?.outcome).toBeNull();
+      expect(r2?.lastError).toMatch(/^retry: submit_orders rolled the item back/);
+      expect(r2?.transientAttempts).toBe(1);
+      expect(r2!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 30_000); // backed off
+      expect(await queue.countRetrying()).toBe(1);
+      expect((await queue.listRetrying(10)).map((i) => i.externalId)).toEqual(['R-2']);
+      expect(await queue.countFailed()).toBe(0);
+      expect(seen).toEqual([{ partner: 'demo', kind: 'order', cause: 'odoo_retry' }]);
+
+      // Not due yet: nothing is sent.
+      await drainer.drainUntilIdle(0);
+      expect(fake.calls).toHaveLength(1);
+      // Due: sent alone (the others are settled), answered `retry` once more, then created.
+      for (let i = 0; i < 2; i++) {
+        clock.now += 61_000;
+        await drainer.drainUntilIdle(0);
+      }
+      const [done] = await queue.findByExternalId('demo', 'order', 'R-2');
+      expect(done?.status).toBe('completed');
+      expect(done?.outcome).toBe('created');
+      expect(done?.lastError).toBeNull();
+      expect(done?.transientAttempts).toBe(2);
+      expect(fake.calls.slice(1)).toEqual([['R-2'], ['R-2']]);
+      expect(await queue.countRetrying()).toBe(0);
+      expect(seen.map((s) => s.cause)).toEqual(['odoo_retry', 'odoo_retry']);
+    });
+
+    it('does not count `retry` answers or transient failures toward the permanent-failure limit', async () => {
+      await accept(['L-1']);
+      // Five rollbacks and a network error, then permanent server errors.
+      const fake = addon((_id, call) =>
+        call <= 5 ? 'retry' : call === 6 ? new OdooNetworkError({ message: 'connection reset' }) : new OdooServerError({ message: 'boom' }),
+      );
+      const drainer = new IntakeDrainer({ queue, odoo: fake.odoo, batchSize: 10, maxAttempts: 3, backoff: fastBackoff });
+      await drainer.drainUntilIdle();
+      const [item] = await queue.findByExternalId('demo', 'order', 'L-1');
+      expect(item?.status).toBe('failed');
+      expect(item?.lastError).toMatch(/boom/);
+      // 6 transient attempts, then exactly maxAttempts permanent ones.
+      expect(fake.calls).toHaveLength(9);
+      expect(item?.attempts).toBe(9);
+      expect(item?.transientAttempts).toBe(6);
+    });
   });
 
   it('wakes up when work is accepted', async () => {

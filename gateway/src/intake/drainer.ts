@@ -8,8 +8,9 @@
  * has already seen, with the first record). So a write whose outcome is unknown is simply resent.
  *
  * Failures: a transient error (network, timeout, serialization conflict, Odoo down, bad key)
- * retries the batch with exponential backoff, forever; a permanent error retries up to
- * `maxAttempts`, a batch that fails as a whole is split into single items first so one bad item
+ * retries the batch with exponential backoff, forever, and so does an item the addon answers
+ * `retry` (rolled back for a reason that is not the partner's); neither counts toward
+ * `maxAttempts`. A permanent error retries up to `maxAttempts`, a batch that fails as a whole is split into single items first so one bad item
  * cannot hold the others, and an argument that breaks the RPC contract fails the item at once.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,9 +18,8 @@ import type { Logger } from 'pino';
 import type { RpcMethod } from '../../../contracts/src/odoo-rpc.js';
 import type { OdooClient } from '../odoo/client.js';
 import { OdooError } from '../odoo/errors.js';
-import { kindSpecs } from './kinds.js';
-import type { IntakeItem, IntakeQueue, Settlement } from './queue.js';
-import { purgeExpiredIdempotencyKeys } from './idempotency.js';
+import { kindSpecs, type BatchResult } from './kinds.js';
+import type { IntakeItem, IntakeQueue, RetryCause, Settlement } from './queue.js';
 
 /** Evaluates shadow partners' items without writing to Odoo. */
 export type ShadowEvaluator = (items: IntakeItem[]) => Promise<Settlement[]>;
@@ -69,7 +69,6 @@ export class IntakeDrainer {
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private readonly onAccepted = () => this.nudge();
-  private lastPurge = 0;
 
   constructor(private readonly options: DrainerOptions) {
     this.queue = options.queue;
@@ -126,7 +125,7 @@ export class IntakeDrainer {
       }
       if (started) continue;
       const depth = await this.queue.depth();
-      if (depth.accepted + depth.processing === 0 || this.now() > deadline) break;
+      if (depth.accepted + depth.processing === 0 || this.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, Math.min(this.pollMs, 100)));
     }
     return this.stats.items - before;
@@ -136,7 +135,6 @@ export class IntakeDrainer {
     while (this.running) {
       try {
         await this.fill();
-        await this.purgeKeys();
       } catch (err) {
         this.options.logger?.error({ err }, 'intake drainer: claim failed');
       }
@@ -175,17 +173,10 @@ export class IntakeDrainer {
     return started;
   }
 
-  private async purgeKeys(): Promise<void> {
-    const now = this.now();
-    if (now - this.lastPurge < 60_000) return;
-    this.lastPurge = now;
-    await purgeExpiredIdempotencyKeys(this.queue.store, now).catch(() => 0);
-  }
-
   private async process(batch: IntakeItem[]): Promise<void> {
     const first = batch[0]!;
     if (first.shadow) {
-      if (!this.options.shadow) return this.retry(batch, 'no shadow evaluator configured');
+      if (!this.options.shadow) return this.retry(batch, 'no shadow evaluator configured', 'transient');
       const settlements = await this.options.shadow(batch);
       await this.queue.settle(this.worker, settlements);
       this.stats.items += batch.length;
@@ -197,11 +188,10 @@ export class IntakeDrainer {
   private async send(batch: IntakeItem[]): Promise<void> {
     const first = batch[0]!;
     const spec = kindSpecs[first.kind];
-    const args = { partner: first.partner, [spec.batchArg]: batch.map((i) => ({ intake_id: i.id, item: i.payload })) };
     const started = performance.now();
-    let results;
+    let answer: BatchResult;
     try {
-      results = await this.options.odoo.rpc(spec.method, args as never, { requestId: first.requestId, kind: 'write' });
+      answer = await spec.send(this.options.odoo, first.partner, batch, { requestId: first.requestId, kind: 'write' });
       this.stats.calls++;
       this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started });
     } catch (err) {
@@ -209,45 +199,57 @@ export class IntakeDrainer {
       this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started, error: err });
       return this.handleFailure(batch, err);
     }
-    const byId = new Map((results as { results: { intake_id: string }[] }).results.map((r) => [r.intake_id, r]));
+    const byId = new Map(answer.results.map((r) => [r.intake_id, r]));
     const settlements: Settlement[] = [];
+    const rolledBack: IntakeItem[] = [];
     const unanswered: IntakeItem[] = [];
     for (const item of batch) {
-      const r = byId.get(item.id);
-      if (r) settlements.push({ id: item.id, result: r as never });
-      else unanswered.push(item);
+      const result = byId.get(item.id);
+      const status = result?.status;
+      if (!result || !status) unanswered.push(item);
+      else if (status === 'retry') rolledBack.push(item);
+      else settlements.push({ id: item.id, result: { ...result, status } });
     }
     await this.queue.settle(this.worker, settlements);
     this.stats.items += settlements.length;
-    if (unanswered.length) await this.retry(unanswered, `${spec.method} answered no result for these items`);
+    // Rolled back for a reason that is not the partner's (serialization conflict, lock timeout, a
+    // bug): transient, like a network error; the detail is in Odoo's log.
+    if (rolledBack.length) await this.retry(rolledBack, `retry: ${spec.method} rolled the item back (not the partner's doing); see the Odoo log`, 'odoo_retry');
+    if (unanswered.length) await this.retry(unanswered, `${spec.method} answered no result for these items`, 'error');
   }
 
   private async handleFailure(batch: IntakeItem[], err: unknown): Promise<void> {
     const e = err instanceof OdooError ? err : null;
     const message = `${e?.kind ?? 'error'}: ${err instanceof Error ? err.message : String(err)}`;
     const transient = e ? e.retryable || e.kind === 'auth' : false;
-    if (transient) return this.retry(batch, message);
+    if (transient) return this.retry(batch, message, 'transient');
     if (batch.length > 1) {
       // One item may be the cause: settle what can be settled, one by one.
       for (const item of batch) await this.send([item]);
       return;
     }
     const item = batch[0]!;
-    if (e?.kind === 'contract' || item.attempts >= this.maxAttempts) {
+    // Only permanent failures count toward the limit: transient ones (and the addon's `retry`) never do.
+    if (e?.kind === 'contract' || item.attempts - item.transientAttempts >= this.maxAttempts) {
       this.options.logger?.error({ intake_id: item.id, partner: item.partner, kind: item.kind, err: message }, 'intake: item failed permanently');
       this.stats.failed++;
       await this.queue.fail(this.worker, [item.id], message);
       return;
     }
-    await this.retry(batch, message);
+    await this.retry(batch, message, 'error');
   }
 
-  private async retry(items: IntakeItem[], error: string): Promise<void> {
+  /**
+   * Puts items back to wait with exponential backoff. `cause`: `transient` (network, timeout, Odoo
+   * down…) and `odoo_retry` (the addon answered `retry`) do not count toward `maxAttempts`; `error`
+   * (a permanent error, or no answer for the item) does.
+   */
+  private async retry(items: IntakeItem[], error: string, cause: RetryCause): Promise<void> {
     const attempts = Math.max(...items.map((i) => i.attempts));
     const ceiling = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempts - 1));
     const delay = Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
     this.stats.retries += items.length;
-    this.options.logger?.warn({ items: items.length, kind: items[0]?.kind, attempts, delay_ms: delay, err: error }, 'intake: will retry');
-    await this.queue.retryLater(this.worker, items.map((i) => i.id), this.now() + delay, error);
+    this.options.logger?.warn({ items: items.length, kind: items[0]?.kind, attempts, delay_ms: delay, cause, err: error }, 'intake: will retry');
+    await this.queue.retryLater(this.worker, items.map((i) => i.id), this.now() + delay, error, cause);
   }
 }

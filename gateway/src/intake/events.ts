@@ -82,3 +82,15 @@ export async function markGatewayEventsPublished(db: SqlExecutor, ids: readonly 
   );
   return r.changes;
 }
+
+/** When the oldest gateway event not yet published was created (ms), or null (metrics, the dashboard). */
+export async function oldestUnpublishedAt(db: SqlExecutor): Promise<number | null> {
+  const [row] = await db.query<{ v: number | string | null }>('SELECT MIN(created_at) AS v FROM gateway_events WHERE published_at IS NULL');
+  return row?.v === null || row?.v === undefined ? null : Number(row.v);
+}
+
+/** Deletes at most `limit` events published before `before` (retention); returns how many. */
+export async function purgePublishedEvents(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const r = await db.run('DELETE FROM gateway_events WHERE seq IN (SELECT seq FROM gateway_events WHERE published_at IS NOT NULL AND published_at < ? LIMIT ?)', [before, limit]);
+  return r.changes;
+}

@@ -11,7 +11,7 @@
  * Keys expire after the configured TTL; expired rows count as absent and are swept by `purgeExpired`.
  */
 import { createHash } from 'node:crypto';
-import type { SqlExecutor } from '../store/store.js';
+import { likeContaining, type SqlExecutor } from '../store/store.js';
 
 export interface StoredResponse {
   status: number;
@@ -116,4 +116,17 @@ export async function purgeExpiredIdempotencyKeys(db: SqlExecutor, now: number, 
   let n = 0;
   for (const r of rows) n += (await db.run('DELETE FROM idempotency_keys WHERE partner = ? AND key = ? AND expires_at <= ?', [r.partner, r.key, now])).changes;
   return n;
+}
+
+/** Stored responses that contain `needle` (lower-case), for erasure. */
+export async function responsesContaining(db: SqlExecutor, needle: string): Promise<{ partner: string; key: string; response_body: string }[]> {
+  return db.query<{ partner: string; key: string; response_body: string }>(
+    "SELECT partner, key, response_body FROM idempotency_keys WHERE response_body IS NOT NULL AND LOWER(response_body) LIKE ? ESCAPE '\\'",
+    [likeContaining(needle)],
+  );
+}
+
+/** Replaces a stored response body (erasure). */
+export async function rewriteResponseBody(db: SqlExecutor, partner: string, key: string, body: string): Promise<void> {
+  await db.run('UPDATE idempotency_keys SET response_body = ? WHERE partner = ? AND key = ?', [body, partner, key]);
 }

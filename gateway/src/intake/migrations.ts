@@ -83,4 +83,11 @@ export const intakeMigrations: Migration[] = [
     sqlite: events('INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER'),
     postgres: events('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'BIGINT'),
   },
+  {
+    // Attempts that failed transiently (network, Odoo down, the addon's `retry`) are counted apart
+    // from the attempts a permanent error spends.
+    id: '0103_intake_transient_attempts',
+    sqlite: 'ALTER TABLE intake_items ADD COLUMN transient_attempts INTEGER NOT NULL DEFAULT 0;',
+    postgres: 'ALTER TABLE intake_items ADD COLUMN transient_attempts BIGINT NOT NULL DEFAULT 0;',
+  },
 ];

@@ -9,14 +9,16 @@
  *
  * Statuses: `accepted` (waiting) → `processing` (leased by a drainer) → `completed` (Odoo answered
  * created, duplicate, updated, …) or `rejected` (Odoo refused it, with reasons); `failed` when a
- * permanent error stopped it (kept, never dropped); shadow partners' items end `shadowed`.
+ * permanent error stopped it (kept, never dropped); shadow partners' items end `shadowed`. An item
+ * put back to wait after a failed attempt keeps `last_error` until it settles: it is failing
+ * (metrics and the dashboard count it as retrying).
  */
 import { EventEmitter } from 'node:events';
 import type { IntakeStatus } from '../../../contracts/src/intake.js';
 import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
-import type { Param, SqlExecutor, SqlStore } from '../store/store.js';
+import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { recordGatewayEvent } from './events.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
@@ -68,6 +70,8 @@ export interface IntakeItem {
   related: Record<string, { id: number; name: string } | null> | null;
   reasons: RejectionReason[];
   attempts: number;
+  /** Attempts that ended in a transient failure (network, Odoo down, the addon's `retry`): not counted toward the permanent-failure limit. */
+  transientAttempts: number;
   nextAttemptAt: number;
   lastError: string | null;
   /** How many later submissions were recognised as duplicates of this one. */
@@ -78,6 +82,9 @@ export interface IntakeItem {
 }
 
 export type PartnerMode = 'live' | 'shadow';
+
+/** Why an attempt is retried: a transient failure, the addon's `retry` answer, or an error that counts toward the limit. */
+export type RetryCause = 'transient' | 'odoo_retry' | 'error';
 
 export interface IntakeQueueOptions {
   store: SqlStore;
@@ -108,9 +115,12 @@ export type IdempotentOutcome =
   | { state: 'mismatch' }
   | { state: 'in_use' };
 
+/** An addon answer that settles the item (`retry` puts it back to wait instead: `retryLater`). */
+export type SettlingResult = Omit<ItemResult, 'status'> & { status: Exclude<ItemResult['status'], 'retry'> };
+
 /** The result of one item as the drainer settles it. */
 export type Settlement =
-  | { id: string; result: ItemResult }
+  | { id: string; result: SettlingResult }
   | { id: string; shadow: { outcome: 'would_create' | 'would_reject'; reasons: RejectionReason[] } };
 
 interface ItemRow {
@@ -132,6 +142,7 @@ interface ItemRow {
   related: string | null;
   reasons: string | null;
   attempts: number;
+  transient_attempts: number;
   next_attempt_at: number;
   last_error: string | null;
   duplicates: number;
@@ -141,7 +152,7 @@ interface ItemRow {
 }
 
 const ITEM_COLUMNS =
-  'seq, id, partner, kind, external_id, dedupe_key, order_ref, source, request_id, shadow, payload, status, outcome, odoo_id, odoo_name, related, reasons, attempts, next_attempt_at, last_error, duplicates, accepted_at, updated_at, completed_at';
+  'seq, id, partner, kind, external_id, dedupe_key, order_ref, source, request_id, shadow, payload, status, outcome, odoo_id, odoo_name, related, reasons, attempts, transient_attempts, next_attempt_at, last_error, duplicates, accepted_at, updated_at, completed_at';
 
 function toItem(r: ItemRow): IntakeItem {
   return {
@@ -162,6 +173,7 @@ function toItem(r: ItemRow): IntakeItem {
     related: r.related ? (JSON.parse(r.related) as IntakeItem['related']) : null,
     reasons: r.reasons ? (JSON.parse(r.reasons) as RejectionReason[]) : [],
     attempts: Number(r.attempts),
+    transientAttempts: Number(r.transient_attempts),
     nextAttemptAt: Number(r.next_attempt_at),
     lastError: r.last_error,
     duplicates: Number(r.duplicates),
@@ -189,8 +201,8 @@ export class IntakeQueue {
   private readonly now: () => number;
   /**
    * Local notifications: `accepted` (new work: wake the drainer), `intake` ({partner, kind,
-   * duplicate}: every accept), `outcome` ({partner, kind, status, reasons}: every settlement) and
-   * `settled:<id>`.
+   * duplicate}: every accept), `outcome` ({partner, kind, status, reasons}: every settlement),
+   * `retry` ({partner, kind, cause}: every attempt put back to wait) and `settled:<id>`.
    */
   readonly signals = new EventEmitter();
 
@@ -244,12 +256,6 @@ export class IntakeQueue {
     // Metrics (ops): the order funnel and duplicates suppressed.
     if (outcome.state === 'accepted') this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: outcome.accepted.duplicate });
     return outcome;
-  }
-
-  /** Wakes the drainer for new work, and tells observers (metrics) what was accepted. */
-  private announce(input: AcceptInput, accepted: Accepted): void {
-    if (!accepted.duplicate) this.signals.emit('accepted');
-    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
   }
 
   /** Stores the final response of a key left in progress by `acceptIdempotent`. */
@@ -415,14 +421,21 @@ export class IntakeQueue {
     return item;
   }
 
-  /** Puts leased items back to wait until `at`, remembering why. */
-  async retryLater(worker: string, ids: readonly string[], at: number, error: string): Promise<void> {
+  /**
+   * Puts leased items back to wait until `at`, remembering why. A `transient` or `odoo_retry`
+   * cause is counted apart from the attempts a permanent error spends (`transientAttempts`).
+   */
+  async retryLater(worker: string, ids: readonly string[], at: number, error: string, cause: RetryCause = 'error'): Promise<void> {
     if (ids.length === 0) return;
-    await this.store.run(
-      `UPDATE intake_items SET status = 'accepted', next_attempt_at = ?, last_error = ?, lease_until = NULL, leased_by = NULL, updated_at = ?
-       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})`,
-      [at, error.slice(0, 2000), this.now(), worker, ...ids],
+    const transient = cause === 'error' ? 0 : 1;
+    const rows = await this.store.query<{ partner: string; kind: string }>(
+      `UPDATE intake_items SET status = 'accepted', next_attempt_at = ?, last_error = ?, transient_attempts = transient_attempts + ?,
+         lease_until = NULL, leased_by = NULL, updated_at = ?
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})
+       RETURNING partner, kind`,
+      [at, error.slice(0, 2000), transient, this.now(), worker, ...ids],
     );
+    for (const r of rows) this.signals.emit('retry', { partner: r.partner, kind: r.kind, cause });
   }
 
   /** Stops leased items for good (a permanent error); they stay visible and can be re-queued. */
@@ -459,7 +472,50 @@ export class IntakeQueue {
     return out;
   }
 
+  /** Items not yet sent to Odoo (accepted or in flight). */
+  async countWaiting(): Promise<number> {
+    return this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status IN ('accepted', 'processing')");
+  }
+
+  /** When the oldest item not yet sent to Odoo was accepted (ms), or null when none waits. */
+  async oldestWaitingAt(): Promise<number | null> {
+    const [row] = await this.store.query<{ v: number | string | null }>("SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')");
+    return row?.v === null || row?.v === undefined ? null : Number(row.v);
+  }
+
+  /** Items that failed permanently and wait for an operator. */
+  async countFailed(): Promise<number> {
+    return this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status = 'failed'");
+  }
+
+  /** Items waiting again after a failed attempt (a transient failure, the addon's `retry`, an error): failing, not failed. */
+  async countRetrying(): Promise<number> {
+    return this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status IN ('accepted', 'processing') AND last_error IS NOT NULL");
+  }
+
+  /** The items waiting again after a failed attempt, most recently failed first (the dashboard). */
+  async listRetrying(limit: number): Promise<IntakeItem[]> {
+    const rows = await this.store.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE status IN ('accepted', 'processing') AND last_error IS NOT NULL ORDER BY updated_at DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map(toItem);
+  }
+
+  /** Items of a kind in one of `statuses` accepted before `acceptedBefore` (ms): overdue work for the ops gauges. */
+  async countOverdue(kind: IntakeKind, statuses: readonly IntakeStatus[], acceptedBefore: number): Promise<number> {
+    return this.scalar(
+      `SELECT COUNT(*) AS v FROM intake_items WHERE kind = ? AND status IN (${statuses.map(() => '?').join(', ')}) AND accepted_at < ?`,
+      [kind, ...statuses, acceptedBefore],
+    );
+  }
+
   // ---- internals ----------------------------------------------------------------------------
+
+  private async scalar(sql: string, params: Param[] = []): Promise<number> {
+    const [row] = await this.store.query<{ v: number | string | null }>(sql, params);
+    return Number(row?.v ?? 0);
+  }
 
   private async prepare(input: AcceptInput) {
     const spec = kindSpecs[input.kind];
@@ -516,4 +572,42 @@ export class IntakeQueue {
     await tx.run('UPDATE intake_items SET duplicates = duplicates + 1 WHERE id = ?', [existing.id]);
     return { id: existing.id, duplicate: true, status: existing.status as IntakeStatus };
   }
+}
+
+/** Deletes at most `limit` items finished (completed, rejected, shadowed) before `before` (retention); returns how many. */
+export async function purgeFinishedItems(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const r = await db.run(
+    `DELETE FROM intake_items WHERE seq IN (SELECT seq FROM intake_items
+       WHERE status IN ('completed', 'rejected', 'shadowed') AND completed_at IS NOT NULL AND completed_at < ? LIMIT ?)`,
+    [before, limit],
+  );
+  return r.changes;
+}
+
+/** Items whose payload contains `needle` (lower-case), for erasure. */
+export async function itemsContaining(db: SqlExecutor, needle: string): Promise<{ id: string; status: IntakeStatus; payload: string }[]> {
+  return db.query<{ id: string; status: IntakeStatus; payload: string }>("SELECT id, status, payload FROM intake_items WHERE LOWER(payload) LIKE ? ESCAPE '\\'", [
+    likeContaining(needle),
+  ]);
+}
+
+/** Replaces an item's payload (erasure of a settled item). */
+export async function rewriteItemPayload(db: SqlExecutor, id: string, payload: string): Promise<void> {
+  await db.run('UPDATE intake_items SET payload = ? WHERE id = ?', [payload, id]);
+}
+
+/** Counts of a partner's shadow items by kind, status and outcome, with the duplicates they absorbed. */
+export async function shadowCounts(db: SqlExecutor, partner: string): Promise<{ kind: string; status: string; outcome: string | null; n: number; d: number | null }[]> {
+  return db.query<{ kind: string; status: string; outcome: string | null; n: number; d: number | null }>(
+    'SELECT kind, status, outcome, COUNT(*) AS n, SUM(duplicates) AS d FROM intake_items WHERE partner = ? AND shadow = 1 GROUP BY kind, status, outcome',
+    [partner],
+  );
+}
+
+/** The rejection reasons (JSON) of a partner's latest shadow items that would have been rejected. */
+export async function shadowRejections(db: SqlExecutor, partner: string, limit: number): Promise<{ reasons: string | null }[]> {
+  return db.query<{ reasons: string | null }>("SELECT reasons FROM intake_items WHERE partner = ? AND shadow = 1 AND outcome = 'would_reject' ORDER BY seq DESC LIMIT ?", [
+    partner,
+    limit,
+  ]);
 }

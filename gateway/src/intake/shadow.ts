@@ -9,7 +9,7 @@ import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ProductCatalog } from '../catalog/products.js';
 import type { SqlExecutor } from '../store/store.js';
 import type { ShadowEvaluator } from './drainer.js';
-import type { IntakeItem, Settlement } from './queue.js';
+import { shadowCounts, shadowRejections, type IntakeItem, type Settlement } from './queue.js';
 
 export function createShadowEvaluator(catalog: Pick<ProductCatalog, 'get'>): ShadowEvaluator {
   return async (items: IntakeItem[]): Promise<Settlement[]> => {
@@ -41,10 +41,7 @@ export interface ShadowReport {
 
 /** Counts a partner's shadow items. */
 export async function shadowReport(db: SqlExecutor, partner: string): Promise<ShadowReport> {
-  const rows = await db.query<{ kind: string; status: string; outcome: string | null; n: number; d: number }>(
-    'SELECT kind, status, outcome, COUNT(*) AS n, SUM(duplicates) AS d FROM intake_items WHERE partner = ? AND shadow = 1 GROUP BY kind, status, outcome',
-    [partner],
-  );
+  const rows = await shadowCounts(db, partner);
   const report: ShadowReport = { partner, items: 0, would_create: 0, would_reject: 0, duplicates: 0, pending: 0, by_kind: {}, rejection_reasons: {} };
   for (const r of rows) {
     const n = Number(r.n);
@@ -58,12 +55,8 @@ export async function shadowReport(db: SqlExecutor, partner: string): Promise<Sh
     k[bucket] += n;
     report[bucket] += n;
   }
-  const rejected = await db.query<{ reasons: string }>(
-    "SELECT reasons FROM intake_items WHERE partner = ? AND shadow = 1 AND outcome = 'would_reject' ORDER BY seq DESC LIMIT 10000",
-    [partner],
-  );
-  for (const r of rejected) {
-    for (const reason of JSON.parse(r.reasons) as RejectionReason[]) report.rejection_reasons[reason.code] = (report.rejection_reasons[reason.code] ?? 0) + 1;
+  for (const r of await shadowRejections(db, partner, 10_000)) {
+    for (const reason of JSON.parse(r.reasons ?? '[]') as RejectionReason[]) report.rejection_reasons[reason.code] = (report.rejection_reasons[reason.code] ?? 0) + 1;
   }
   return report;
 }

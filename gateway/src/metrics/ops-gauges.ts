@@ -7,7 +7,7 @@ import { CIRCUIT_STATES, type GatewayMetrics } from './registry.js';
 
 export function registerOpsGauges(metrics: GatewayMetrics, services: Services): void {
   const { odooGuard, rateLimit, anomalies } = services;
-  if (odooGuard) {
+  {
     metrics.gauge({
       name: 'gateway_odoo_circuit_state',
       help: 'Odoo circuit breaker state: 1 for the current state (closed, half_open, open)',
@@ -49,7 +49,7 @@ export function registerOpsGauges(metrics: GatewayMetrics, services: Services): 
       },
     });
   }
-  if (rateLimit) {
+  {
     metrics.gauge({
       name: 'gateway_rate_limit_backend',
       help: 'Which limiter decides: 1 for the current backend (memory, redis, fallback)',
@@ -60,7 +60,7 @@ export function registerOpsGauges(metrics: GatewayMetrics, services: Services): 
       },
     });
   }
-  if (anomalies) {
+  {
     metrics.gauge({
       name: 'gateway_anomaly_flag',
       help: 'Anomaly flags raised now, by partner and signal (order_rate, failure_ratio); the value is the deviation in standard deviations',

@@ -5,21 +5,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { OdooClient, OnOdooCall } from '../odoo/client.js';
-import type { SqlExecutor } from '../store/store.js';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { protectOdooClient, type OdooGuard } from '../protect/protect-client.js';
 import { createRateLimitService, type RateLimitService } from '../rate-limit/service.js';
-import { startRetention } from '../retention/purge.js';
 import { GatewayMetrics } from './registry.js';
 
 /** The metrics registry; create it before the Odoo client so the client's `onCall` hook can feed it. */
-export function createGatewayMetrics(config: Config, store: SqlExecutor, logger: Logger): GatewayMetrics {
-  return new GatewayMetrics({
-    store,
-    logger,
-    inventoryFreshnessSeconds: config.ops.inventoryFreshnessSeconds,
-    returnsStuckAfterSeconds: config.ops.returnsStuckAfterSeconds,
-  });
+export function createGatewayMetrics(config: Config, logger: Logger): GatewayMetrics {
+  return new GatewayMetrics({ logger, inventoryFreshnessSeconds: config.ops.inventoryFreshnessSeconds });
 }
 
 /** The Odoo client's `onCall` hook feeding the metrics. */
@@ -42,8 +35,6 @@ export interface SetupOpsOptions {
   odoo: OdooClient;
   /** The client was built elsewhere, without the metrics hook: observe calls at the guard instead. */
   observeAtGuard: boolean;
-  /** The gateway store, purged by the retention runner. */
-  store: SqlExecutor;
 }
 
 export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
@@ -69,19 +60,11 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
     onFallback: () => metrics.rateLimitFallback.inc(),
   });
   const anomalies = new AnomalyDetector({ threshold: ops.anomalyThreshold });
-  const stopRetention = startRetention({
-    store: options.store,
-    logger,
-    policy: { deliveredDays: ops.retentionDeliveredDays, intakeDays: ops.retentionIntakeDays, idempotencyHours: ops.retentionIdempotencyHours },
-  });
   return {
     odoo,
     odooGuard: odoo.guard,
     rateLimit,
     anomalies,
-    close: async () => {
-      await stopRetention();
-      await rateLimit.close();
-    },
+    close: () => rateLimit.close(),
   };
 }

@@ -4,11 +4,11 @@
  *
  * Counters and histograms are updated where things happen (requests, Odoo calls, refusals,
  * business events). Gauges about queues and backlogs are read when Prometheus scrapes, from the
- * gateway's store and from providers features register, so they are never stale.
+ * providers the features that own that state register (the queues own their SQL), so they are
+ * never stale.
  */
 import client from 'prom-client';
 import type { Logger } from 'pino';
-import type { SqlExecutor } from '../store/store.js';
 
 const { Counter, Gauge, Histogram, Registry } = client;
 
@@ -16,14 +16,9 @@ const { Counter, Gauge, Histogram, Registry } = client;
 export type GaugeProvider = () => Promise<number | null> | number | null;
 
 export interface GatewayMetricsOptions {
-  /** Read at scrape time for queue depths, lags and business backlogs. */
-  store?: SqlExecutor;
   logger?: Logger;
   /** Inventory updates older than this count as stale (default 60 s). */
   inventoryFreshnessSeconds?: number;
-  /** Returns accepted but not created in Odoo within this time count as stuck (default 900 s). */
-  returnsStuckAfterSeconds?: number;
-  now?: () => number;
   /** Add Node's process metrics (CPU, memory, event loop lag). Default true. */
   processMetrics?: boolean;
 }
@@ -47,7 +42,9 @@ export class GatewayMetrics {
   readonly ordersCreated: client.Counter<'partner'>;
   readonly ordersRejected: client.Counter<'partner' | 'reason'>;
   readonly duplicatesSuppressed: client.Counter<'partner' | 'kind'>;
+  readonly intakeRetries: client.Counter<'kind' | 'cause'>;
   private readonly providers = new Map<string, GaugeProvider>();
+  private deliveryCounts: (() => Promise<Record<string, number>>) | null = null;
   private readonly options: GatewayMetricsOptions;
 
   constructor(options: GatewayMetricsOptions = {}) {
@@ -67,10 +64,11 @@ export class GatewayMetrics {
     this.ordersAccepted = new Counter({ name: 'gateway_orders_accepted_total', help: 'Orders accepted durably into the intake queue', labelNames: ['partner'], registers });
     this.ordersCreated = new Counter({ name: 'gateway_orders_created_total', help: 'Orders created in Odoo', labelNames: ['partner'], registers });
     this.ordersRejected = new Counter({ name: 'gateway_orders_rejected_total', help: 'Orders rejected, by reason (contract validation or an Odoo refusal)', labelNames: ['partner', 'reason'], registers });
+    this.intakeRetries = new Counter({ name: 'gateway_intake_retries_total', help: 'Intake attempts put back to wait, by kind and cause (transient, odoo_retry: the addon rolled the item back, error)', labelNames: ['kind', 'cause'], registers });
     this.duplicatesSuppressed = new Counter({ name: 'gateway_duplicates_suppressed_total', help: 'Submissions recognised as duplicates and not processed again', labelNames: ['partner', 'kind'], registers });
 
     const log = options.logger;
-    const store = options.store;
+    const deliveryCounts = () => this.deliveryCounts?.() ?? Promise.resolve(null);
     const gauge = (name: string, help: string, read: () => Promise<number | null>) =>
       new Gauge({
         name,
@@ -86,60 +84,58 @@ export class GatewayMetrics {
       });
 
     gauge('gateway_intake_queue_depth', 'Intake items waiting to be sent to Odoo (accepted or in flight)', () =>
-      this.provided('intakeDepth', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+      this.provided('intakeDepth'),
     );
     gauge('gateway_intake_oldest_age_seconds', 'Age of the oldest intake item not yet sent to Odoo', () =>
-      this.provided('intakeOldestAge', () => this.age("SELECT MIN(accepted_at) AS v FROM intake_items WHERE status IN ('accepted', 'processing')")),
+      this.provided('intakeOldestAge'),
     );
     gauge('gateway_intake_failed', 'Intake items that failed permanently and wait for an operator', () =>
-      this.provided('intakeFailed', () => this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE status = 'failed'")),
+      this.provided('intakeFailed'),
+    );
+    gauge('gateway_intake_retrying', 'Intake items waiting again after a failed attempt (transient failures and the addon\'s `retry` included): failing, not failed', () =>
+      this.provided('intakeRetrying'),
     );
     gauge('gateway_outbox_lag_seconds', 'Age of the oldest event not yet dispatched (Odoo outbox as seen by the relay, and the gateway\'s own events)', async () => {
-      const relay = await this.provided('outboxLag', async () => null);
-      const own = await this.age('SELECT MIN(created_at) AS v FROM gateway_events WHERE published_at IS NULL').catch(() => null);
+      const relay = await this.provided('outboxLag');
+      const own = await this.provided('gatewayEventsLag');
       if (relay === null && own === null) return null;
       return Math.max(relay ?? 0, own ?? 0);
     });
     gauge('gateway_delivery_lag_seconds', 'Age of the oldest webhook delivery still pending', () =>
-      this.provided('deliveryLag', () => this.age("SELECT MIN(event_time) AS v FROM webhook_deliveries WHERE status = 'pending'")),
+      this.provided('deliveryLag'),
     );
     const deliveries = new Gauge({ name: 'gateway_deliveries', help: 'Webhook deliveries in the store by outcome (pending, delivered, dead)', labelNames: ['outcome'], registers,
       async collect() {
-        const rows = await store?.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status').catch(() => null);
-        if (!rows) return;
+        const counts = await deliveryCounts().catch((err: Error) => {
+          log?.debug({ err: err.message, metric: 'gateway_deliveries' }, 'metrics: gauge not readable');
+          return null;
+        });
+        if (!counts) return;
         this.reset();
-        for (const s of ['pending', 'delivered', 'dead']) this.set({ outcome: s }, 0);
-        for (const r of rows) this.set({ outcome: r.status }, Number(r.n));
+        for (const s of ['pending', 'delivered', 'dead']) this.set({ outcome: s }, counts[s] ?? 0);
       },
     });
     void deliveries;
     gauge('gateway_dead_letters', 'Webhook deliveries that exhausted their retries (dead letters)', () =>
-      this.provided('deadLetters', () => this.scalar("SELECT COUNT(*) AS v FROM webhook_deliveries WHERE status = 'dead'")),
+      this.provided('deadLetters'),
     );
-    gauge('gateway_inventory_updates_stale', 'Inventory updates not applied within their freshness target', () =>
-      this.provided('inventoryStale', () =>
-        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'stock_count' AND status IN ('accepted', 'processing') AND accepted_at < ?", [
-          this.now() - (this.options.inventoryFreshnessSeconds ?? 60) * 1000,
-        ]),
-      ),
-    );
+    gauge('gateway_inventory_updates_stale', 'Inventory updates not applied within their freshness target', () => this.provided('inventoryStale'));
     gauge('gateway_inventory_freshness_target_seconds', 'The freshness target inventory updates are held to', async () => this.options.inventoryFreshnessSeconds ?? 60);
-    gauge('gateway_returns_stuck', 'Returns accepted by the gateway but not created in Odoo within the configured time', () =>
-      this.provided('returnsStuck', () =>
-        this.scalar("SELECT COUNT(*) AS v FROM intake_items WHERE kind = 'return' AND status IN ('accepted', 'processing', 'failed') AND accepted_at < ?", [
-          this.now() - (this.options.returnsStuckAfterSeconds ?? 900) * 1000,
-        ]),
-      ),
-    );
+    gauge('gateway_returns_stuck', 'Returns accepted by the gateway but not created in Odoo within the configured time', () => this.provided('returnsStuck'));
   }
 
   /**
-   * Registers a provider for a scrape-time value, overriding the store query for it. Names:
-   * `intakeDepth`, `intakeOldestAge`, `intakeFailed`, `outboxLag`, `deliveryLag`, `deadLetters`,
-   * `inventoryStale`, `returnsStuck`.
+   * Registers the provider of a scrape-time value (a gauge without one is left unset). Names:
+   * `intakeDepth`, `intakeOldestAge`, `intakeFailed`, `intakeRetrying`, `outboxLag`,
+   * `gatewayEventsLag`, `deliveryLag`, `deadLetters`, `inventoryStale`, `returnsStuck`.
    */
   provide(name: string, provider: GaugeProvider): void {
     this.providers.set(name, provider);
+  }
+
+  /** Registers the provider of the webhook deliveries' counts by status (`gateway_deliveries`). */
+  provideDeliveryCounts(provider: () => Promise<Record<string, number>>): void {
+    this.deliveryCounts = provider;
   }
 
   /** A gauge or set of gauges computed at scrape time by another feature (circuit state, anomalies…). */
@@ -158,26 +154,8 @@ export class GatewayMetrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  private now(): number {
-    return (this.options.now ?? Date.now)();
-  }
-
-  private async provided(name: string, fallback: () => Promise<number | null>): Promise<number | null> {
+  private async provided(name: string): Promise<number | null> {
     const p = this.providers.get(name);
-    return p ? await p() : fallback();
-  }
-
-  private async scalar(sql: string, params: (string | number)[] = []): Promise<number | null> {
-    if (!this.options.store) return null;
-    const [row] = await this.options.store.query<{ v: number | string | null }>(sql, params);
-    return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
-  }
-
-  /** Seconds since the ms timestamp the query returns (0 when there is none). */
-  private async age(sql: string): Promise<number | null> {
-    if (!this.options.store) return null;
-    const [row] = await this.options.store.query<{ v: number | string | null }>(sql);
-    if (row?.v === null || row?.v === undefined) return 0;
-    return Math.max(0, (this.now() - Number(row.v)) / 1000);
+    return p ? await p() : null;
   }
 }

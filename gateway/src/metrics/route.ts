@@ -19,8 +19,7 @@ function sameSecret(a: string, b: string): boolean {
 /** Registers the request metrics middleware (first, so it sees every route) and `/metrics`. */
 export function registerMetrics(app: OpenAPIHono<AppEnv>, services: Services): void {
   const { metrics, anomalies } = services;
-  if (metrics || anomalies) app.use('*', requestMetrics({ metrics, anomalies }));
-  if (!metrics) return;
+  app.use('*', requestMetrics({ metrics, anomalies }));
   registerOpsGauges(metrics, services);
   const token = services.config.ops.metricsToken;
   app.get('/metrics', async (c) => {

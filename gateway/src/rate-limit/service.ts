@@ -144,11 +144,11 @@ export async function createRateLimitService(options: CreateRateLimitOptions): P
 
 /**
  * Middleware charging the partner's budget; place it after the auth middleware (it needs
- * `c.var.principal`). Without a rate-limit service (some tests) it does nothing.
+ * `c.var.principal`).
  */
 export function partnerRateLimit(routeClass?: RouteClass): MiddlewareHandler<AppEnv> {
   return async function partnerRateLimitMiddleware(c, next) {
-    await c.get('services').rateLimit?.enforcePartner(c, routeClass);
+    await c.get('services').rateLimit.enforcePartner(c, routeClass);
     await next();
   };
 }
@@ -179,7 +179,7 @@ async function claimedClientId(c: Context<AppEnv>): Promise<string | undefined> 
 export function tokenRateLimit(): MiddlewareHandler<AppEnv> {
   return async function tokenRateLimitMiddleware(c, next) {
     const service = c.get('services').rateLimit;
-    if (service && c.req.method === 'POST') await service.enforceToken(c, await claimedClientId(c));
+    if (c.req.method === 'POST') await service.enforceToken(c, await claimedClientId(c));
     await next();
   };
 }

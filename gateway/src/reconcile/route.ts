@@ -3,10 +3,8 @@
  * and answers its report. `retail-gateway reconcile` calls it on each replica, since every
  * replica serves from its own cache.
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
-import { requireScope } from '../auth/middleware.js';
-import { requiresScope } from '../routes/security.js';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponses, scopedRoute } from '../routes/route.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { OdooError } from '../odoo/errors.js';
@@ -26,19 +24,15 @@ export const ReconcileReportSchema = z
   })
   .openapi('ReconcileReport');
 
-const route = createRoute({
+const route = scopedRoute('admin', {
   method: 'post',
   path: '/admin/reconcile',
   tags: ['admin'],
   summary: "Compare this replica's served availability with Odoo's for every SKU and repair drift",
-  security: requiresScope('admin'),
-  middleware: requireScope('admin'),
   request: { query: z.object({ dry_run: z.enum(['true', 'false']).optional().openapi({ description: 'Report only, repair nothing' }) }) },
   responses: {
     200: { description: 'The report', content: { 'application/json': { schema: ReconcileReportSchema } } },
-    401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorBody } } },
-    403: { description: 'The admin scope is needed', content: { 'application/json': { schema: ErrorBody } } },
-    503: { description: 'Odoo is unavailable', content: { 'application/json': { schema: ErrorBody } } },
+    ...errorResponses(503),
   },
 });
 
@@ -46,7 +40,7 @@ export function registerReconcile(app: OpenAPIHono<AppEnv>, services: Services):
   app.openapi(route, async (c) => {
     const dryRun = c.req.valid('query').dry_run === 'true';
     const served = services.availability;
-    if (!served || served.size === 0) {
+    if (served.size === 0) {
       const now = new Date(services.now()).toISOString();
       return c.json({ started_at: now, finished_at: now, checked: 0, cached: 0, drifted: 0, repaired: 0, drift: [] }, 200);
     }

@@ -3,7 +3,7 @@
  * subscription), lease what is due while keeping order per aggregate and endpoint, record outcomes
  * in batches, dead letters, replay, and the rows the batched report to Odoo still owes.
  */
-import type { Param, SqlExecutor, SqlStore } from '../store/store.js';
+import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 /** Where the event came from: the addon's outbox, the gateway's own events, or a partner's test. */
@@ -339,6 +339,48 @@ export class DeliveryQueue {
     });
   }
 
+  /** When the next pending delivery is due (ms), or null when none is pending. */
+  async nextDueAt(): Promise<number | null> {
+    const [row] = await this.store.query<{ at: number | string | null }>("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'");
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
+  }
+
+  /** The event time (ms) of the oldest pending delivery, or null: the delivery lag. */
+  async oldestPendingEventTime(): Promise<number | null> {
+    const [row] = await this.store.query<{ v: number | string | null }>("SELECT MIN(event_time) AS v FROM webhook_deliveries WHERE status = 'pending'");
+    return row?.v === null || row?.v === undefined ? null : Number(row.v);
+  }
+
+  /** The id of an event's delivery to one subscription. */
+  async idOf(eventId: string, subscriptionId: number): Promise<number | undefined> {
+    const [row] = await this.store.query<{ id: number }>('SELECT id FROM webhook_deliveries WHERE event_id = ? AND subscription_id = ?', [eventId, subscriptionId]);
+    return row ? Number(row.id) : undefined;
+  }
+
+  /** Counts by status of the given deliveries (e.g. the ones a replay queued). */
+  async countsFor(ids: readonly number[]): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const out: Partial<Record<DeliveryStatus, number>> = {};
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.store.query<{ status: DeliveryStatus; n: number }>(
+        `SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE id IN (${placeholders(chunk.length)}) GROUP BY status`,
+        chunk,
+      );
+      for (const r of rows) out[r.status] = (out[r.status] ?? 0) + Number(r.n);
+    }
+    return out;
+  }
+
+  /** Dead letters, most recently changed first (the dashboard). */
+  async listDead(limit: number): Promise<DeliveryRow[]> {
+    return this.store.query<DeliveryRow>("SELECT * FROM webhook_deliveries WHERE status = 'dead' ORDER BY updated_at DESC LIMIT ?", [limit]);
+  }
+
+  /** Deliveries replayed at least once, most recently changed first (the dashboard). */
+  async listReplayed(limit: number): Promise<DeliveryRow[]> {
+    return this.store.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE replays > 0 ORDER BY updated_at DESC LIMIT ?', [limit]);
+  }
+
   /** Counts by status, for metrics and the CLI. */
   async counts(): Promise<Record<DeliveryStatus, number>> {
     const rows = await this.store.query<{ status: DeliveryStatus; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status');
@@ -381,4 +423,33 @@ function replayWhere(filter: ReplayFilter): { where: string; params: Param[] } {
       return { where, params };
     }
   }
+}
+
+/** Deletes at most `limit` attempt-log rows of deliveries delivered before `before` (retention; before the deliveries themselves). */
+export async function purgeDeliveredAttempts(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const r = await db.run(
+    `DELETE FROM webhook_attempts WHERE id IN (SELECT a.id FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+       WHERE d.status = 'delivered' AND d.delivered_at < ? LIMIT ?)`,
+    [before, limit],
+  );
+  return r.changes;
+}
+
+/** Deletes at most `limit` deliveries delivered before `before` (retention); returns how many. */
+export async function purgeDelivered(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const r = await db.run(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ? LIMIT ?)`, [
+    before,
+    limit,
+  ]);
+  return r.changes;
+}
+
+/** Deliveries whose body contains `needle` (lower-case), for erasure. */
+export async function deliveriesContaining(db: SqlExecutor, needle: string): Promise<{ id: number; body: string }[]> {
+  return db.query<{ id: number; body: string }>("SELECT id, body FROM webhook_deliveries WHERE LOWER(body) LIKE ? ESCAPE '\\'", [likeContaining(needle)]);
+}
+
+/** Replaces a delivery's body (erasure). */
+export async function rewriteDeliveryBody(db: SqlExecutor, id: number, body: string): Promise<void> {
+  await db.run('UPDATE webhook_deliveries SET body = ? WHERE id = ?', [body, id]);
 }

@@ -144,10 +144,9 @@ export class Dispatcher {
 
   private async untilNextDue(): Promise<number> {
     try {
-      const rows = await this.o.queue.store.query<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'");
-      const at = rows[0]?.at;
-      if (at === null || at === undefined) return this.idlePollMs;
-      return Math.max(5, Math.min(this.idlePollMs, Number(at) - this.o.now()));
+      const at = await this.o.queue.nextDueAt();
+      if (at === null) return this.idlePollMs;
+      return Math.max(5, Math.min(this.idlePollMs, at - this.o.now()));
     } catch {
       return this.idlePollMs;
     }

@@ -163,8 +163,8 @@ export class Relay {
         eventTimeMs: Date.parse(envelope.time),
       },
     ]);
-    const row = (await this.queue.store.query<{ id: number }>('SELECT id FROM webhook_deliveries WHERE event_id = ? AND subscription_id = ?', [envelope.id, subscriptionId]))[0];
+    const deliveryId = await this.queue.idOf(envelope.id, subscriptionId);
     this.dispatcher.wake();
-    return { deliveryId: Number(row?.id), eventId: envelope.id };
+    return { deliveryId: Number(deliveryId), eventId: envelope.id };
   }
 }

@@ -1,13 +1,12 @@
 /**
- * The relay's background work inside a gateway process: the relay itself (when `GATEWAY_RELAY`),
+ * The relay's background work inside a gateway process: the relay's workers (when `GATEWAY_RELAY`),
  * the cache tailer (always: every replica keeps its own caches current) and the scheduled
- * availability reconciliation.
+ * availability reconciliation. The services themselves come built (services.ts).
  */
 import { CacheTailer } from '../cache-tailer/tailer.js';
 import { reconcileAvailability, ReconcileScheduler } from '../reconcile/availability.js';
 import type { Services } from '../services.js';
-import { createPartnerCacheDirectory } from './directory.js';
-import { Relay } from './relay.js';
+import type { Relay } from './relay.js';
 
 export interface RelayWorkers {
   relay: Relay;
@@ -17,20 +16,16 @@ export interface RelayWorkers {
 }
 
 export function startRelayWorkers(services: Services): RelayWorkers {
-  const { config, odoo, store, logger } = services;
-  // One registry for tokens and deliveries: a secret rotated through the gateway signs the next delivery.
-  const directory = services.auth ? createPartnerCacheDirectory(services.auth.partners) : undefined;
-  const relay = new Relay({ config, odoo, store, logger, directory });
-  services.relay = relay;
+  const { config, odoo, logger, relay, availability } = services;
   if (config.relayEnabled) relay.start();
   const tailer = new CacheTailer({ odoo, logger, sinks: () => [services.catalog, services.availability] });
   tailer.start();
   const reconciler = new ReconcileScheduler(
     async () => {
-      const served = services.availability;
+      const served = availability;
       const now = new Date(services.now()).toISOString();
       // Nothing cached yet: nothing this replica serves can have drifted.
-      if (!served || served.size === 0) return { started_at: now, finished_at: now, checked: 0, cached: 0, drifted: 0, repaired: 0, drift: [] };
+      if (served.size === 0) return { started_at: now, finished_at: now, checked: 0, cached: 0, drifted: 0, repaired: 0, drift: [] };
       return reconcileAvailability({ odoo, served });
     },
     config.reconcileIntervalMinutes * 60_000,

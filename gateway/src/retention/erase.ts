@@ -12,6 +12,9 @@
  * and their sales orders) so an operator can erase them there with Odoo's own tools.
  */
 import type { OdooClient } from '../odoo/client.js';
+import { itemsContaining, rewriteItemPayload } from '../intake/queue.js';
+import { responsesContaining, rewriteResponseBody } from '../intake/idempotency.js';
+import { deliveriesContaining, rewriteDeliveryBody } from '../relay/deliveries.js';
 import type { SqlExecutor } from '../store/store.js';
 
 export const ERASED_EMAIL = 'erased@erased.invalid';
@@ -67,28 +70,14 @@ export function redactCustomer(value: Json, ident: string): { value: Json; chang
   return { value: result, changed };
 }
 
-const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-const missingTable = (err: unknown) => /no such table|does not exist/i.test((err as Error).message);
-
-async function rowsContaining<T>(store: SqlExecutor, sql: string, ident: string): Promise<T[]> {
-  try {
-    return await store.query<T>(sql, [likePattern(ident.toLowerCase())]);
-  } catch (err) {
-    if (missingTable(err)) return [];
-    throw err;
-  }
-}
 
 export async function eraseCustomer(store: SqlExecutor, odoo: OdooClient | null, identifier: string): Promise<ErasureReport> {
   const ident = identifier.trim();
   if (!ident) throw new TypeError('an e-mail address or external id is required');
   const report: ErasureReport = { identifier: ident, intakeItemsErased: [], intakeItemsPending: [], deliveriesErased: 0, idempotencyRecordsErased: 0, odooRecords: null };
 
-  const items = await rowsContaining<{ id: string; status: string; payload: string }>(
-    store,
-    "SELECT id, status, payload FROM intake_items WHERE LOWER(payload) LIKE ? ESCAPE '\\'",
-    ident,
-  );
+  const needle = ident.toLowerCase();
+  const items = await itemsContaining(store, needle);
   for (const item of items) {
     const { value, changed } = redactCustomer(JSON.parse(item.payload), ident);
     if (!changed) continue;
@@ -96,23 +85,19 @@ export async function eraseCustomer(store: SqlExecutor, odoo: OdooClient | null,
       report.intakeItemsPending.push(item.id);
       continue;
     }
-    await store.run('UPDATE intake_items SET payload = ? WHERE id = ?', [JSON.stringify(value), item.id]);
+    await rewriteItemPayload(store, item.id, JSON.stringify(value));
     report.intakeItemsErased.push(item.id);
   }
 
-  const deliveries = await rowsContaining<{ id: number; body: string }>(store, "SELECT id, body FROM webhook_deliveries WHERE LOWER(body) LIKE ? ESCAPE '\\'", ident);
+  const deliveries = await deliveriesContaining(store, needle);
   for (const d of deliveries) {
     const { value, changed } = redactCustomer(JSON.parse(d.body), ident);
     if (!changed) continue;
-    await store.run('UPDATE webhook_deliveries SET body = ? WHERE id = ?', [JSON.stringify(value), d.id]);
+    await rewriteDeliveryBody(store, d.id, JSON.stringify(value));
     report.deliveriesErased++;
   }
 
-  const responses = await rowsContaining<{ partner: string; key: string; response_body: string }>(
-    store,
-    "SELECT partner, key, response_body FROM idempotency_keys WHERE response_body IS NOT NULL AND LOWER(response_body) LIKE ? ESCAPE '\\'",
-    ident,
-  );
+  const responses = await responsesContaining(store, needle);
   for (const r of responses) {
     let parsed: unknown;
     try {
@@ -122,7 +107,7 @@ export async function eraseCustomer(store: SqlExecutor, odoo: OdooClient | null,
     }
     const { value, changed } = redactCustomer(parsed, ident);
     if (!changed) continue;
-    await store.run('UPDATE idempotency_keys SET response_body = ? WHERE partner = ? AND key = ?', [JSON.stringify(value), r.partner, r.key]);
+    await rewriteResponseBody(store, r.partner, r.key, JSON.stringify(value));
     report.idempotencyRecordsErased++;
   }
 

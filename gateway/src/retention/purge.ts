@@ -1,17 +1,20 @@
 /**
- * Retention: delivered webhook deliveries (with their attempt log), finished intake items (with
- * the gateway events they produced) and expired idempotency records are deleted after their
- * configured periods. Items that still need work (pending, failed, dead letters) are never purged.
+ * Retention: delivered webhook deliveries (with their attempt log) and finished intake items
+ * (with the gateway events they produced) are deleted after their configured periods, and
+ * idempotency records once they expire (GATEWAY_IDEMPOTENCY_TTL_HOURS, set when each was stored). Items that still need work (pending, failed, dead letters) are never purged.
  *
  * Deletes go in bounded batches so a large backlog never holds the store's write lock for long.
  */
 import type { Logger } from 'pino';
+import { purgePublishedEvents } from '../intake/events.js';
+import { purgeExpiredIdempotencyKeys } from '../intake/idempotency.js';
+import { purgeFinishedItems } from '../intake/queue.js';
+import { purgeDelivered, purgeDeliveredAttempts } from '../relay/deliveries.js';
 import type { SqlExecutor } from '../store/store.js';
 
 export interface RetentionPolicy {
   deliveredDays: number;
   intakeDays: number;
-  idempotencyHours: number;
 }
 
 export interface PurgeReport {
@@ -25,56 +28,24 @@ export interface PurgeReport {
 const BATCH = 5_000;
 const DAY = 86_400_000;
 
-const missingTable = (err: unknown) => /no such table|does not exist/i.test((err as Error).message);
-
-/** Repeats a bounded delete until it touches nothing; a table not created (feature off) counts 0. */
-async function drain(store: SqlExecutor, sql: string, params: (number | string)[]): Promise<number> {
+/** Repeats a bounded delete (the owning module's) until it touches fewer than a batch. */
+async function drain(batch: (limit: number) => Promise<number>): Promise<number> {
   let total = 0;
-  try {
-    for (;;) {
-      const { changes } = await store.run(sql, [...params, BATCH]);
-      total += changes;
-      if (changes < BATCH) return total;
-    }
-  } catch (err) {
-    if (missingTable(err)) return total;
-    throw err;
+  for (;;) {
+    const changes = await batch(BATCH);
+    total += changes;
+    if (changes < BATCH) return total;
   }
 }
 
 export async function purgeExpired(store: SqlExecutor, policy: RetentionPolicy, now: number): Promise<PurgeReport> {
   const deliveredBefore = now - policy.deliveredDays * DAY;
   const intakeBefore = now - policy.intakeDays * DAY;
-  const idempotencyBefore = now - policy.idempotencyHours * 3_600_000;
-
-  const attempts = await drain(
-    store,
-    `DELETE FROM webhook_attempts WHERE id IN (SELECT a.id FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-       WHERE d.status = 'delivered' AND d.delivered_at < ? LIMIT ?)`,
-    [deliveredBefore],
-  );
-  const deliveries = await drain(
-    store,
-    `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ? LIMIT ?)`,
-    [deliveredBefore],
-  );
-  const events = await drain(
-    store,
-    'DELETE FROM gateway_events WHERE seq IN (SELECT seq FROM gateway_events WHERE published_at IS NOT NULL AND published_at < ? LIMIT ?)',
-    [intakeBefore],
-  );
-  const intakeItems = await drain(
-    store,
-    `DELETE FROM intake_items WHERE seq IN (SELECT seq FROM intake_items
-       WHERE status IN ('completed', 'rejected', 'shadowed') AND completed_at IS NOT NULL AND completed_at < ? LIMIT ?)`,
-    [intakeBefore],
-  );
-  const idempotencyRecords = await drain(
-    store,
-    `DELETE FROM idempotency_keys WHERE (partner, key) IN (SELECT partner, key FROM idempotency_keys
-       WHERE created_at < ? AND expires_at < ? LIMIT ?)`,
-    [idempotencyBefore, now],
-  );
+  const attempts = await drain((limit) => purgeDeliveredAttempts(store, deliveredBefore, limit));
+  const deliveries = await drain((limit) => purgeDelivered(store, deliveredBefore, limit));
+  const events = await drain((limit) => purgePublishedEvents(store, intakeBefore, limit));
+  const intakeItems = await drain((limit) => purgeFinishedItems(store, intakeBefore, limit));
+  const idempotencyRecords = await drain((limit) => purgeExpiredIdempotencyKeys(store, now, limit));
   return { deliveries, attempts, intakeItems, events, idempotencyRecords };
 }
 

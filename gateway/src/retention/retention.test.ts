@@ -54,7 +54,7 @@ describe('retention', () => {
     await store.run(`INSERT INTO idempotency_keys (partner, key, fingerprint, state, created_at, expires_at) VALUES ('acme', 'k-old', 'f', 'done', ?, ?)`, [NOW - 3 * DAY, NOW - 2 * DAY]);
     await store.run(`INSERT INTO idempotency_keys (partner, key, fingerprint, state, created_at, expires_at) VALUES ('acme', 'k-new', 'f', 'done', ?, ?)`, [NOW - 3_600_000, NOW + DAY]);
 
-    const report = await purgeExpired(store, { deliveredDays: 30, intakeDays: 30, idempotencyHours: 48 }, NOW);
+    const report = await purgeExpired(store, { deliveredDays: 30, intakeDays: 30 }, NOW);
     expect(report).toMatchObject({ deliveries: 1, intakeItems: 1, idempotencyRecords: 1 });
     const ids = (await store.query<{ id: string }>('SELECT id FROM intake_items ORDER BY id')).map((r) => r.id);
     expect(ids).toEqual(['ord_new_done', 'ord_old_failed', 'ord_pending']);

@@ -8,16 +8,15 @@
  *
  * Deliveries still pending are left alone (they will be sent anyway). Answers 202 with the count.
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { PartnerCode, Timestamp } from '../../../contracts/src/common.js';
-import { ErrorBody } from '../../../contracts/src/errors.js';
-import { hasScope, principalOf, requireScope } from '../auth/middleware.js';
+import { hasScope, principalOf } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { ReplayFilter } from '../relay/deliveries.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
 const ReplayBody = z
   .union([
@@ -30,25 +29,15 @@ const ReplayBody = z
   });
 const ReplayResult = z.object({ replayed: z.number().int(), delivery_ids: z.array(z.number().int()) }).openapi('ReplayResult');
 
-const errors = Object.fromEntries(
-  [
-    [401, 'Missing or invalid token'],
-    [403, 'Insufficient scope'],
-    [404, 'Nothing to replay'],
-    [422, 'Bad body'],
-  ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: ErrorBody } } }]),
-);
 
 const route = (path: string, scope: 'admin' | 'events:replay', summary: string) =>
-  createRoute({
+  scopedRoute(scope, {
     method: 'post',
     path,
     tags: [scope === 'admin' ? 'admin' : 'webhooks'],
     summary,
-    security: requiresScope(scope),
-    middleware: requireScope(scope),
     request: { body: { required: true, content: { 'application/json': { schema: ReplayBody } } } },
-    responses: { 202: { description: 'Queued again', content: { 'application/json': { schema: ReplayResult } } }, ...errors },
+    responses: { 202: { description: 'Queued again', content: { 'application/json': { schema: ReplayResult } } }, ...errorResponses([404, 'Nothing to replay'], [422, 'Bad body']) },
   });
 
 const adminReplay = route('/admin/replay', 'admin', "Replay one event, a partner's dead letters, or a partner's deliveries since a time");
@@ -66,8 +55,7 @@ export function replayFilterFor(body: z.infer<typeof ReplayBody>, caller: { part
 
 export function registerAdminReplay(app: OpenAPIHono<AppEnv>, services: Services): void {
   const handler = async (c: Context<AppEnv>, body: z.infer<typeof ReplayBody>) => {
-    const relay = services.relay;
-    if (!relay) throw new ApiError('not_ready', 'Outbound webhooks are not configured on this gateway.');
+    const { relay } = services;
     const principal = principalOf(c);
     const filter = replayFilterFor(body, { partner: principal.partner, admin: hasScope(principal, 'admin') });
     const ids = await relay.replay(filter);

@@ -3,74 +3,64 @@
  * is audited (who, when, which credential, from where; never the secret). A newly issued secret is
  * in the answer once and nowhere else.
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { PartnerCode } from '../../../contracts/src/common.js';
-import { ErrorBody } from '../../../contracts/src/errors.js';
 import { InboundProvider } from '../../../contracts/src/partner.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf } from '../auth/middleware.js';
 import { RotationError, type Actor, type Rotations } from '../auth/rotation.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
 const Grace = z
   .object({ grace_seconds: z.number().int().min(0).max(30 * 86400).optional().openapi({ description: 'How long the previous secret keeps working (default 24 h)' }) })
   .openapi('RotationGrace');
 
-const errors = {
-  401: { description: 'No or bad token', content: { 'application/json': { schema: ErrorBody } } },
-  403: { description: 'The admin scope is needed', content: { 'application/json': { schema: ErrorBody } } },
-  404: { description: 'Unknown partner or subscription', content: { 'application/json': { schema: ErrorBody } } },
-  422: { description: 'Bad body', content: { 'application/json': { schema: ErrorBody } } },
-} as const;
+const errors = errorResponses([404, 'Unknown partner or subscription'], [422, 'Bad body']);
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const optionalBody = <T extends z.ZodType>(schema: T) => ({ body: { required: false as const, content: { 'application/json': { schema } } } });
 
-const common = {
-  method: 'post' as const,
-  tags: ['admin'],
-  security: requiresScope('admin'),
-  middleware: requireScope('admin'),
-};
+const common = { method: 'post' as const, tags: ['admin'] };
+const route = <const R extends Parameters<typeof scopedRoute>[1]>(config: R) => scopedRoute('admin', config);
 const responses = <T extends z.ZodType>(schema: T) => ({ 200: json(schema, 'Rotated'), ...errors });
 
-const signingKey = createRoute({
+const signingKey = route({
   ...common,
   path: '/admin/rotate/signing-key',
   summary: 'Rotate the token signing key',
   responses: responses(z.object({ kid: z.string(), previous_kid: z.string().nullable(), previous_valid_until: z.string().nullable() })),
 });
-const masterKey = createRoute({
+const masterKey = route({
   ...common,
   path: '/admin/rotate/master-key',
   summary: 'Re-encrypt every stored secret under GATEWAY_MASTER_KEY',
   responses: responses(z.object({ master_key_id: z.string(), resealed: z.number().int() })),
 });
-const odooKey = createRoute({
+const odooKey = route({
   ...common,
   path: '/admin/rotate/odoo-key',
   summary: 'Switch to a new Odoo API key (checked against Odoo first, stored encrypted)',
   request: { body: { required: true, content: { 'application/json': { schema: z.object({ api_key: z.string().min(8).max(512) }) } } } },
   responses: responses(z.object({ version: z.number().int() })),
 });
-const clientSecret = createRoute({
+const clientSecret = route({
   ...common,
   path: '/admin/rotate/client-secret/{partner}',
   summary: "Issue a partner's new client secret (shown once); the previous one works until the grace deadline",
   request: { params: z.object({ partner: PartnerCode }), ...optionalBody(Grace) },
   responses: responses(z.object({ client_id: z.string(), client_secret: z.string(), previous_valid_until: z.string().nullable() })),
 });
-const subscriptionSecret = createRoute({
+const subscriptionSecret = route({
   ...common,
   path: '/admin/rotate/subscription-secret/{partner}/{id}',
   summary: "Issue a subscription's new signing secret (shown once); deliveries carry both signatures until the grace deadline",
   request: { params: z.object({ partner: PartnerCode, id: z.coerce.number().int().positive() }), ...optionalBody(Grace) },
   responses: responses(z.object({ secret: z.string(), previous_valid_until: z.string().nullable() })),
 });
-const inboundSecret = createRoute({
+const inboundSecret = route({
   ...common,
   path: '/admin/rotate/inbound-secret/{partner}/{provider}',
   summary: "Set a partner's new inbound secret for a provider; both are accepted until the grace deadline",
@@ -87,8 +77,7 @@ function actorOf(c: Context<AppEnv>): Actor {
 }
 
 async function rotating<T>(c: Context<AppEnv>, fn: (r: Rotations, actor: Actor) => Promise<T>): Promise<T> {
-  const rotations = c.get('services').rotations;
-  if (!rotations) throw new ApiError('internal_error', 'Rotation is not configured.');
+  const { rotations } = c.get('services');
   c.header('Cache-Control', 'no-store');
   try {
     return await fn(rotations, actorOf(c));

@@ -12,7 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { recordAudit } from '../audit/log.js';
 import type { AppEnv } from '../context.js';
 import { gatherDashboard } from '../dashboard/data.js';
-import { createOdooLoginVerifier, type OdooLoginVerifier } from '../dashboard/odoo-login.js';
+import type { OdooLoginVerifier } from '../dashboard/odoo-login.js';
 import { dashboardPage, loginPage } from '../dashboard/page.js';
 import { DashboardSessions, newToken, sameToken, type DashboardSession } from '../dashboard/sessions.js';
 import { ApiError } from '../errors.js';
@@ -24,7 +24,6 @@ const LOGIN_CSRF_COOKIE = 'rg_dash_login';
 const FLASH: Record<string, { kind: 'ok' | 'error'; text: string }> = {
   replayed: { kind: 'ok', text: 'Delivery queued again; it keeps its event id, so the receiver de-duplicates.' },
   nothing: { kind: 'error', text: 'Nothing to replay: the delivery is unknown or already pending.' },
-  norelay: { kind: 'error', text: 'Outbound webhooks are not configured on this gateway.' },
 };
 
 const LOGIN_ERRORS: Record<string, string> = {
@@ -44,9 +43,8 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
   const { config } = services;
   const secure = config.publicUrl.startsWith('https://');
   const sessions = new DashboardSessions(services.store, config.ops.dashboardSessionMinutes * 60_000, services.now);
-  const configured = config.odoo ? createOdooLoginVerifier({ url: config.odoo.url, db: config.odoo.db, timeoutMs: config.odoo.timeoutMs }) : null;
   // Read per sign-in: the demo sets `services.dashboardLogin` after start-up.
-  const verifierNow = () => options.verifier ?? services.dashboardLogin ?? configured;
+  const verifierNow = () => options.verifier ?? services.dashboardLogin;
   const cookieBase = { path: '/dashboard', httpOnly: true, sameSite: 'Strict' as const, secure };
 
   const securityHeaders = (c: Context<AppEnv>) => {
@@ -85,7 +83,7 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
     const verifier = verifierNow();
     if (!verifier) return showLogin(c, 'not_configured', login, 503);
     // Guessing passwords costs the token endpoint's budget: 10 a minute per login and per address.
-    await services.rateLimit?.enforceToken(c, `dashboard:${login}`);
+    await services.rateLimit.enforceToken(c, `dashboard:${login}`);
     if (!login || !password) return showLogin(c, 'bad_credentials', login, 401);
     const result = await verifier.verify(login, password);
     if (!result.ok) {
@@ -118,9 +116,8 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
     const session = await requireAction(c);
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0) throw new ApiError('invalid_request', 'Bad delivery id.');
-    const relay = services.relay;
-    if (!relay) return c.redirect('/dashboard?done=norelay', 303);
-    const [row] = await services.store.query<{ event_id: string; partner: string; status: string }>('SELECT event_id, partner, status FROM webhook_deliveries WHERE id = ?', [id]);
+    const { relay } = services;
+    const row = await relay.queue.get(id);
     if (!row || row.status === 'pending') return c.redirect('/dashboard?done=nothing#dead-letters', 303);
     const ids = await relay.replay({ kind: 'event', eventId: row.event_id, partner: row.partner });
     await recordAudit(services.store, {

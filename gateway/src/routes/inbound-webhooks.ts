@@ -1,12 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
 import { InboundProvider } from '../../../contracts/src/partner.js';
 import type { AppEnv } from '../context.js';
-import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { errorResponses } from './route.js';
 import { readRawBody } from '../webhooks/inbound/raw-body.js';
-import { registrySecretSource } from '../webhooks/inbound/secrets.js';
-import { InboundWebhookService } from '../webhooks/inbound/service.js';
 
 const Params = z.object({
   provider: z.string().openapi({ param: { name: 'provider', in: 'path' }, example: 'shopify', description: `One of ${InboundProvider.options.join(', ')}` }),
@@ -22,8 +19,6 @@ const Ack = z
     intake_ids: z.array(z.string()),
   })
   .openapi('InboundWebhookAck');
-
-const errors = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
 const receiveWebhook = createRoute({
   method: 'post',
@@ -42,40 +37,18 @@ const receiveWebhook = createRoute({
   request: { params: Params },
   responses: {
     200: { description: 'Received: accepted, a duplicate, an ignored topic or a ping', content: { 'application/json': { schema: Ack } } },
-    400: errors('No delivery id'),
-    401: errors('The signature does not verify, or the timestamp is outside the replay window (`invalid_signature`)'),
-    404: errors('No such provider or partner (one answer for both)'),
-    409: errors('Another copy of this delivery is being queued; retry'),
-    413: errors('Body too large'),
-    422: errors('An authentic payload that cannot be mapped to the contract; `details` says where'),
+    ...errorResponses([400, 'No delivery id'], [401, 'The signature does not verify, or the timestamp is outside the replay window (`invalid_signature`)'], [404, 'No such provider or partner (one answer for both)'], [409, 'Another copy of this delivery is being queued; retry'], [413, 'Body too large'], [422, 'An authentic payload that cannot be mapped to the contract; `details` says where']),
   },
 });
 
 /** `POST /webhooks/{provider}/{partner}`: inbound commerce webhooks into the intake queue. */
 export function registerInboundWebhooks(app: OpenAPIHono<AppEnv>, services: Services): void {
-  let service = services.inboundWebhooks;
-  const get = (): InboundWebhookService => {
-    if (service) return service;
-    const intake = services.intake;
-    if (!intake) throw new ApiError('not_ready', 'The intake queue is not running.');
-    const cfg = services.config.inboundWebhooks;
-    service = services.inboundWebhooks = new InboundWebhookService({
-      store: services.store,
-      intake,
-      secrets: registrySecretSource({ cache: services.auth?.partners, odoo: services.odoo, now: services.now }),
-      now: services.now,
-      logger: services.logger,
-      registry: services.metrics?.registry,
-      toleranceSeconds: { stripe: cfg.toleranceSeconds, standard: cfg.toleranceSeconds, shopify: cfg.shopifyWindowSeconds },
-      retentionMs: cfg.retentionDays * 86_400_000,
-    });
-    return service;
-  };
+  const service = services.inboundWebhooks;
 
   app.openapi(receiveWebhook, async (c) => {
     const { provider, partner } = c.req.valid('param');
     const rawBody = await readRawBody(c, services.config.bodyLimitBytes);
-    const ack = await get().receive({ provider, partner, headers: c.req.raw.headers, rawBody, requestId: c.get('requestId') });
+    const ack = await service.receive({ provider, partner, headers: c.req.raw.headers, rawBody, requestId: c.get('requestId') });
     return c.json({ ...ack, received: true as const }, 200);
   });
 }

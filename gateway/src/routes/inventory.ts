@@ -4,24 +4,21 @@
  * `POST /v1/inventory/counts` (a 3PL's counted quantities, queued for an inventory adjustment) and
  * `GET /v1/inventory/counts/{id}`.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { Availability } from '../../../contracts/src/availability.js';
 import { Sku } from '../../../contracts/src/common.js';
-import { ErrorBody } from '../../../contracts/src/errors.js';
 import { StockCount } from '../../../contracts/src/fulfilment.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
-import { requireScope } from '../auth/middleware.js';
-import { AvailabilityCache, AvailabilityUnavailableError } from '../catalog/availability.js';
+import { AvailabilityUnavailableError } from '../catalog/availability.js';
 import { sendTaggedJson, taggedJson, type TaggedJson } from '../catalog/etag.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiExample } from '../intake/examples.js';
 import { acceptWrite, allowedWarehouses, assertWarehouseAllowed, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownershipGuard } from '../intake/http.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
 const MAX_SKUS = 100;
 const Query = z.object({
@@ -42,13 +39,11 @@ const Query = z.object({
 
 const AvailabilityList = z.object({ data: z.array(Availability) });
 
-const getInventory = createRoute({
+const getInventory = scopedRoute('inventory:read', {
   method: 'get',
   path: '/v1/inventory',
   tags: ['inventory'],
   summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock)), with as_of',
-  security: requiresScope('inventory:read'),
-  middleware: [requireScope('inventory:read')] as const,
   request: { query: Query },
   responses: {
     200: {
@@ -57,69 +52,50 @@ const getInventory = createRoute({
       content: { 'application/json': { schema: AvailabilityList } },
     },
     304: { description: 'Not modified (If-None-Match)' },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope, or a warehouse of another partner'),
-    422: err('Bad query'),
-    503: err('Odoo is unreachable and nothing is cached'),
+    ...errorResponses([403, 'Insufficient scope, or a warehouse of another partner'], [422, 'Bad query'], [503, 'Odoo is unreachable and nothing is cached']),
   },
 });
 
-const snapshot = createRoute({
+const snapshot = scopedRoute('inventory:read', {
   method: 'get',
   path: '/v1/inventory/snapshot',
   tags: ['inventory'],
   summary: 'Every SKU and warehouse, one availability per line (NDJSON), read from Odoo for batch reconciliation',
-  security: requiresScope('inventory:read'),
-  middleware: [requireScope('inventory:read')] as const,
   responses: {
     200: { description: 'application/x-ndjson: one Availability object per line', content: { 'application/x-ndjson': { schema: Availability } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
   },
 });
 
-const postCount = createRoute({
+const postCount = scopedRoute('inventory:write', {
   method: 'post',
   path: '/v1/inventory/counts',
   tags: ['inventory'],
   summary: 'Send counted quantities; they become an applied inventory adjustment in Odoo',
-  security: requiresScope('inventory:write'),
-  middleware: [requireScope('inventory:write'), ownershipGuard('stock_count')] as const,
+  middleware: [ownershipGuard('stock_count')],
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
     body: { required: true, content: { 'application/json': { schema: StockCount, example: apiExample('stock-count') } } },
   },
   responses: {
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope, or a warehouse of another partner'),
-    409: err('idempotency_key_in_use'),
-    422: err('validation_failed, field_not_writable or idempotency_key_reused'),
+    ...errorResponses([403, 'Insufficient scope, or a warehouse of another partner'], 409, 422),
   },
 });
 
-const getCount = createRoute({
+const getCount = scopedRoute('inventory:write', {
   method: 'get',
   path: '/v1/inventory/counts/{id}',
   tags: ['inventory'],
   summary: 'The outcome of a stock count',
-  security: requiresScope('inventory:write'),
-  middleware: [requireScope('inventory:write')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
     200: { description: 'The count', content: { 'application/json': { schema: IntakeItemStatus } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    404: err('No such count'),
+    ...errorResponses([404, 'No such count']),
   },
 });
 
 export function registerInventory(app: OpenAPIHono<AppEnv>, services: Services): void {
-  const cache = (services.availability ??= new AvailabilityCache({
-    odoo: services.odoo,
-    freshnessMs: (services.config.ops?.inventoryFreshnessSeconds ?? 60) * 1000,
-    logger: services.logger,
-  }));
+  const cache = services.availability;
 
   app.openapi(getInventory, async (c) => {
     const { sku, warehouse } = c.req.valid('query');

@@ -83,7 +83,6 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
   app.use('/oauth/token', tokenRateLimit());
   app.post('/oauth/token', async (c) => {
     const auth = services.auth;
-    if (!auth) throw new ApiError('internal_error', 'Authentication is not configured.');
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
 

@@ -2,11 +2,10 @@
  * Orders: `POST /v1/orders` (durable intake, Idempotency-Key required, `Prefer: wait=N`),
  * `GET /v1/orders/{id}` (the order's journey) and `POST /v1/orders/{id}/cancel`.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
 import {
   acceptWrite,
@@ -24,23 +23,13 @@ import { requestFingerprint, type StoredResponse } from '../intake/idempotency.j
 import { orderStatus } from '../intake/order-status.js';
 import type { Services } from '../services.js';
 import { apiExample } from '../intake/examples.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]));
-const errorDescriptions: Record<number, string> = {
-  400: 'Bad request (e.g. idempotency_key_missing)',
-  401: 'Missing or invalid token',
-  403: 'Insufficient scope',
-  404: 'No such order (or another partner\'s)',
-  409: 'idempotency_key_in_use: a request with this key is still in progress',
-  415: 'Not JSON',
-  422: 'validation_failed, field_not_writable or idempotency_key_reused',
-};
+const noSuchOrder = [404, "No such order (or another partner's)"] as const;
 
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'ord_01jdz3m4k5q6r7s8t9v0w1x2' }) });
 
-const submitOrder = createRoute({
+const submitOrder = scopedRoute('orders:write', {
   method: 'post',
   path: '/v1/orders',
   tags: ['orders'],
@@ -48,8 +37,7 @@ const submitOrder = createRoute({
   description:
     'The order is committed durably before the answer. `202` with `Location` to poll; with `Prefer: wait=N`, `201` with the Odoo order when it was created within N seconds. ' +
     'The same `Idempotency-Key` with the same body answers the same response; with another body `422 idempotency_key_reused`; while the first is in progress `409 idempotency_key_in_use`.',
-  security: requiresScope('orders:write'),
-  middleware: [requireScope('orders:write'), requireIdempotencyKey(), ownershipGuard('order')] as const,
+  middleware: [requireIdempotencyKey(), ownershipGuard('order')],
   request: {
     headers: IdempotencyHeaders,
     body: { required: true, content: { 'application/json': { schema: Order, example: apiExample('order') } } },
@@ -58,35 +46,31 @@ const submitOrder = createRoute({
     201: { description: 'Created in Odoo within the wait', content: { 'application/json': { schema: OrderStatus } } },
     200: { description: 'Settled within the wait without a sale order (rejected: see `reasons`)', content: { 'application/json': { schema: OrderStatus } } },
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
-    ...errors(400, 401, 403, 409, 415, 422),
+    ...errorResponses(400, 409, 415, 422),
   },
 });
 
-const getOrder = createRoute({
+const getOrder = scopedRoute('orders:read', {
   method: 'get',
   path: '/v1/orders/{id}',
   tags: ['orders'],
   summary: "An order's status through intake, Odoo, fulfilment, payment and invoicing",
-  security: requiresScope('orders:read'),
-  middleware: [requireScope('orders:read')] as const,
   request: { params: IdParam },
-  responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderStatus } } }, ...errors(401, 403, 404) },
+  responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderStatus } } }, ...errorResponses(noSuchOrder) },
 });
 
 /** The cancel body: contracts/src/intake.ts `OrderCancelRequest`. */
 export const CancelBody = OrderCancelRequest;
-const cancelOrder = createRoute({
+const cancelOrder = scopedRoute('orders:write', {
   method: 'post',
   path: '/v1/orders/{id}/cancel',
   tags: ['orders'],
   summary: 'Cancel an order (queued; sent to Odoo after the order itself)',
-  security: requiresScope('orders:write'),
-  middleware: [requireScope('orders:write')] as const,
   request: {
     params: IdParam,
     body: { required: false, content: { 'application/json': { schema: CancelBody, example: apiExample('order-cancel-request') } } },
   },
-  responses: { 202: { description: 'Cancellation accepted; poll `Location` (the order)', content: { 'application/json': { schema: IntakeReceipt } } }, ...errors(401, 403, 404, 422) },
+  responses: { 202: { description: 'Cancellation accepted; poll `Location` (the order)', content: { 'application/json': { schema: IntakeReceipt } } }, ...errorResponses(noSuchOrder, 422) },
 });
 
 export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {

@@ -2,17 +2,14 @@
  * Catalog: `GET /v1/products` (variants in Odoo id order, cursor pagination, `updated_since`) and
  * `GET /v1/products/{sku}`, served from the catalog cache with an `ETag`.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Page, Timestamp } from '../../../contracts/src/common.js';
-import { ErrorBody } from '../../../contracts/src/errors.js';
 import { ProductVariant } from '../../../contracts/src/product.js';
-import { requireScope } from '../auth/middleware.js';
 import { jsonWithEtag } from '../catalog/etag.js';
-import { ProductCatalog } from '../catalog/products.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
 export { toVariant } from '../catalog/products.js';
 
@@ -22,43 +19,31 @@ const Query = z.object({
   updated_since: Timestamp.optional().describe('Only variants changed at or after this time (RFC 3339)'),
 });
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 const cacheHeaders = { ETag: { schema: { type: 'string' as const }, description: 'Tag of this answer; send it back in If-None-Match' } };
 
-const listProducts = createRoute({
+const listProducts = scopedRoute('products:read', {
   method: 'get',
   path: '/v1/products',
   tags: ['catalog'],
   summary: 'List sellable variants in a stable order, with cursor pagination',
-  security: requiresScope('products:read'),
-  middleware: [requireScope('products:read')] as const,
   request: { query: Query },
   responses: {
     200: { description: 'A page of variants', headers: cacheHeaders, content: { 'application/json': { schema: Page(ProductVariant) } } },
     304: { description: 'Not modified (If-None-Match)' },
-    400: err('Bad query'),
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    422: err('Bad query'),
-    503: err('The catalog could not be read from Odoo and is not cached'),
+    ...errorResponses([400, 'Bad query'], [422, 'Bad query'], [503, 'The catalog could not be read from Odoo and is not cached']),
   },
 });
 
-const getProduct = createRoute({
+const getProduct = scopedRoute('products:read', {
   method: 'get',
   path: '/v1/products/{sku}',
   tags: ['catalog'],
   summary: 'One variant by SKU',
-  security: requiresScope('products:read'),
-  middleware: [requireScope('products:read')] as const,
   request: { params: z.object({ sku: z.string().min(1).max(64).openapi({ param: { name: 'sku', in: 'path' }, example: 'FURN_8888' }) }) },
   responses: {
     200: { description: 'The variant', headers: cacheHeaders, content: { 'application/json': { schema: ProductVariant } } },
     304: { description: 'Not modified (If-None-Match)' },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    404: err('No such SKU'),
-    503: err('The catalog could not be read from Odoo'),
+    ...errorResponses([404, 'No such SKU'], [503, 'The catalog could not be read from Odoo']),
   },
 });
 
@@ -68,7 +53,7 @@ const unavailable = (e: unknown) => {
 };
 
 export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): void {
-  const catalog = (services.catalog ??= new ProductCatalog({ odoo: services.odoo, ttlMs: services.config.intake.catalogTtlMs, logger: services.logger }));
+  const { catalog } = services;
 
   app.openapi(listProducts, async (c) => {
     const { cursor, limit, updated_since } = c.req.valid('query');

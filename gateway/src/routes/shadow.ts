@@ -2,15 +2,14 @@
  * `GET /v1/shadow/report`: what a shadow partner's traffic would have done in Odoo (created,
  * rejected with which reasons, de-duplicated). An admin may ask for any partner with `?partner=`.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { PartnerCode } from '../../../contracts/src/common.js';
-import { ErrorBody } from '../../../contracts/src/errors.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { shadowReport } from '../intake/shadow.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { scopedRoute } from './route.js';
 
 const Counts = z.object({ items: z.number().int(), would_create: z.number().int(), would_reject: z.number().int(), duplicates: z.number().int(), pending: z.number().int() });
 const Report = Counts.extend({
@@ -20,20 +19,15 @@ const Report = Counts.extend({
   rejection_reasons: z.record(z.string(), z.number().int()),
 });
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
-const report = createRoute({
+const report = scopedRoute('orders:read', {
   method: 'get',
   path: '/v1/shadow/report',
   tags: ['shadow mode'],
   summary: "Counts of what a shadow partner's submissions would have done in Odoo",
-  security: requiresScope('orders:read'),
-  middleware: [requireScope('orders:read')] as const,
   request: { query: z.object({ partner: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/).optional().openapi({ description: 'Admin only: the partner to report on' }) }) },
   responses: {
     200: { description: 'The report', content: { 'application/json': { schema: Report } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
   },
 });
 
@@ -43,7 +37,7 @@ export function registerShadow(app: OpenAPIHono<AppEnv>, services: Services): vo
     const asked = c.req.valid('query').partner;
     if (asked && asked !== principal.partner && !principal.scopes.includes('admin')) throw new ApiError('insufficient_scope', 'Only an admin may read another partner\'s report.');
     const partner = asked ?? principal.partner;
-    const mode = services.auth?.partners.get(partner)?.mode ?? 'live';
+    const mode = services.auth.partners.get(partner)?.mode ?? 'live';
     return c.json({ ...(await shadowReport(services.store, partner)), mode }, 200);
   });
 }

@@ -3,11 +3,10 @@
  * `POST /v1/shipments` (confirm a shipment: carrier, tracking, quantities; a partial quantity
  * leaves a backorder) and `GET /v1/shipments/confirmations/{id}`.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Shipment, ShipmentConfirmation } from '../../../contracts/src/fulfilment.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf } from '../auth/middleware.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiExample } from '../intake/examples.js';
@@ -15,9 +14,8 @@ import { acceptWrite, IdempotencyHeaders, intakeOf, itemStatus, ownItem, ownersh
 import type { IntakeItem } from '../intake/queue.js';
 import type { OdooClient } from '../odoo/client.js';
 import type { Services } from '../services.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
 
 const ListQuery = z
   .object({
@@ -26,57 +24,43 @@ const ListQuery = z
   })
   .refine((q) => q.order_id || q.order_external_id, 'order_id or order_external_id is required');
 
-const listShipments = createRoute({
+const listShipments = scopedRoute('shipments:read', {
   method: 'get',
   path: '/v1/shipments',
   tags: ['shipments'],
   summary: "An order's delivery pickings with their shipped quantities",
-  security: requiresScope('shipments:read'),
-  middleware: [requireScope('shipments:read')] as const,
   request: { query: ListQuery },
   responses: {
     200: { description: 'The shipments (empty while the order is not in Odoo yet)', content: { 'application/json': { schema: z.object({ data: z.array(Shipment) }) } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    404: err('No such order (or another partner\'s)'),
-    422: err('Bad query'),
-    503: err('Odoo could not be read'),
+    ...errorResponses([404, "No such order (or another partner's)"], [422, 'Bad query'], [503, 'Odoo could not be read']),
   },
 });
 
-const postShipment = createRoute({
+const postShipment = scopedRoute('shipments:write', {
   method: 'post',
   path: '/v1/shipments',
   tags: ['shipments'],
   summary: 'Confirm that (part of) an order left the warehouse',
-  security: requiresScope('shipments:write'),
-  middleware: [requireScope('shipments:write'), ownershipGuard('shipment')] as const,
+  middleware: [ownershipGuard('shipment')],
   request: {
     headers: IdempotencyHeaders.pick({ 'idempotency-key': true }),
     body: { required: true, content: { 'application/json': { schema: ShipmentConfirmation, example: apiExample('shipment-confirmation') } } },
   },
   responses: {
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    409: err('idempotency_key_in_use'),
-    422: err('validation_failed, field_not_writable or idempotency_key_reused'),
+    ...errorResponses(409, 422),
   },
 });
 
-const getConfirmation = createRoute({
+const getConfirmation = scopedRoute('shipments:read', {
   method: 'get',
   path: '/v1/shipments/confirmations/{id}',
   tags: ['shipments'],
   summary: 'The outcome of a shipment confirmation (`related.backorder` when quantities were partial)',
-  security: requiresScope('shipments:read'),
-  middleware: [requireScope('shipments:read')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
     200: { description: 'The confirmation', content: { 'application/json': { schema: IntakeItemStatus } } },
-    401: err('Missing or invalid token'),
-    403: err('Insufficient scope'),
-    404: err('No such confirmation'),
+    ...errorResponses([404, 'No such confirmation']),
   },
 });
 

@@ -7,28 +7,20 @@
  * (422) unless allowlisted by the operator; the signing secret is answered once, on creation.
  * Another partner's subscription answers 404, like one that does not exist.
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ErrorBody } from '../../../contracts/src/errors.js';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { EventType } from '../../../contracts/src/events.js';
 import { Subscription } from '../../../contracts/src/partner.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf } from '../auth/middleware.js';
 import type { AppEnv, Principal } from '../context.js';
 import { ApiError } from '../errors.js';
 import { OdooError } from '../odoo/errors.js';
 import type { Relay } from '../relay/relay.js';
 import type { Services } from '../services.js';
 import { TargetRefusedError } from '../webhooks/outbound/target-policy.js';
-import { requiresScope } from './security.js';
+import { errorResponses, scopedRoute } from './route.js';
 
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]));
-const errorDescriptions: Record<number, string> = {
-  401: 'Missing or invalid token',
-  403: 'The webhooks:manage scope is needed',
-  404: 'No such subscription (or another partner\'s)',
-  422: 'Bad body, or a URL that is not allowed (internal address)',
-  503: 'Odoo is unavailable',
-};
+const noSuchSubscription = [404, "No such subscription (or another partner's)"] as const;
+const badBody = [422, 'Bad body, or a URL that is not allowed (internal address)'] as const;
 
 const SubscriptionOut = Subscription;
 const CreatedSubscription = Subscription.extend({
@@ -76,58 +68,59 @@ const DeliveriesQuery = z.object({
   status: z.enum(['pending', 'delivered', 'dead']).optional(),
 });
 
-const common = { tags: ['webhooks'], security: requiresScope('webhooks:manage'), middleware: requireScope('webhooks:manage') };
+const common = { tags: ['webhooks'] };
+const route = <const R extends Parameters<typeof scopedRoute>[1]>(config: R) => scopedRoute('webhooks:manage', config);
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true as const, content: { 'application/json': { schema } } } });
 
-const createSub = createRoute({
+const createSub = route({
   ...common,
   method: 'post',
   path: '/v1/webhooks',
   summary: 'Subscribe an endpoint to events (the signing secret is in this answer only)',
   request: body(CreateBody),
-  responses: { 201: json(CreatedSubscription, 'Created'), ...errors(401, 403, 422, 503) },
+  responses: { 201: json(CreatedSubscription, 'Created'), ...errorResponses(badBody, 503) },
 });
-const listSubs = createRoute({
+const listSubs = route({
   ...common,
   method: 'get',
   path: '/v1/webhooks',
   summary: "The partner's subscriptions",
-  responses: { 200: json(z.object({ data: z.array(SubscriptionOut) }), 'Subscriptions'), ...errors(401, 403, 503) },
+  responses: { 200: json(z.object({ data: z.array(SubscriptionOut) }), 'Subscriptions'), ...errorResponses(503) },
 });
-const getSub = createRoute({
+const getSub = route({
   ...common,
   method: 'get',
   path: '/v1/webhooks/{id}',
   summary: 'One subscription',
   request: { params: IdParam },
-  responses: { 200: json(SubscriptionOut, 'The subscription'), ...errors(401, 403, 404, 503) },
+  responses: { 200: json(SubscriptionOut, 'The subscription'), ...errorResponses(noSuchSubscription, 503) },
 });
-const patchSub = createRoute({
+const patchSub = route({
   ...common,
   method: 'patch',
   path: '/v1/webhooks/{id}',
   summary: 'Change the URL, the event types or the active flag (active: true also re-enables a disabled endpoint)',
   request: { params: IdParam, ...body(PatchBody) },
-  responses: { 200: json(SubscriptionOut, 'Updated'), ...errors(401, 403, 404, 422, 503) },
+  responses: { 200: json(SubscriptionOut, 'Updated'), ...errorResponses(noSuchSubscription, badBody, 503) },
 });
-const deleteSub = createRoute({
+const deleteSub = route({
   ...common,
   method: 'delete',
   path: '/v1/webhooks/{id}',
   summary: 'Delete a subscription (deliveries still pending go to the dead letters)',
   request: { params: IdParam },
-  responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 503) },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(noSuchSubscription, 503) },
 });
-const listDeliveries = createRoute({
+const listDeliveries = route({
   ...common,
   method: 'get',
   path: '/v1/webhooks/{id}/deliveries',
   summary: 'The delivery log of a subscription, newest first, with every attempt',
   request: { params: IdParam, query: DeliveriesQuery },
-  responses: { 200: json(z.object({ data: z.array(Delivery), next_cursor: z.string().nullable() }), 'A page of deliveries'), ...errors(401, 403, 404, 503) },
+  responses: { 200: json(z.object({ data: z.array(Delivery), next_cursor: z.string().nullable() }), 'A page of deliveries'), ...errorResponses(noSuchSubscription, 503) },
 });
-const testSub = createRoute({
+const testSub = route({
   ...common,
   method: 'post',
   path: '/v1/webhooks/{id}/test',
@@ -135,16 +128,11 @@ const testSub = createRoute({
   request: { params: IdParam },
   responses: {
     202: json(z.object({ delivery_id: z.number().int(), event_id: z.string() }), 'Queued; see the delivery log for the outcome'),
-    ...errors(401, 403, 404, 503),
+    ...errorResponses(noSuchSubscription, 503),
   },
 });
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
-
-function relayOf(services: Services): Relay {
-  if (!services.relay) throw new ApiError('not_ready', 'Outbound webhooks are not configured on this gateway.');
-  return services.relay;
-}
 
 /** Odoo failures answer 503/502 in the gateway's shape; a contract breach is ours (500). */
 function fromOdoo(err: unknown): never {
@@ -186,7 +174,7 @@ async function ownSubscription(services: Services, principal: Principal, id: num
 export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services: Services): void {
   app.openapi(createSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const input = c.req.valid('json');
     await checkTarget(relay, input.url);
     const { subscription, secret } = await services.odoo
@@ -203,7 +191,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(patchSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
     if (input.url) await checkTarget(relay, input.url);
@@ -228,7 +216,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(deleteSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const { deleted } = await services.odoo.rpc('delete_subscription', { partner: principal.partner, id }, { requestId: c.var.requestId }).catch(fromOdoo);
     if (!deleted) throw new ApiError('not_found', 'No such webhook subscription.');
@@ -239,7 +227,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(listDeliveries, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     await ownSubscription(services, principal, id);
@@ -275,7 +263,7 @@ export function registerWebhookSubscriptions(app: OpenAPIHono<AppEnv>, services:
 
   app.openapi(testSub, async (c) => {
     const principal = principalOf(c);
-    const relay = relayOf(services);
+    const { relay } = services;
     const { id } = c.req.valid('param');
     await ownSubscription(services, principal, id);
     await refreshDirectory(relay);

@@ -35,3 +35,6 @@ export interface SqlStore extends SqlExecutor {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A `LIKE … ESCAPE '\'` pattern matching text that contains `needle` (wildcards in it escaped). */
+export const likeContaining = (needle: string): string => `%${needle.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
