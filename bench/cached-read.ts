@@ -27,10 +27,25 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
-/** Load from a separate process: a generator sharing the server's event loop would flatter every ratio. */
-function load(url: string, headers: Record<string, string> = {}) {
-  return getLoad(url, DURATION_S, CONNECTIONS, headers);
+interface Measured extends Load {
+  /** This process's CPU time per request the server answered (its servers are idle but for the loaded one). */
+  cpuUsPerRequest: number;
 }
+
+/**
+ * Load from a separate process: a generator sharing the server's event loop would flatter every
+ * ratio. `served` counts the requests the server answered, for the CPU time per request.
+ */
+async function load(url: string, served: () => Promise<number>, headers: Record<string, string> = {}): Promise<Measured> {
+  const before = await served();
+  const cpu = process.cpuUsage();
+  const r = await getLoad(url, DURATION_S, CONNECTIONS, headers);
+  const used = process.cpuUsage(cpu);
+  return { ...r, cpuUsPerRequest: (used.user + used.system) / Math.max(1, (await served()) - before) };
+}
+
+/** Requests a gateway answered, from its request metrics. */
+const servedBy = (g: RunningGateway) => async () => (await g.services.metrics!.httpRequests.get()).values.reduce((n, v) => n + v.value, 0);
 
 export async function run(): Promise<BenchFigure[]> {
   const sim = await startOdooSimulator({});
@@ -69,7 +84,11 @@ export async function run(): Promise<BenchFigure[]> {
     await warmHono.arrayBuffer();
 
     const bare = new Hono();
-    bare.get('/read', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
+    let bareServed = 0;
+    bare.get('/read', (c) => {
+      bareServed++;
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    });
     bareServer = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: bare.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
     });
@@ -77,40 +96,41 @@ export async function run(): Promise<BenchFigure[]> {
 
     // Interleaved rounds, best of each side (as the intake bench): on a shared machine a spike of
     // someone else's load during one side's 5 s should not decide the ratio.
-    const best = (a: Load | undefined, b: Load) => (a && a.rps >= b.rps ? a : b);
-    let hono: Load | undefined, cachedMemory: Load | undefined, cachedRedis: Load | undefined, cachedHonoPath: Load | undefined;
+    const best = (a: Measured | undefined, b: Measured) => (a && a.rps >= b.rps ? a : b);
+    let hono: Measured | undefined, cachedMemory: Measured | undefined, cachedRedis: Measured | undefined, cachedHonoPath: Measured | undefined;
     for (let round = 0; round < ROUNDS; round++) {
-      hono = best(hono, await load(bareUrl));
-      cachedMemory = best(cachedMemory, await load(`${memory.gateway.url}${path}`, memHeaders));
-      cachedRedis = best(cachedRedis, await load(`${redis.gateway.url}${path}`, redisHeaders));
-      cachedHonoPath = best(cachedHonoPath, await load(`${honoPath.gateway.url}${path}`, honoPathHeaders));
+      hono = best(hono, await load(bareUrl, async () => bareServed));
+      cachedMemory = best(cachedMemory, await load(`${memory.gateway.url}${path}`, servedBy(memory.gateway), memHeaders));
+      cachedRedis = best(cachedRedis, await load(`${redis.gateway.url}${path}`, servedBy(redis.gateway), redisHeaders));
+      cachedHonoPath = best(cachedHonoPath, await load(`${honoPath.gateway.url}${path}`, servedBy(honoPath.gateway), honoPathHeaders));
     }
     if (!hono || !cachedMemory || !cachedRedis || !cachedHonoPath) throw new Error('BENCH_ROUNDS must be at least 1');
     for (const [name, r] of Object.entries({ hono, cachedMemory, cachedRedis, cachedHonoPath })) {
       if (r.errors || r.non2xx) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
     }
     const baseline = { name: 'bare Hono, same JSON body', value: hono.rps, unit: 'req/s' };
+    const cpu = (m: Measured) => `${m.cpuUsPerRequest.toFixed(0)} µs CPU/req (bare ${hono!.cpuUsPerRequest.toFixed(0)})`;
     return [
       {
         key: 'cached_read_vs_hono',
         value: cachedMemory.rps / hono.rps,
         unit: 'ratio',
         baseline,
-        notes: `${cachedMemory.rps.toFixed(0)} req/s, p99 ${cachedMemory.p99} ms (bare p99 ${hono.p99} ms), in-memory limiter; bar ≥ 0.8`,
+        notes: `${cachedMemory.rps.toFixed(0)} req/s, p99 ${cachedMemory.p99} ms (bare p99 ${hono.p99} ms), ${cpu(cachedMemory)}, in-memory limiter; bar ≥ 0.8`,
       },
       {
         key: 'cached_read_redis_vs_hono',
         value: cachedRedis.rps / hono.rps,
         unit: 'ratio',
         baseline,
-        notes: `${cachedRedis.rps.toFixed(0)} req/s, p99 ${cachedRedis.p99} ms, Redis limiter (one Lua script per request, auto-pipelined); bar ≥ 0.4`,
+        notes: `${cachedRedis.rps.toFixed(0)} req/s, p99 ${cachedRedis.p99} ms, ${cpu(cachedRedis)} (Redis's own not counted), Redis limiter (one Lua script per request, auto-pipelined); bar ≥ 0.4`,
       },
       {
         key: 'cached_read_no_fast_lane_vs_hono',
         value: cachedHonoPath.rps / hono.rps,
         unit: 'ratio',
         baseline,
-        notes: `${cachedHonoPath.rps.toFixed(0)} req/s, p99 ${cachedHonoPath.p99} ms, in-memory limiter, GATEWAY_FAST_LANE=false (every request through Hono)`,
+        notes: `${cachedHonoPath.rps.toFixed(0)} req/s, p99 ${cachedHonoPath.p99} ms, ${cpu(cachedHonoPath)}, in-memory limiter, GATEWAY_FAST_LANE=false (every request through Hono)`,
       },
     ];
   } finally {
