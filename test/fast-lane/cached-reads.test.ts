@@ -7,6 +7,7 @@
  * of both runs are compared field by field.
  */
 import '@hono/zod-openapi';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Availability } from '../../contracts/src/availability.js';
 import { ErrorBody } from '../../contracts/src/errors.js';
@@ -146,6 +147,19 @@ describe.each([
     expect(bad.res.status).toBe(401);
     expect(errorOf(bad.body)).toMatchObject({ code: 'invalid_token', request_id: 'auth-2' });
     expect(bad.res.headers.get('www-authenticate')).toMatch(/^Bearer realm="retail-gateway", error="invalid_token"/);
+    // Two Authorization fields: node keeps the first, the WHATWG Headers Hono reads joins them.
+    const twice = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${t.url}/v1/inventory?sku=FURN_8888`, { headers: ['host', new URL(t.url).host, 'authorization', `Bearer ${tokens.demo}`, 'authorization', `Bearer ${tokens.demo}`, 'x-request-id', 'auth-twice'] as unknown as Record<string, string> }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(twice.status).toBe(401);
+    expect(errorOf(twice.body)).toMatchObject({ code: 'invalid_token', request_id: 'auth-twice' });
     // Twice: the first verifies the token (and caches it), the second finds it in the cache.
     for (const n of [1, 2]) {
       const scope = await get(`insufficient-scope-${n}`, '/v1/inventory?sku=FURN_8888', { token: tokens.narrow, headers: { 'x-request-id': `auth-scope-${n}` } }, false);
@@ -207,8 +221,8 @@ describe.each([
       Number(new RegExp(`^gateway_http_request_duration_seconds_count\\{method="GET",route="/v1/inventory",status_class="${cls}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     expect(durations('2xx')).toBe(11);
     expect(durations('3xx')).toBe(1);
-    // 422 ×4, 403 ×1 (warehouse), 429 ×2; the 401 and the scope's 403 come before a partner is known (partner "-").
-    expect(durations('4xx')).toBe(4 + 1 + 2 + 1 + 2);
+    // 422 ×4, 403 ×1 (warehouse), 429 ×2; the two 401s and the scope's two 403s come before a partner is known (partner "-").
+    expect(durations('4xx')).toBe(4 + 1 + 2 + 2 + 2);
     const buckets = new RegExp('^gateway_http_request_duration_seconds_bucket\\{le="\\+Inf",method="GET",route="/v1/inventory",status_class="2xx"\\} (\\d+)$', 'm').exec(text);
     expect(Number(buckets?.[1])).toBe(11);
     // A second scrape shows the same totals (nothing folded twice).

@@ -74,7 +74,7 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
 
     const headers = req.headers;
     const token = bearerToken(headers.authorization);
-    if (!token) return false;
+    if (!token || !singleAuthorization(req.rawHeaders)) return false;
     const verified = auth.verifier.cached(token);
     if (!verified) return false;
     const partner = auth.partners.get(verified.partner);
@@ -126,6 +126,19 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
     respond();
     return true;
   };
+}
+
+/**
+ * Node keeps the first of several `Authorization` fields where the WHATWG `Headers` Hono reads
+ * joins them (which then fails as a token): such a request goes to Hono.
+ */
+function singleAuthorization(raw: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return false;
+  }
+  return true;
 }
 
 /** What a lane answer needs to write its response, its metrics and its access line. */
