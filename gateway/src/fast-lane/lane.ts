@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, grantedPrincipal } from '../auth/middleware.js';
 import { ifNoneMatchHits, type TaggedJson } from '../catalog/etag.js';
 import type { Principal } from '../context.js';
-import { ApiError, errorBody } from '../errors.js';
+import { apiErrorOf, errorBody, internalError } from '../errors.js';
 import { accessLine, type AccessLine } from '../middleware/access-log.js';
 import { resolveClientIp, trustedProxyList } from '../middleware/client-ip.js';
 import { resolveRequestId } from '../middleware/request-context.js';
@@ -187,13 +187,12 @@ function sendTagged(a: Answer, { body, etag }: TaggedJson, ifNoneMatch: string |
   finish(a, 200);
 }
 
-/** An error as the app's `onError` answers it (`respondError`), unexpected ones logged and 500. */
+/** An error as the app's `onError` answers it (`apiErrorOf`, `respondError`), unexpected ones logged and 500. */
 function sendError(a: Answer, err: unknown, services: Services): void {
-  let e: ApiError;
-  if (err instanceof ApiError) e = err;
-  else {
+  let e = apiErrorOf(err);
+  if (!e) {
     services.logger.child({ request_id: a.requestId }).error({ err }, 'unhandled error');
-    e = new ApiError('internal_error', 'Internal error. Quote the request id when you report it.');
+    e = internalError();
   }
   const headers: Record<string, string | number> = { 'x-request-id': a.requestId };
   if (a.charge) {
