@@ -72,6 +72,7 @@ export const envSchema = z
     GATEWAY_SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
     GATEWAY_IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30).default(24),
     GATEWAY_RELAY: bool.default(true),
+    GATEWAY_FAST_LANE: bool.default(true),
     RELAY_CONCURRENCY_PER_ENDPOINT: int(1, 256).default(8),
     RELAY_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
     RELAY_RESPONSE_TIMEOUT_MS: int(100, 120_000).default(15_000),
@@ -178,6 +179,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   idempotencyTtlHours: number;
   relayEnabled: boolean;
+  /** Answer the plain cached reads in front of Hono (`fast-lane/`); off only to compare or rule it out. */
+  fastLane: boolean;
   /** Outbound webhooks: concurrent requests per endpoint, timeouts, and the auto-disable threshold. */
   relay: {
     concurrencyPerEndpoint: number;
@@ -300,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.GATEWAY_SHUTDOWN_TIMEOUT_MS,
     idempotencyTtlHours: e.GATEWAY_IDEMPOTENCY_TTL_HOURS,
     relayEnabled: e.GATEWAY_RELAY,
+    fastLane: e.GATEWAY_FAST_LANE,
     relay: {
       concurrencyPerEndpoint: e.RELAY_CONCURRENCY_PER_ENDPOINT,
       connectTimeoutMs: e.RELAY_CONNECT_TIMEOUT_MS,

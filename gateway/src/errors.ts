@@ -70,17 +70,24 @@ function fromHttpException(err: HTTPException): ApiError {
 }
 
 /** The app's `onError`: typed errors answer as they are; anything unexpected is logged and answers 500. */
+/** The typed error an error answers as; undefined for an unexpected one (logged, then 500). */
+export function apiErrorOf(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) return fromHttpException(err);
+  if (err instanceof ZodError) return validationError(err);
+  if (err instanceof SyntaxError && /JSON/i.test(err.message)) return new ApiError('malformed_json', 'The request body is not valid JSON.');
+  const mapped = (err as { toApiError?: () => ApiError } | null)?.toApiError?.();
+  return mapped instanceof ApiError ? mapped : undefined;
+}
+
+/** The answer to an unexpected error. */
+export const internalError = () => new ApiError('internal_error', 'Internal error. Quote the request id when you report it.');
+
 export function handleError(err: Error, c: Context<AppEnv>) {
-  if (err instanceof ApiError) return respondError(c, err);
-  if (err instanceof HTTPException) return respondError(c, fromHttpException(err));
-  if (err instanceof ZodError) return respondError(c, validationError(err));
-  if (err instanceof SyntaxError && /JSON/i.test(err.message)) {
-    return respondError(c, new ApiError('malformed_json', 'The request body is not valid JSON.'));
-  }
-  const mapped = (err as { toApiError?: () => ApiError }).toApiError?.();
-  if (mapped instanceof ApiError) return respondError(c, mapped);
+  const known = apiErrorOf(err);
+  if (known) return respondError(c, known);
   c.get('log')?.error({ err }, 'unhandled error');
-  return respondError(c, new ApiError('internal_error', 'Internal error. Quote the request id when you report it.'));
+  return respondError(c, internalError());
 }
 
 export function notFound(c: Context<AppEnv>) {

@@ -5,6 +5,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
 import { createApp } from './app.js';
+import { fastLaneServer } from './fast-lane/server.js';
 import { createLogger, type Logger } from './logger.js';
 import type { OdooClient } from './odoo/client.js';
 import { buildServices, type ServiceOverrides, type Services } from './services.js';
@@ -36,7 +37,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const app = createApp(services);
 
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: fastLaneServer(services, config.fastLane) }, () => resolve(s));
   });
   built.start();
   const address = server.address();

@@ -12,7 +12,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { scopes as allScopes, type Scope } from '../../../contracts/src/scopes.js';
 import type { AppEnv, Principal } from '../context.js';
 import { ApiError } from '../errors.js';
-import { TokenError } from './verifier.js';
+import type { PartnerRecord } from '../../../contracts/src/partner.js';
+import { TokenError, type VerifiedToken } from './verifier.js';
 
 const REALM = 'retail-gateway';
 
@@ -47,6 +48,43 @@ export function hasScope(principal: Pick<Principal, 'scopes'>, scope: Scope): bo
   return principal.scopes.includes(scope) || principal.scopes.includes('admin');
 }
 
+/** The token of an `Authorization: Bearer …` header; null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') return null;
+  return header.slice(space + 1).trim() || null;
+}
+
+type Grant = Pick<PartnerRecord, 'scopes'>;
+
+/**
+ * Both the token and the partner's current grant must hold each scope: narrowing a partner's
+ * scopes in Odoo takes effect on its live tokens within one partner refresh.
+ */
+function missingScopes(verified: VerifiedToken, partner: Grant, required: readonly Scope[]): Scope[] {
+  const granted = partner.scopes;
+  return required.filter(
+    (s) => !(verified.scopes.includes(s) || verified.scopes.includes('admin')) || !(granted.includes(s) || granted.includes('admin')),
+  );
+}
+
+/**
+ * The principal of a verified token of an active partner when the token and the partner's grant
+ * hold every required scope; null when a scope is missing. Used by `requireScope` and the fast lane.
+ */
+export function grantedPrincipal(verified: VerifiedToken, partner: Grant, required: readonly Scope[]): Principal | null {
+  if (required.length > 0 && missingScopes(verified, partner, required).length > 0) return null;
+  const granted = partner.scopes;
+  return {
+    partner: verified.partner,
+    clientId: verified.clientId,
+    scopes: verified.scopes.filter((s) => granted.includes(s) || granted.includes('admin')),
+    tokenId: verified.tokenId,
+    expiresAt: verified.expiresAt,
+  };
+}
+
 /**
  * Protects a route: the caller needs a valid token of an active partner holding every listed
  * scope (an `admin` token holds them all). With no scope listed, any valid token passes.
@@ -57,11 +95,7 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     // `c.get`, not `c.var`: `c.var` copies every variable into a new object on each access.
     const services = c.get('services');
     const auth = services.auth;
-    const header = c.req.header('authorization');
-    if (!header) throw unauthorized();
-    const space = header.indexOf(' ');
-    if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') throw unauthorized();
-    const token = header.slice(space + 1).trim();
+    const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
 
     let verified = auth.verifier.cached(token);
@@ -78,24 +112,13 @@ export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
     if (!partner && auth.partners.loadedAt === 0) throw registryNotLoaded();
     if (!partner || !partner.active) throw invalidToken('The partner of this token is disabled.', 'partner_disabled');
 
-    // Both the token and the partner's current grant must hold the scope: narrowing a partner's
-    // scopes in Odoo takes effect on its live tokens within one partner refresh.
-    const granted = partner.scopes;
-    const missing = required.filter(
-      (s) => !(verified.scopes.includes(s) || verified.scopes.includes('admin')) || !(granted.includes(s) || granted.includes('admin')),
-    );
-    if (missing.length) {
+    const principal = grantedPrincipal(verified, partner, required);
+    if (!principal) {
+      const missing = missingScopes(verified, partner, required);
       const message = `This route needs the scope ${required.join(' ')}.`;
       throw new ApiError('insufficient_scope', message, { required, missing }, { 'WWW-Authenticate': bearerChallenge('insufficient_scope', message, required) });
     }
-
-    c.set('principal', {
-      partner: verified.partner,
-      clientId: verified.clientId,
-      scopes: verified.scopes.filter((s) => granted.includes(s) || granted.includes('admin')),
-      tokenId: verified.tokenId,
-      expiresAt: verified.expiresAt,
-    });
+    c.set('principal', principal);
     // Rate limits (ops): charge the partner's budget for this route class at its registry tier.
     // Synchronous with the in-memory limiter (no promise to await), a promise with Redis.
     const charging = services.rateLimit.enforcePartner(c, undefined, partner.tier);

@@ -9,7 +9,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
 import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
 import { principalOf } from '../auth/middleware.js';
-import type { AppEnv } from '../context.js';
+import type { AppEnv, Principal } from '../context.js';
+import type { Services } from '../services.js';
 import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
@@ -174,9 +175,13 @@ export async function ownItem(c: Context<AppEnv>, id: string, kind: IntakeKind, 
 
 /** Warehouses the caller may see and write (empty: all), from the partner registry. */
 export function allowedWarehouses(c: Context<AppEnv>): readonly string[] {
-  const principal = principalOf(c);
+  return warehousesOf(c.get('services'), principalOf(c));
+}
+
+/** `allowedWarehouses` without a request context (the fast lane). */
+export function warehousesOf(services: Pick<Services, 'auth'>, principal: Principal): readonly string[] {
   if (principal.scopes.includes('admin')) return [];
-  return c.get('services').auth.partners.get(principal.partner)?.warehouses ?? [];
+  return services.auth.partners.get(principal.partner)?.warehouses ?? [];
 }
 
 export function assertWarehouseAllowed(c: Context<AppEnv>, warehouse: string): void {

@@ -8,6 +8,7 @@ import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../context.js';
 import type { GatewayMetrics } from './registry.js';
 import type { AnomalyDetector } from '../anomaly/detector.js';
+import { requestSeries, type RequestSeries, type RouteSeries } from './request-series.js';
 
 /** The route pattern that handled the request (`unmatched` for a 404 with no route). */
 export function routeLabel(c: Context): string {
@@ -28,29 +29,61 @@ export interface RequestMetricsOptions {
   anomalies?: AnomalyDetector;
 }
 
+/**
+ * Records one finished request: the request series, the order funnel's first step, the anomaly
+ * detector. The middleware and the fast lane both end here.
+ */
+export class RequestRecorder {
+  private readonly series: RequestSeries | undefined;
+
+  constructor(private readonly options: RequestMetricsOptions) {
+    this.series = options.metrics ? requestSeries(options.metrics) : undefined;
+  }
+
+  /** The series of one route, to hold on to (the fast lane); `record` finds it by name. */
+  route(method: string, route: string): RouteSeries | undefined {
+    return this.series?.route(method, route);
+  }
+
+  record(series: RouteSeries | undefined, partner: string, status: number, seconds: number, isOrder = false): void {
+    const { metrics, anomalies } = this.options;
+    if (series) series.record(partner, status, seconds);
+    if (metrics && isOrder && partner !== '-') {
+      // Accepted, duplicates, created and Odoo's rejections come from the intake queue (intake-hooks.ts).
+      metrics.ordersReceived.inc({ partner });
+      const refused = CONTRACT_REFUSALS[status];
+      if (refused) metrics.ordersRejected.inc({ partner, reason: refused });
+    }
+    if (anomalies && partner !== '-') anomalies.record(partner, { status, order: isOrder });
+  }
+}
+
+const recorders = new WeakMap<object, RequestRecorder>();
+
+/** The recorder of a gateway's metrics and anomaly detector (one each; shared by the middleware and the fast lane). */
+export function requestRecorder(options: RequestMetricsOptions): RequestRecorder {
+  const key = options.metrics ?? options.anomalies;
+  if (!key) return new RequestRecorder(options);
+  let recorder = recorders.get(key);
+  if (!recorder) recorders.set(key, (recorder = new RequestRecorder(options)));
+  return recorder;
+}
+
 export function requestMetrics(options: RequestMetricsOptions): MiddlewareHandler<AppEnv> {
-  const { metrics, anomalies } = options;
+  const recorder = requestRecorder(options);
   return async function requestMetricsMiddleware(c, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
-      const status = c.res.status;
-      const partner = c.get('principal')?.partner ?? '-';
-      const route = routeLabel(c);
       const method = c.req.method;
-      const isOrder = method === 'POST' && ORDER_PATH.test(c.req.path);
-      if (metrics) {
-        metrics.httpRequests.inc({ method, route, partner, status: String(status) });
-        metrics.httpDuration.observe({ method, route, status_class: `${Math.floor(status / 100)}xx` }, (performance.now() - started) / 1000);
-        if (isOrder && partner !== '-') {
-          // Accepted, duplicates, created and Odoo's rejections come from the intake queue (intake-hooks.ts).
-          metrics.ordersReceived.inc({ partner });
-          const refused = CONTRACT_REFUSALS[status];
-          if (refused) metrics.ordersRejected.inc({ partner, reason: refused });
-        }
-      }
-      if (anomalies && partner !== '-') anomalies.record(partner, { status, order: isOrder });
+      recorder.record(
+        recorder.route(method, routeLabel(c)),
+        c.get('principal')?.partner ?? '-',
+        c.res.status,
+        (performance.now() - started) / 1000,
+        method === 'POST' && ORDER_PATH.test(c.req.path),
+      );
     }
   };
 }

@@ -48,15 +48,22 @@ export function lazyChildLogger(parent: Logger, bindings: Record<string, string>
   return new Proxy<LazyTarget>({ parent, bindings }, lazyHandler) as unknown as Logger;
 }
 
+/**
+ * The request's id from its `X-Request-Id` and `traceparent` headers (used by the middleware and
+ * the fast lane alike).
+ */
+export function resolveRequestId(given: string | undefined, traceparent: string | undefined): { requestId: string; trace: { traceId: string; header: string } | null } {
+  const trace = parseTraceparent(traceparent);
+  return { requestId: given && REQUEST_ID.test(given) ? given : (trace?.traceId ?? randomUUID()), trace };
+}
+
 export interface RequestContextOptions {
   logger: Logger;
 }
 
 export function requestContext({ logger }: RequestContextOptions): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
-    const given = c.req.header('x-request-id');
-    const trace = parseTraceparent(c.req.header('traceparent'));
-    const requestId = given && REQUEST_ID.test(given) ? given : (trace?.traceId ?? randomUUID());
+    const { requestId, trace } = resolveRequestId(c.req.header('x-request-id'), c.req.header('traceparent'));
     c.set('requestId', requestId);
     c.set('traceparent', trace?.header);
     c.set('log', lazyChildLogger(logger, { request_id: requestId }));

@@ -23,6 +23,17 @@ function policyHeader(policy: RatePolicy): string {
   return v;
 }
 
+/** An admitted request's `RateLimit-Policy` and `RateLimit` field values. */
+export interface RateCharge {
+  policy: string;
+  limit: string;
+}
+
+function setCharge(c: Context<AppEnv>, charge: RateCharge): void {
+  c.header('RateLimit-Policy', charge.policy);
+  c.header('RateLimit', charge.limit);
+}
+
 export interface RateLimitServiceOptions {
   limiter: RateLimiter;
   policies: RatePolicies;
@@ -67,20 +78,27 @@ export class RateLimitService {
     const partner = c.get('principal')?.partner;
     if (!partner || this.charged.has(c)) return;
     this.charged.add(c);
-    const policy = this.policies.partner(tier ?? this.tierOf(partner) ?? 'standard', routeClass);
-    const limiter = this.limiter;
-    if (limiter instanceof MemoryRateLimiter) {
-      this.applyOne(c, partner, policy, limiter.decide(partner, policy));
-      return;
-    }
-    return limiter.consume(partner, policy).then((decision) => this.applyOne(c, partner, policy, decision));
+    const charge = this.chargePartner(partner, routeClass, tier);
+    if (!(charge instanceof Promise)) return setCharge(c, charge);
+    return charge.then((granted) => setCharge(c, granted));
   }
 
-  /** One decision: the common case, without the list and record `apply` builds. */
-  private applyOne(c: Context<AppEnv>, who: string, policy: RatePolicy, decision: RateDecision): void {
-    if (!decision.allowed) return this.apply(c, who, [{ policy, decision }]);
-    c.header('RateLimit-Policy', policyHeader(policy));
-    c.header('RateLimit', formatLimit(policy, decision));
+  /**
+   * The decision behind `enforcePartner`, without a request context (the fast lane calls it): the
+   * two response fields when admitted, synchronously with the in-memory limiter; throws 429
+   * `rate_limited` (counted, with its headers) when the budget is spent.
+   */
+  chargePartner(partner: string, routeClass: RouteClass, tier?: RateLimitTier): RateCharge | Promise<RateCharge> {
+    const policy = this.policies.partner(tier ?? this.tierOf(partner) ?? 'standard', routeClass);
+    const limiter = this.limiter;
+    if (limiter instanceof MemoryRateLimiter) return this.admitOne(partner, policy, limiter.decide(partner, policy));
+    return limiter.consume(partner, policy).then((decision) => this.admitOne(partner, policy, decision));
+  }
+
+  /** One decision: the common case, without the list and record `refuse` builds. */
+  private admitOne(who: string, policy: RatePolicy, decision: RateDecision): RateCharge {
+    if (!decision.allowed) this.refuse(who, [{ policy, decision }]);
+    return { policy: policyHeader(policy), limit: formatLimit(policy, decision) };
   }
 
   /** Charges the token endpoint's budgets: one per client id (when known) and one per address. */
@@ -96,12 +114,14 @@ export class RateLimitService {
   }
 
   private apply(c: Context<AppEnv>, who: string, decisions: { policy: RatePolicy; decision: RateDecision }[]): void {
+    if (decisions.some((d) => !d.decision.allowed)) this.refuse(who, decisions);
+    for (const [k, v] of Object.entries(rateLimitHeaders(decisions))) c.header(k, v);
+  }
+
+  /** Counts a refusal and throws its 429 with the draft's fields and `Retry-After`. */
+  private refuse(who: string, decisions: { policy: RatePolicy; decision: RateDecision }[]): never {
     const headers = rateLimitHeaders(decisions);
-    const refused = decisions.find((d) => !d.decision.allowed);
-    if (!refused) {
-      for (const [k, v] of Object.entries(headers)) c.header(k, v);
-      return;
-    }
+    const refused = decisions.find((d) => !d.decision.allowed)!;
     const key = `${who} ${refused.policy.name}`;
     this.limited.set(key, (this.limited.get(key) ?? 0) + 1);
     this.onLimited?.(who, refused.policy.name);

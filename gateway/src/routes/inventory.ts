@@ -10,7 +10,7 @@ import { Availability } from '../../../contracts/src/availability.js';
 import { Sku } from '../../../contracts/src/common.js';
 import { StockCount } from '../../../contracts/src/fulfilment.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
-import { AvailabilityUnavailableError } from '../catalog/availability.js';
+import { type AvailabilityCache, AvailabilityUnavailableError } from '../catalog/availability.js';
 import { sendTaggedJson, taggedJson, type TaggedJson } from '../catalog/etag.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -21,7 +21,8 @@ import { errorResponses, scopedRoute } from './route.js';
 
 
 const MAX_SKUS = 100;
-const Query = z.object({
+/** The query of `GET /v1/inventory` (the fast lane validates with it too). */
+export const InventoryQuery = z.object({
   sku: z
     .string()
     .min(1)
@@ -44,7 +45,7 @@ const getInventory = scopedRoute('inventory:read', {
   path: '/v1/inventory',
   tags: ['inventory'],
   summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock)), with as_of',
-  request: { query: Query },
+  request: { query: InventoryQuery },
   responses: {
     200: {
       description: 'Availability; `stale` marks figures that could not be refreshed within the freshness target',
@@ -94,26 +95,31 @@ const getCount = scopedRoute('inventory:write', {
   },
 });
 
+/**
+ * The answer of `GET /v1/inventory` once the caller may see the warehouse (the route and the fast
+ * lane both answer with it): serialised and tagged once and reused while the cache holds it
+ * unchanged, synchronously when it is remembered.
+ */
+export function inventoryAnswer(cache: AvailabilityCache, allowed: readonly string[], sku: readonly string[], warehouse: string | undefined, requestId: string): TaggedJson | Promise<TaggedJson> {
+  // Unambiguous: two self-delimiting JSON values, then the SKUs (which cannot hold a comma).
+  const key = `${JSON.stringify(warehouse ?? null)}${JSON.stringify(allowed)}${sku.join(',')}`;
+  const remembered = cache.renderedNow<TaggedJson>(key);
+  if (remembered) return remembered;
+  return cache
+    .lookupRendered(key, sku, warehouse, requestId, (items) => taggedJson({ data: allowed.length > 0 ? items.filter((a) => allowed.includes(a.warehouse)) : items }))
+    .catch((e: unknown) => {
+      if (e instanceof AvailabilityUnavailableError) throw new ApiError('upstream_unavailable', 'Availability could not be read from Odoo and is not cached.');
+      throw e;
+    });
+}
+
 export function registerInventory(app: OpenAPIHono<AppEnv>, services: Services): void {
   const cache = services.availability;
 
   app.openapi(getInventory, async (c) => {
     const { sku, warehouse } = c.req.valid('query');
     if (warehouse) assertWarehouseAllowed(c, warehouse);
-    const allowed = allowedWarehouses(c);
-    // The answer, serialised and tagged once and reused while the cache holds it unchanged.
-    // Unambiguous: two self-delimiting JSON values, then the SKUs (which cannot hold a comma).
-    const key = `${JSON.stringify(warehouse ?? null)}${JSON.stringify(allowed)}${sku.join(',')}`;
-    let answer: TaggedJson;
-    try {
-      answer = await cache.lookupRendered(key, sku, warehouse, c.get('requestId'), (items) =>
-        taggedJson({ data: allowed.length > 0 ? items.filter((a) => allowed.includes(a.warehouse)) : items }),
-      );
-    } catch (e) {
-      if (e instanceof AvailabilityUnavailableError) throw new ApiError('upstream_unavailable', 'Availability could not be read from Odoo and is not cached.');
-      throw e;
-    }
-    return sendTaggedJson(c, answer) as never;
+    return sendTaggedJson(c, await inventoryAnswer(cache, allowedWarehouses(c), sku, warehouse, c.get('requestId'))) as never;
   });
 
   app.openapi(snapshot, (c) => {

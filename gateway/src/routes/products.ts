@@ -5,7 +5,8 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Page, Timestamp } from '../../../contracts/src/common.js';
 import { ProductVariant } from '../../../contracts/src/product.js';
-import { jsonWithEtag } from '../catalog/etag.js';
+import { jsonWithEtag, sendTaggedJson, taggedJson, type TaggedJson } from '../catalog/etag.js';
+import type { ProductCatalog } from '../catalog/products.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -52,6 +53,18 @@ const unavailable = (e: unknown) => {
   throw new ApiError('upstream_unavailable', 'The catalog could not be read from Odoo.', { odoo: e instanceof Error ? e.name : 'error' });
 };
 
+/** Variants as answered, serialised and tagged once per variant object (the catalog replaces a variant it updates). */
+const renderedVariants = new WeakMap<ProductVariant, TaggedJson>();
+
+/** The answer of `GET /v1/products/{sku}` (the route and the fast lane both answer with it). */
+export async function productAnswer(catalog: ProductCatalog, sku: string, requestId: string): Promise<TaggedJson> {
+  const variant = await catalog.get(sku, requestId).catch(unavailable);
+  if (!variant) throw new ApiError('not_found', `No product with SKU ${JSON.stringify(sku)}.`);
+  let answer = renderedVariants.get(variant);
+  if (!answer) renderedVariants.set(variant, (answer = taggedJson(variant)));
+  return answer;
+}
+
 export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): void {
   const { catalog } = services;
 
@@ -65,8 +78,6 @@ export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): 
 
   app.openapi(getProduct, async (c) => {
     const { sku } = c.req.valid('param');
-    const variant = await catalog.get(sku, c.get('requestId')).catch(unavailable);
-    if (!variant) throw new ApiError('not_found', `No product with SKU ${JSON.stringify(sku)}.`);
-    return jsonWithEtag(c, variant) as never;
+    return sendTaggedJson(c, await productAnswer(catalog, sku, c.get('requestId'))) as never;
   });
 }
