@@ -7,8 +7,9 @@ import type { Scope } from '../../../contracts/src/scopes.js';
 import type { TaggedJson } from '../catalog/etag.js';
 import type { Principal } from '../context.js';
 import { warehousesOf } from '../intake/http.js';
-import { InventoryQuery, inventoryAnswer } from '../routes/inventory.js';
-import { productAnswer } from '../routes/products.js';
+import { getInventory, InventoryQuery, inventoryAnswer } from '../routes/inventory.js';
+import { getProduct, productAnswer } from '../routes/products.js';
+import { scopeOf } from '../routes/route.js';
 import type { Services } from '../services.js';
 
 export interface LaneRequest {
@@ -19,7 +20,7 @@ export interface LaneRequest {
 export interface LaneRoute<R extends LaneRequest = LaneRequest> {
   /** The route's pattern as the request metrics label it. */
   label: string;
-  /** The scopes the Hono route requires. */
+  /** The scopes the Hono route requires (taken from its declaration). */
   scopes: readonly Scope[];
   /** The request's parameters when the URL is in the plain form the lane takes, else null. */
   match(url: string): R | null;
@@ -78,19 +79,18 @@ const inventoryQueries = new QueryMemo(parseInventoryQuery);
 
 export const inventoryRoute: LaneRoute<InventoryRequest> = {
   label: '/v1/inventory',
-  scopes: ['inventory:read'],
+  scopes: [scopeOf(getInventory)],
   match(url) {
     if (!url.startsWith(INVENTORY)) return null;
     return inventoryQueries.get(url.slice(INVENTORY.length));
   },
   admits(services, principal, input) {
-    if (!services.availability) return false;
     if (input.warehouse === undefined) return true;
     const allowed = warehousesOf(services, principal);
     return allowed.length === 0 || allowed.includes(input.warehouse);
   },
   answer(services, principal, input, requestId) {
-    return inventoryAnswer(services.availability!, warehousesOf(services, principal), input.sku, input.warehouse, requestId);
+    return inventoryAnswer(services.availability, warehousesOf(services, principal), input.sku, input.warehouse, requestId);
   },
 };
 
@@ -104,7 +104,7 @@ const PLAIN_SKU = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export const productRoute: LaneRoute<ProductRequest> = {
   label: '/v1/products/:sku',
-  scopes: ['products:read'],
+  scopes: [scopeOf(getProduct)],
   match(url) {
     if (!url.startsWith(PRODUCTS)) return null;
     const sku = url.slice(PRODUCTS.length);
@@ -114,7 +114,7 @@ export const productRoute: LaneRoute<ProductRequest> = {
     return services.catalog !== undefined;
   },
   answer(services, _principal, input, requestId) {
-    return productAnswer(services.catalog!, input.sku, requestId);
+    return productAnswer(services.catalog, input.sku, requestId);
   },
 };
 

@@ -40,7 +40,7 @@ export const InventoryQuery = z.object({
 
 const AvailabilityList = z.object({ data: z.array(Availability) });
 
-const getInventory = scopedRoute('inventory:read', {
+export const getInventory = scopedRoute('inventory:read', {
   method: 'get',
   path: '/v1/inventory',
   tags: ['inventory'],

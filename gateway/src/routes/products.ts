@@ -35,7 +35,7 @@ const listProducts = scopedRoute('products:read', {
   },
 });
 
-const getProduct = scopedRoute('products:read', {
+export const getProduct = scopedRoute('products:read', {
   method: 'get',
   path: '/v1/products/{sku}',
   tags: ['catalog'],

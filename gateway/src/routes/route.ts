@@ -54,10 +54,22 @@ type ScopedConfig = Omit<RouteConfig, 'security' | 'middleware'> & {
  */
 export function scopedRoute<const R extends ScopedConfig>(scope: Scope, config: R) {
   const { middleware = [], ...rest } = config;
-  return createRoute({
+  const route = createRoute({
     ...rest,
     security: requiresScope(scope),
     middleware: [requireScope(scope), ...middleware],
     responses: { ...errorResponses(401, 403), ...rest.responses },
   });
+  routeScopes.set(route, scope);
+  return route;
+}
+
+/** The scope of each route declared with `scopedRoute` (kept beside the route: the document must not carry it). */
+const routeScopes = new WeakMap<object, Scope>();
+
+/** The scope a `scopedRoute` declared (the fast lane checks the same one). */
+export function scopeOf(route: object): Scope {
+  const scope = routeScopes.get(route);
+  if (!scope) throw new Error('scopeOf: not a route declared with scopedRoute');
+  return scope;
 }
