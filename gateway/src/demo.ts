@@ -13,7 +13,7 @@ import { createLogger } from './logger.js';
 import { createOdooClient } from './odoo/client.js';
 import { startOdooSimulator } from './odoo/simulator/index.js';
 import { startGateway } from './server.js';
-import { createOdooLoginVerifier } from './dashboard/odoo-login.js';
+import { createOdooLoginVerifier } from './odoo/user-login.js';
 
 try {
   const env = { ...process.env };

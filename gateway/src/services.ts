@@ -14,7 +14,7 @@ import type { RateLimitService } from './rate-limit/service.js';
 import type { GatewayMetrics } from './metrics/registry.js';
 import type { OdooGuard } from './protect/protect-client.js';
 import type { AnomalyDetector } from './anomaly/detector.js';
-import type { OdooLoginVerifier } from './dashboard/odoo-login.js';
+import type { OdooLoginVerifier } from './odoo/user-login.js';
 import type { IntakeQueue } from './intake/queue.js';
 import type { ProductCatalog } from './catalog/products.js';
 import type { AvailabilityCache } from './catalog/availability.js';

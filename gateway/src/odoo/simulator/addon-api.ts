@@ -24,7 +24,7 @@ import {
 } from './models/gateway.js';
 import { cancelOrders, confirmOrders } from './models/sale.js';
 import { createPicking, setCountedQuantity, stockLevels, validatePicking } from './models/stock.js';
-import { OUTBOX_MODEL, envelopeOf, registerCustomerUpdated, rfc3339FromOdoo, skuOf } from './outbox.js';
+import { OUTBOX_MODEL, envelopeOf, fixed, registerCustomerUpdated, rfc3339FromOdoo, skuOf } from './outbox.js';
 import { odooDatetime, type Env, type MethodDef, type ModelDef, type Row, type Vals } from './orm.js';
 
 type Args<M extends RpcMethod> = z.output<(typeof rpc)[M]['args']>;
@@ -555,7 +555,8 @@ function claim(env: Env, a: Args<'claim'>): Result<'claim'> {
   for (const r of candidates) {
     if (!eligible.has(r.id)) continue;
     su.write(OUTBOX_MODEL, [r.id], { state: 'leased', lease_until: odooDatetime(leaseUntil), consumer: a.consumer, claim_count: Number(r.claim_count ?? 0) + 1 });
-    events.push({ event_id: String(r.name), cursor: r.id, envelope: envelopeOf(env, r) as Result<'claim'>['events'][number]['envelope'] });
+    const envelope = envelopeOf(env, r);
+    events.push({ event_id: String(r.name), cursor: r.id, envelope: envelope as Result<'claim'>['events'][number]['envelope'], recipients: eventTargets(env, envelope) });
   }
   return { events, lease_until: iso(leaseUntil) };
 }
@@ -676,6 +677,145 @@ function ownSubscription(env: Env, partner: Row, id: number): Row | undefined {
   return s && s.partner_id === partner.id ? s : undefined;
 }
 
+// ---- reads: catalog, orders, shipments, customers, the caller ------------------------------------------
+
+const CATALOG_EVENT_TYPES = new Set(['product.updated', 'inventory.changed']);
+
+/** The addon's `_rg_event_targets`: the active subscribers to the type, narrowed by tenant and warehouse. */
+function eventTargets(env: Env, envelope: { type: string; data: unknown }): string[] {
+  const data = (envelope.data ?? {}) as Record<string, unknown>;
+  const subs = [...env.store.table('retail_gateway.subscription').values()].filter((s) => s.active !== false && splitWords(s.event_types).includes(envelope.type));
+  const partners = [...new Set(subs.map((s) => s.partner_id as number))].map((id) => env.row('retail_gateway.partner', id)!).filter((p) => p && p.active !== false);
+  const isAdmin = (p: Row) => splitWords(p.scopes).includes('admin');
+  return partners
+    .filter((p) => {
+      if (envelope.type === 'customer.updated') return Object.hasOwn((data.external_ids ?? {}) as object, String(p.code)) || isAdmin(p);
+      if (CATALOG_EVENT_TYPES.has(envelope.type)) return true;
+      const owner = typeof data.partner === 'string' && data.partner ? data.partner : null;
+      return owner ? owner === p.code : isAdmin(p);
+    })
+    .filter((p) => {
+      const warehouse = typeof data.warehouse === 'string' ? data.warehouse : '';
+      const allowed = ((p.warehouse_ids as number[]) ?? []).map((id) => String(env.row('stock.warehouse', id)?.code));
+      return !warehouse || !allowed.length || allowed.includes(warehouse);
+    })
+    .map((p) => String(p.code))
+    .sort();
+}
+
+function catalogPage(env: Env, a: Args<'catalog_page'>): Result<'catalog_page'> {
+  checkCaller(env);
+  const since = a.updated_since ? odooFromIso(a.updated_since) : null;
+  const company = env.row('res.company', 1);
+  const currency = String(env.row('res.currency', company?.currency_id as number)?.name ?? 'USD');
+  const rows = [...env.store.table('product.product').values()]
+    .filter((p) => p.id > a.after && p.active !== false && typeof p.default_code === 'string' && p.default_code.trim() && env.row('product.template', p.product_tmpl_id as number)?.sale_ok !== false)
+    .filter((p) => !a.skus || a.skus.includes(String(p.default_code)))
+    .filter((p) => !since || String(p.write_date) >= since)
+    .sort((x, y) => x.id - y.id);
+  const page = rows.slice(0, a.limit);
+  const items = page.map((p) => {
+    const [row] = env.read('product.product', [p.id], ['name', 'barcode', 'lst_price', 'write_date', 'product_template_attribute_value_ids']);
+    const attributes: Record<string, string> = {};
+    for (const id of (row!.product_template_attribute_value_ids as number[]) ?? []) {
+      const v = env.row('product.template.attribute.value', id);
+      const attr = String(env.row('product.attribute', v?.attribute_id as number)?.name ?? 'Attribute');
+      if (v) attributes[attr] = attributes[attr] ? `${attributes[attr]}, ${String(v.name)}` : String(v.name);
+    }
+    const name = String(row!.name);
+    return {
+      cursor: p.id,
+      variant: {
+        sku: String(p.default_code).trim(),
+        barcode: (row!.barcode as string) || null,
+        name: Object.keys(attributes).length ? `${name} (${Object.values(attributes).join(', ')})` : name,
+        attributes,
+        list_price: fixed(Number(row!.lst_price)),
+        currency,
+        active: true,
+        updated_at: rfc3339FromOdoo(row!.write_date),
+      },
+    };
+  });
+  return { items, next_cursor: rows.length > a.limit ? page[page.length - 1]!.id : null };
+}
+
+function outgoingPickings(env: Env, order: Row): Row[] {
+  return env.sudo().searchRows('stock.picking', [['sale_id', '=', order.id], ['picking_type_code', '=', 'outgoing']], { order: 'id' });
+}
+
+function orderStatus(env: Env, a: Args<'order_status'>): Result<'order_status'> {
+  checkCaller(env);
+  const partner = getPartner(env, a.partner, false);
+  const orders: Result<'order_status'>['orders'] = [];
+  for (const externalId of a.external_ids) {
+    const found = findIntake(env, partner, 'order', externalId);
+    const order = found?.sale_order_id ? env.row('sale.order', found.sale_order_id as number) : undefined;
+    if (!order) continue;
+    const live = outgoingPickings(env, order).filter((p) => p.state !== 'cancel');
+    const done = live.filter((p) => p.state === 'done').length;
+    const invoiceStatus = env.value('sale.order', order, 'invoice_status');
+    const currency = env.row('res.currency', order.currency_id as number);
+    orders.push({
+      external_id: externalId,
+      order: refOf(env, 'sale.order', order)!,
+      state: order.state === 'cancel' ? 'cancelled' : order.state === 'draft' || order.state === 'sent' ? 'draft' : order.state === 'done' ? 'done' : 'confirmed',
+      amount_total: fixed(Number(env.value('sale.order', order, 'amount_total')), Number(currency?.decimal_places ?? 2)),
+      currency: String(currency?.name ?? 'USD'),
+      fulfilment: done === 0 ? 'unfulfilled' : done === live.length ? 'shipped' : 'partially_shipped',
+      invoicing: invoiceStatus === 'invoiced' ? 'invoiced' : invoiceStatus === 'to invoice' ? 'to_invoice' : 'not_invoiced',
+    });
+  }
+  return { orders };
+}
+
+function orderShipments(env: Env, a: Args<'order_shipments'>): Result<'order_shipments'> {
+  checkCaller(env);
+  const partner = getPartner(env, a.partner, false);
+  const found = findIntake(env, partner, 'order', a.external_id);
+  const order = found?.sale_order_id ? env.row('sale.order', found.sale_order_id as number) : undefined;
+  if (!order) return { found: false, shipments: [] };
+  const state = (s: unknown) => (s === 'done' ? 'shipped' : s === 'cancel' ? 'cancelled' : s === 'assigned' ? 'ready' : 'waiting') as 'shipped';
+  const shipments = outgoingPickings(env, order).map((p) => {
+    const carrier = p.carrier_id ? env.row('delivery.carrier', p.carrier_id as number) : undefined;
+    const moves = env.searchRows('stock.move', [['picking_id', '=', p.id]], { order: 'id' });
+    return {
+      id: p.id,
+      name: String(p.name),
+      order_external_id: (order.rg_external_id as string) || null,
+      state: state(p.state),
+      carrier: (carrier?.name as string) || null,
+      tracking_number: (p.carrier_tracking_ref as string) || null,
+      lines: moves.map((m) => ({ sku: skuOf(env.row('product.product', m.product_id as number)), ordered: Number(m.product_uom_qty), shipped: p.state === 'done' ? Number(m.quantity) : 0 })),
+      shipped_at: p.date_done ? rfc3339FromOdoo(p.date_done) : null,
+    };
+  });
+  return { found: true, shipments };
+}
+
+function customerRecords(env: Env, a: Args<'customer_records'>): Result<'customer_records'> {
+  checkCaller(env);
+  const ident = a.identifier.trim().toLowerCase();
+  const customers = [...env.store.table('res.partner').values()]
+    .filter((p) => (ident.includes('@') ? typeof p.email === 'string' && p.email.toLowerCase() === ident : p.ref === a.identifier.trim()))
+    .sort((x, y) => x.id - y.id);
+  const ids = new Set(customers.map((c) => c.id));
+  const orders = [...env.store.table('sale.order').values()].filter((o) => ids.has(o.partner_id as number)).sort((x, y) => x.id - y.id);
+  return {
+    records: [
+      ...customers.map((c) => ({ kind: 'customer' as const, id: c.id, name: env.displayName('res.partner', c) })),
+      ...orders.map((o) => ({ kind: 'order' as const, id: o.id, name: String(o.name) })),
+    ],
+  };
+}
+
+function whoami(env: Env): Result<'whoami'> {
+  const user = env.row('res.users', env.uid);
+  const groups = env.userGroups();
+  if (!groups.has(G.user) && env.uid !== 1) throw new PyError('odoo.exceptions.AccessError', 'Only internal users may ask.', 403);
+  return { name: String(user?.name ?? ''), integration_manager: groups.has(G.integrationManager) };
+}
+
 // ---- the contract ---------------------------------------------------------------------------------------
 
 type Impl<M extends RpcMethod> = (env: Env, args: Args<M>) => Result<M>;
@@ -762,6 +902,11 @@ export const addonMethods: { [M in RpcMethod]: Impl<M> } = {
   update_orders: (env, a) => runBatch(env, a.partner, a.items, updateOrder),
   confirm_shipments: (env, a) => runBatch(env, a.partner, a.items, confirmShipment),
   apply_stock_counts: (env, a) => runBatch(env, a.partner, a.items, applyStockCount),
+  catalog_page: catalogPage,
+  order_status: orderStatus,
+  order_shipments: orderShipments,
+  customer_records: customerRecords,
+  whoami,
   availability: (env, a) => {
     checkCaller(env);
     const warehouses = [...env.store.table('stock.warehouse').values()]
