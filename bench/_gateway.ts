@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../gateway/src/config.js';
 import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import type { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import type { startOdooFake } from '../test/odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../gateway/src/server.js';
 
 const UNLIMITED = { rate: 10_000_000, burst: 10_000_000 };
@@ -22,7 +22,7 @@ export interface BenchGateway {
   close(): Promise<void>;
 }
 
-export async function startBenchGateway(sim: Awaited<ReturnType<typeof startOdooSimulator>>, env: Record<string, string> = {}): Promise<BenchGateway> {
+export async function startBenchGateway(sim: Awaited<ReturnType<typeof startOdooFake>>, env: Record<string, string> = {}): Promise<BenchGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-'));
   const config = loadConfig({
     GATEWAY_HOST: '127.0.0.1',

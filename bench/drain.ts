@@ -12,7 +12,7 @@ import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
 import { intakeMigrations } from '../gateway/src/intake/migrations.js';
 import { IntakeQueue } from '../gateway/src/intake/queue.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import { calibratedCost, startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { calibratedCost, startOdooFake } from '../test/odoo-fake/index.js';
 import { SqliteStore } from '../gateway/src/store/sqlite.js';
 import type { BenchFigure } from './types.js';
 
@@ -21,7 +21,7 @@ const MAX_IN_FLIGHT = 2;
 
 async function drain(batchSize: number, orders: number): Promise<{ perSecond: number; peak: number; simPeak: number; created: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'rg-bench-drain-'));
-  const sim = await startOdooSimulator({ cost: calibratedCost });
+  const sim = await startOdooFake({ cost: calibratedCost });
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey });
   const store = new SqliteStore(join(dir, 'gateway.sqlite'));
   try {
@@ -37,7 +37,7 @@ async function drain(batchSize: number, orders: number): Promise<{ perSecond: nu
     const started = performance.now();
     const handled = await drainer.drainUntilIdle();
     const seconds = (performance.now() - started) / 1000;
-    const created = sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${prefix}-%`]], ['id']).length;
+    const created = sim.state.saleOrders({ externalId: `${prefix}-*` }).length;
     if (handled !== orders || created !== orders) throw new Error(`drained ${handled}, created ${created} of ${orders}`);
     return { perSecond: orders / seconds, peak: drainer.stats.maxInFlightSeen, simPeak: sim.stats.peakInFlight, created };
   } finally {

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
-import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../test/odoo-fake/index.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
@@ -70,7 +70,7 @@ function load(url: string, prefix: string, durationS: number | `${number}r`, aut
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   // The burst is measured alone; the drain follows.
   const bench = await startBenchGateway(sim, { GATEWAY_INTAKE_DRAIN: 'false' });
   const gateway = bench.gateway;
@@ -109,8 +109,8 @@ export async function run(): Promise<BenchFigure[]> {
     await drainer.drainUntilIdle();
     const depth = await gateway.services.intake!.depth();
     const counts = new Map<string, number>();
-    for (const r of sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${run}-m%`]], ['rg_external_id'])) {
-      counts.set(String(r.rg_external_id), (counts.get(String(r.rg_external_id)) ?? 0) + 1);
+    for (const r of sim.state.saleOrders({ externalId: `${run}-m*` })) {
+      counts.set(String(r.externalId), (counts.get(String(r.externalId)) ?? 0) + 1);
     }
     const lost = accepted.filter((e) => !counts.has(e)).length;
     const duplicated = [...counts.values()].filter((n) => n > 1).length;

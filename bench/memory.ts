@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startOdooSimulator, type OdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../test/odoo-fake/index.js';
 import type { BenchFigure } from './types.js';
 
 const SKUS = Number(process.env.BENCH_MEMORY_SKUS ?? 100_000);
@@ -33,7 +33,7 @@ interface ChildReport {
 
 const script = fileURLToPath(new URL('./_memory-child.ts', import.meta.url));
 
-function child(sim: OdooSimulator, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
+function child(sim: OdooFake, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -48,7 +48,7 @@ function child(sim: OdooSimulator, mode: 'bare' | 'empty' | 'full', skus: number
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   try {
     const bare = await child(sim, 'bare', 0, 0);
     const empty = await child(sim, 'empty', 0, 1);

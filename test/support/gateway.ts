@@ -10,16 +10,16 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../gateway/src/config.js';
 import { createLogger } from '../../gateway/src/logger.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
-export type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
+export type Simulator = Awaited<ReturnType<typeof startOdooFake>>;
 
 export interface TestGatewayOptions {
   /** Extra environment for the gateway's config (GATEWAY_STORE_URL, REDIS_URL, …). */
   env?: Record<string, string>;
   /** Options for the simulator (cost model, …). */
-  simulator?: Parameters<typeof startOdooSimulator>[0];
+  simulator?: Parameters<typeof startOdooFake>[0];
   /** Reuse a running simulator (e.g. two gateways on one Odoo). */
   sim?: Simulator;
 }
@@ -38,7 +38,7 @@ export interface TestGateway {
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const ownSim = !options.sim;
-  const sim = options.sim ?? (await startOdooSimulator(options.simulator ?? {}));
+  const sim = options.sim ?? (await startOdooFake(options.simulator ?? {}));
   const dataDir = mkdtempSync(join(tmpdir(), 'rg-test-'));
   const config = loadConfig({
     GATEWAY_HOST: '127.0.0.1',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { testEnvelope, useSimulatorClient } from '../../../test/support/simulator-client.js';
+import { testEnvelope, useFakeClient } from '../../../test/support/fake-client.js';
 import { ProductCatalog } from './products.js';
 
-const ctx = useSimulatorClient({ retry: { attempts: 1 } });
+const ctx = useFakeClient({ retry: { attempts: 1 } });
 
 describe('ProductCatalog', () => {
   it("loads once, pages in the addon's order, and answers SKUs from memory", async () => {
@@ -45,8 +45,8 @@ describe('ProductCatalog', () => {
   it('places a variant whose SKU changed in Odoo where the addon says, dropping the old SKU', async () => {
     const catalog = new ProductCatalog({ odoo: ctx.odoo, ttlMs: 60_000 });
     const before = (await catalog.page({ after: 0, limit: 1000 })).items.find((v) => v.variant.sku === 'E-COM10')!;
-    ctx.sim.state.updateProduct('E-COM10', { default_code: 'E-COM10-B' });
-    const event = ctx.sim.state.outbox({ type: 'product.updated' }).at(-1)!;
+    ctx.fake.state.updateProduct('E-COM10', { sku: 'E-COM10-B' });
+    const event = ctx.fake.state.outbox({ type: 'product.updated' }).at(-1)!;
     await catalog.applyEvent(event.envelope);
     expect(catalog.peek('E-COM10')).toBeUndefined();
     const after = (await catalog.page({ after: 0, limit: 1000 })).items.find((v) => v.variant.sku === 'E-COM10-B');
