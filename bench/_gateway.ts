@@ -1,5 +1,5 @@
 /**
- * A whole gateway in the benchmark's process, on a simulator, with a temporary data dir, silent
+ * A whole gateway in the benchmark's process, on a fake Odoo, with a temporary data dir, silent
  * logs, no relay, and rate-limit tiers so high that the limiter never refuses: a bench measures
  * the limiter's cost, not its refusals.
  */
@@ -18,7 +18,7 @@ export const UNLIMITED_TIERS = JSON.stringify({ standard: UNLIMITED, premium: UN
 
 export interface BenchGateway {
   gateway: RunningGateway;
-  /** Stops the gateway and removes its data dir (the simulator is the caller's). */
+  /** Stops the gateway and removes its data dir (the fake Odoo is the caller's). */
   close(): Promise<void>;
 }
 

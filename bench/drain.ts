@@ -1,9 +1,9 @@
 /**
  * Drain into Odoo, in one run: the same queue of orders drained by the intake drainer into the
- * simulator with the cost model calibrated on real Odoo 18 (≈ 128 ms per batch round trip plus
+ * fake Odoo with the cost model calibrated on real Odoo 18 (≈ 128 ms per batch round trip plus
  * ≈ 41 ms per order), in batches of 20 against one order per call, with the same limit of calls in
  * flight (2). `drain_batched_vs_single` is the ratio of orders per second; the highest number of
- * calls seen in flight (at the drainer and at the simulator) is checked against the limit.
+ * calls seen in flight (at the drainer and at the fake Odoo) is checked against the limit.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,8 +59,8 @@ export async function run(): Promise<BenchFigure[]> {
       key: 'drain_batched_vs_single',
       value: batched.perSecond / single.perSecond,
       unit: 'ratio',
-      baseline: { name: 'one order per call, same in-flight limit, calibrated simulator', value: single.perSecond, unit: 'orders/s' },
-      notes: `batched (20 per call): ${batched.perSecond.toFixed(1)} orders/s; in flight at most ${Math.max(batched.peak, single.peak)} (limit ${MAX_IN_FLIGHT}), simulator peak ${Math.max(batched.simPeak, single.simPeak)}`,
+      baseline: { name: 'one order per call, same in-flight limit, calibrated fake Odoo', value: single.perSecond, unit: 'orders/s' },
+      notes: `batched (20 per call): ${batched.perSecond.toFixed(1)} orders/s; in flight at most ${Math.max(batched.peak, single.peak)} (limit ${MAX_IN_FLIGHT}), fake Odoo peak ${Math.max(batched.simPeak, single.simPeak)}`,
     },
   ];
 }

@@ -10,7 +10,7 @@
  *   each request a new order and a new key;
  * - `intake_vs_hono_post`: the ratio.
  *
- * Then the queue is drained into the simulator and every 202 is checked: each accepted order is
+ * Then the queue is drained into the fake Odoo and every 202 is checked: each accepted order is
  * exactly one sale order (zero lost, zero duplicated).
  */
 import { spawn } from 'node:child_process';
@@ -29,7 +29,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /**
  * Orders per measured gateway round. Bounded (not a duration) because every accepted order is then
- * drained into the simulator to check it was created exactly once, and the simulator's searches
+ * drained into the fake Odoo to check it was created exactly once, and the fake's searches
  * grow with the number of orders it holds.
  */
 const ORDERS_PER_ROUND = Number(process.env.BENCH_INTAKE_ORDERS ?? 3000);

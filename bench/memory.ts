@@ -2,13 +2,13 @@
  * Bar 6: the gateway's resident memory with 100,000 cached SKUs and 1,000 partners.
  *
  * The gateway runs in a child process (bench/_memory-child.ts, `node --expose-gc`), so neither
- * this process nor the simulator (which stays here) is counted. The simulator is given 1,000
+ * this process nor the fake Odoo (which stays here) is counted. The fake Odoo is given 1,000
  * partners (`state.addPartner`), which the child's partner cache loads from it at start; the child
  * fills the catalog and availability caches with 100,000 SKUs (two warehouses each: 200,000
  * availability entries) through `applyEvent`, asserts their sizes, answers a few cached reads,
  * forces a garbage collection and reports `process.memoryUsage()`.
  *
- * Baseline: the same child with empty caches and the simulator's seeded partners only. The notes
+ * Baseline: the same child with empty caches and the fake's seeded partners only. The notes
  * also give Node with the TypeScript loader alone (`bare`), which both figures include.
  */
 import { execFile } from 'node:child_process';

@@ -5,7 +5,7 @@
  *    every delivery stored durably (SQLite, synchronous=FULL) before it is sent and its outcome
  *    recorded after, versus a bare loop of undici POSTs signed the same way to the same receiver
  *    (a Pool with as many connections as the relay may use for one endpoint).
- * 2. Latency: commit-to-receipt at a steady 100 events/s against the Odoo simulator, through the
+ * 2. Latency: commit-to-receipt at a steady 100 events/s against the fake Odoo, through the
  *    whole path: outbox claim → durable delivery → ack → signed POST. p50/p95/p99.
  *
  * Keys: relay_vs_bare_undici, relay_deliveries_per_s, relay_commit_to_receipt_p95_ms.
@@ -228,7 +228,7 @@ export async function run(): Promise<BenchFigure[]> {
         key: 'relay_commit_to_receipt_p95_ms',
         value: lat.p95,
         unit: 'ms',
-        notes: `bar ≤ 1000; steady 100 events/s against the simulator, ${lat.events} events, p50 ${lat.p50} ms, p99 ${lat.p99} ms`,
+        notes: `bar ≤ 1000; steady 100 events/s against the fake Odoo, ${lat.events} events, p50 ${lat.p50} ms, p99 ${lat.p99} ms`,
       },
     ];
   } finally {

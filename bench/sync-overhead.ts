@@ -1,13 +1,13 @@
 /**
  * Bar 4: the synchronous path's overhead. The same Odoo call made two ways, one request at a time,
- * against the simulator with its calibrated read cost (≈ 20 ms a call, as real Odoo 18):
+ * against the fake Odoo with its calibrated read cost (≈ 20 ms a call, as real Odoo 18):
  *
  * - direct: the gateway's own Odoo client (`createOdooClient`) calling the addon's `availability`
  *   for one SKU;
  * - gateway: `GET /v1/inventory?sku=<that SKU>` with a bearer token (token check, partner rate
  *   limiter set never to refuse, query validation, the availability cache, an ETag). Each round
  *   asks a SKU the gateway has never seen, so every request is a cache miss that reaches Odoo with
- *   exactly that call (the simulator's call counter is checked).
+ *   exactly that call (the fake's call counter is checked).
  *
  * Interleaved A/B rounds (the order alternates), sequential, on keep-alive connections, loopback.
  * `sync_overhead_p50_ms` = gateway p50 − direct p50; bar ≤ 5 ms.
@@ -95,7 +95,7 @@ export async function run(): Promise<BenchFigure[]> {
         value: g50 - d50,
         unit: 'ms',
         baseline: { name: 'direct Odoo client, same availability call, p50', value: d50, unit: 'ms' },
-        notes: `gateway p50 ${g50.toFixed(2)} ms, p95 ${g95.toFixed(2)} ms; direct p50 ${d50.toFixed(2)} ms, p95 ${d95.toFixed(2)} ms; ${ROUNDS} interleaved rounds, each a cache miss, simulator at ${calibratedCost.perCallMs} ms a call; bar ≤ 5 ms`,
+        notes: `gateway p50 ${g50.toFixed(2)} ms, p95 ${g95.toFixed(2)} ms; direct p50 ${d50.toFixed(2)} ms, p95 ${d95.toFixed(2)} ms; ${ROUNDS} interleaved rounds, each a cache miss, fake Odoo at ${calibratedCost.perCallMs} ms a call; bar ≤ 5 ms`,
       },
     ];
   } finally {

@@ -29,7 +29,7 @@ export interface RunningGateway {
 export interface StartOptions {
   config: Config;
   logger?: Logger;
-  /** An Odoo client to use instead of the configured one (the demo passes the simulator's). */
+  /** An Odoo client to use instead of the configured one (the demo passes one on its fake Odoo). */
   odoo?: OdooClient;
   /** Install SIGTERM/SIGINT handlers (the CLI does; tests do not). */
   handleSignals?: boolean;
@@ -40,7 +40,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = openStore(config);
   await store.migrate(migrations);
-  if (!options.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in simulator');
+  if (!options.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in fake Odoo');
   // Ops: metrics first, so the Odoo client's onCall hook can feed them.
   const metrics = createGatewayMetrics(config, store, logger);
   const rawOdoo = options.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });
@@ -73,7 +73,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, store: store.dialect, odoo: config.odoo?.url ?? 'simulator' }, 'gateway listening');
+  logger.info({ url, store: store.dialect, odoo: config.odoo?.url ?? 'demo' }, 'gateway listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>

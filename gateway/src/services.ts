@@ -36,7 +36,7 @@ export interface Services {
   odooGuard?: OdooGuard;
   /** Per-partner rolling baselines of order rate and failure ratio, and the flags they raise. */
   anomalies?: AnomalyDetector;
-  /** Checks dashboard sign-ins against Odoo; set by the demo (simulator). Default: built from ODOO_URL. */
+  /** Checks dashboard sign-ins against Odoo; set by the demo (fake Odoo). Default: built from ODOO_URL. */
   dashboardLogin?: OdooLoginVerifier;
   /** The durable intake queue (orders, returns, shipments, counts… on their way to Odoo). */
   intake?: IntakeQueue;

@@ -48,7 +48,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     gw = await startTestGateway({
       sim,
       env: {
-        // The dashboard checks sign-ins against this Odoo (the simulator).
+        // The dashboard checks sign-ins against this Odoo (the fake Odoo).
         ODOO_URL: sim.url,
         ODOO_DB: sim.db,
         ODOO_USER: sim.login,

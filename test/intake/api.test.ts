@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are checked field by field here */
 /**
- * API v1 through real HTTP against a gateway on the simulator: each route's happy path, its errors,
+ * API v1 through real HTTP against a gateway on the fake Odoo: each route's happy path, its errors,
  * scopes and tenant isolation, and the OpenAPI document.
  */
 // Routes call `.openapi()` on contract schemas: load the zod extension before any contract module.
@@ -14,7 +14,7 @@ import { IntakeItemStatus, IntakeReceipt } from '../../contracts/src/intake.js';
 import { OrderStatus } from '../../contracts/src/order.js';
 import { readGatewayEvents } from '../../gateway/src/intake/events.js';
 import { startOdooFake } from '../odoo-fake/index.js';
-import { startTestGateway, type Simulator, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../../contracts/examples/api/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
 const json = { 'content-type': 'application/json' };
@@ -50,7 +50,7 @@ async function createdOrder(token = demo, over: Record<string, unknown> = {}) {
   return { order, location, id: location.split('/').pop()!, status };
 }
 
-let sim: Simulator;
+let sim: FakeOdoo;
 
 beforeAll(async () => {
   // Partners exist before the gateway loads the registry.

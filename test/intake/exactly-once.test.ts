@@ -1,6 +1,6 @@
 /**
  * Exactly-once under real interleaving: two gateway processes share one PostgreSQL store (drained
- * with FOR UPDATE SKIP LOCKED by both) and one Odoo simulator. Fifty concurrent submissions of one
+ * with FOR UPDATE SKIP LOCKED by both) and one fake Odoo. Fifty concurrent submissions of one
  * order, spread over both, make exactly one sale order.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,11 +11,11 @@ import { startOdooFake } from '../odoo-fake/index.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { spawnSharedStoreGateways, tokenFrom, type ChildGateway, type SharedStoreGateways } from './child.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooFake>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let db: { url: string; drop(): Promise<void> };
 const gateways: ChildGateway[] = [];
 let tokens: string[] = [];

@@ -13,13 +13,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { spawnGateway, tokenFrom, type ChildGateway } from './child.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooFake>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const N = 400;
 const CONCURRENCY = 25;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let dataDir: string;
 let env: Record<string, string>;
 let gateway: ChildGateway | null = null;

@@ -7,14 +7,14 @@ import '@hono/zod-openapi';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startOdooFake } from '../odoo-fake/index.js';
-import { startTestGateway, type Simulator, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let t: TestGateway;
 let token: string;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 
 beforeAll(async () => {
   // The partner exists before the gateway loads the registry.

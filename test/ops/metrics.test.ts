@@ -1,5 +1,5 @@
 /**
- * `/metrics` on a whole gateway against the simulator: requests by route, partner and status,
+ * `/metrics` on a whole gateway against the fake Odoo: requests by route, partner and status,
  * Odoo calls by model and method, 429s counted, the circuit and limiter state, the order funnel,
  * and the backlog gauges read from the store at scrape time.
  */

@@ -1,7 +1,7 @@
 /**
- * The Odoo guard against the simulator's fault injection: the circuit breaker's transitions
+ * The Odoo guard against the fake's fault injection: the circuit breaker's transitions
  * (closed → open → half-open → open → half-open → closed), business errors not counting, the
- * bulkhead never exceeding its limit under a burst (the simulator counts the peak of concurrent
+ * bulkhead never exceeding its limit under a burst (the fake Odoo counts the peak of concurrent
  * calls), and nothing hanging when Odoo stalls.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,7 +74,7 @@ describe('circuit breaker against a failing Odoo', () => {
   });
 });
 
-describe('bulkhead against the simulator', () => {
+describe('bulkhead against the fake Odoo', () => {
   it('never has more calls in flight than its limit under a burst, and completes them all', async () => {
     sim.faults.slow(15);
     sim.stats.resetPeaks();

@@ -1,5 +1,5 @@
 /**
- * The cache tailer and availability reconciliation against the simulator, with the real
+ * The cache tailer and availability reconciliation against the fake Odoo, with the real
  * availability cache of the catalog module.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The relay's commands against a running gateway and the simulator: `reconcile` asks the replica
+ * The relay's commands against a running gateway and the fake Odoo: `reconcile` asks the replica
  * to compare its served availability with Odoo's; `replay` re-queues and follows deliveries.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The whole relay against the Odoo simulator: claim → durable delivery → ack → signed POST →
+ * The whole relay against the fake Odoo: claim → durable delivery → ack → signed POST →
  * report, two relays on one outbox (own stores, and one shared PostgreSQL store) without a double
  * delivery, auto-disable in the registry, and the gateway's own events.
  */
@@ -39,7 +39,7 @@ async function subscribe(rig: RelayRig, receiver: Receiver, partner: string, eve
 
 const pending = (sim: OdooFake) => sim.state.outbox().filter((e) => e.state !== 'dispatched');
 
-describe('relay against the simulator', () => {
+describe('relay against the fake Odoo', () => {
   it('claims, stores one delivery per matching subscription, acks, delivers signed, reports to Odoo', async () => {
     const { sim, receiver } = await world();
     const rig = await relayRig(sim);

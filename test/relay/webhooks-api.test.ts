@@ -1,6 +1,6 @@
 /**
  * The partner-facing webhook API through a whole gateway (real HTTP, real tokens, the relay
- * running in the background against the simulator): subscriptions, the secret shown once, SSRF
+ * running in the background against the fake Odoo): subscriptions, the secret shown once, SSRF
  * refusals, the delivery log, test events, rotation with both signatures, replay, tenant isolation.
  */
 import { Webhook } from 'standardwebhooks';

@@ -1,5 +1,5 @@
 /**
- * Simulator set-up shared by the security suites: two ordinary channel partners for tenant
+ * FakeOdoo set-up shared by the security suites: two ordinary channel partners for tenant
  * isolation, and API keys of the gateway's Odoo user added and revoked the way an Odoo admin would.
  */
 import { randomBytes } from 'node:crypto';

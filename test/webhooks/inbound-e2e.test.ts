@@ -1,5 +1,5 @@
 /**
- * Inbound webhooks through whole gateways over real HTTP, against the Odoo simulator: the same
+ * Inbound webhooks through whole gateways over real HTTP, against the fake Odoo: the same
  * Shopify orders/create delivered 50 times concurrently, spread over two gateways that share one
  * PostgreSQL store, creates exactly one sale order; a rotated secret works through the registry.
  */

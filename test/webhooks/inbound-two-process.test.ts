@@ -1,6 +1,6 @@
 /**
  * Exactly-once across processes: two gateway processes share one PostgreSQL store and one Odoo
- * simulator; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
+ * fake Odoo; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
  * times at once, spread over both. Exactly one sale order results.
  */
 import pg from 'pg';

@@ -9,11 +9,11 @@ import { IntakeDrainer } from './drainer.js';
 import { intakeMigrations } from './migrations.js';
 import { IntakeQueue } from './queue.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooFake>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let odoo: OdooClient;
 let store: SqliteStore;
 let dir: string;

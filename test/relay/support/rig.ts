@@ -1,4 +1,4 @@
-/** A Relay wired to a simulator, a store and a receiver, for the pipeline suites. */
+/** A Relay wired to a fake Odoo, a store and a receiver, for the pipeline suites. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
