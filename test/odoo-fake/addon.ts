@@ -632,7 +632,7 @@ const methods: { [M in RpcMethod]: Impl<M> } = {
   order_shipments: orderShipments,
   customer_records: customerRecords,
   whoami: (c) => {
-    if (!c.user.internal) throw accessError('Only internal users may ask who they are.');
+    if (!c.user.internal) throw accessError("Only internal users can use the retail gateway's dashboard.");
     return { name: c.user.name, integration_manager: c.user.manager };
   },
 };

@@ -131,6 +131,13 @@ describe('outbox', () => {
 });
 
 describe('reads and callers', () => {
+  it('takes a SKU as the internal reference only, never a barcode', async () => {
+    const byBarcode = order('B-1', { lines: [{ sku: '2300001000008', quantity: 1, unit_price: '5.10', discount_percent: '0' }] });
+    const [rejected] = (await submit('globex', byBarcode)).results;
+    expect(rejected?.reasons).toEqual([{ code: 'unknown_sku', message: 'Unknown SKU 2300001000008.', field: 'lines/0/sku' }]);
+    expect((await odoo.rpc('catalog_page', { skus: ['2300001000008'] })).items).toEqual([]);
+  });
+
   it('offers only variants with a SKU, with prices formatted by the addon', async () => {
     const first = await odoo.rpc('catalog_page', { limit: 1000 });
     expect(first.next_cursor).toBeNull();

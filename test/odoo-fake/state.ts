@@ -530,9 +530,10 @@ export class FakeState {
     return p.sku ?? `product.product/${p.id}`;
   }
 
+  /** A variant's SKU is its internal reference (a barcode is not a SKU); an active variant first. */
   productBySku(sku: string): Product | undefined {
     const all = [...this.products.values()].sort((a, b) => Number(b.active) - Number(a.active) || a.id - b.id);
-    return all.find((p) => p.sku === sku) ?? all.find((p) => p.barcode === sku);
+    return all.find((p) => p.sku === sku);
   }
 
   warehouse(code: string): Warehouse | undefined {
