@@ -20,7 +20,7 @@ export default tseslint.config(
     languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
   },
   {
-    files: ['gateway/src/config.ts', 'gateway/src/main.ts', 'test/**', 'bench/**', '**/*.test.ts', 'gateway/src/demo.ts', 'contracts/scripts/**'],
+    files: ['gateway/src/config.ts', 'gateway/src/main.ts', 'test/**', 'bench/**', '**/*.test.ts', 'contracts/scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -1,5 +1,5 @@
 /**
- * A whole gateway in the benchmark's process, on a simulator, with a temporary data dir, silent
+ * A whole gateway in the benchmark's process, on a fake Odoo, with a temporary data dir, silent
  * logs, no relay, and rate-limit tiers so high that the limiter never refuses: a bench measures
  * the limiter's cost, not its refusals.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../gateway/src/config.js';
 import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import type { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import type { startOdooFake } from '../test/odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../gateway/src/server.js';
 
 const UNLIMITED = { rate: 10_000_000, burst: 10_000_000 };
@@ -18,11 +18,11 @@ export const UNLIMITED_TIERS = JSON.stringify({ standard: UNLIMITED, premium: UN
 
 export interface BenchGateway {
   gateway: RunningGateway;
-  /** Stops the gateway and removes its data dir (the simulator is the caller's). */
+  /** Stops the gateway and removes its data dir (the fake Odoo is the caller's). */
   close(): Promise<void>;
 }
 
-export async function startBenchGateway(sim: Awaited<ReturnType<typeof startOdooSimulator>>, env: Record<string, string> = {}): Promise<BenchGateway> {
+export async function startBenchGateway(sim: Awaited<ReturnType<typeof startOdooFake>>, env: Record<string, string> = {}): Promise<BenchGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-'));
   const config = loadConfig({
     GATEWAY_HOST: '127.0.0.1',

@@ -1,7 +1,7 @@
 /**
- * The gateway whose memory bench/memory.ts measures, alone in its process (the simulator and the
+ * The gateway whose memory bench/memory.ts measures, alone in its process (the fake Odoo and the
  * measuring code live in the parent). Starts the real gateway (`startGateway`, SQLite store, its
- * own Odoo client from the configuration) against the parent's simulator, which holds the
+ * own Odoo client from the configuration) against the parent's fake Odoo, which holds the
  * partners; with `full`, fills the catalog and availability caches with `skus` SKUs (two
  * warehouses each) through `applyEvent`, from JSON-parsed event envelopes as the cache tailer
  * hands them over. Asserts what the caches hold, answers a few cached reads, forces a garbage

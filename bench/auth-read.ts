@@ -18,7 +18,7 @@ import { createApp } from '../gateway/src/app.js';
 import type { AppEnv } from '../gateway/src/context.js';
 import { requireScope } from '../gateway/src/auth/middleware.js';
 import { createGatewayMetrics } from '../gateway/src/metrics/ops-setup.js';
-import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../test/odoo-fake/index.js';
 import { getLoad } from './_spawn-load.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
@@ -40,7 +40,7 @@ function load(url: string, headers: Record<string, string> = {}) {
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   const bench = await startBenchGateway(sim);
   const gateway = bench.gateway;
   const servers: ServerType[] = [];

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../test/odoo-fake/index.js';
 import { type RunningGateway } from '../gateway/src/server.js';
 import { getLoad, type Load } from './_spawn-load.js';
 import { startBenchGateway, type BenchGateway } from './_gateway.js';
@@ -63,7 +63,7 @@ async function load(url: string, served: () => Promise<number>, headers: Record<
 const servedBy = (g: RunningGateway) => async () => (await g.services.metrics!.httpRequests.get()).values.reduce((n, v) => n + v.value, 0);
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   const prefix = `rg-bench:${randomBytes(6).toString('hex')}:`;
   const started: BenchGateway[] = [];
   let bareServer: ServerType | undefined;

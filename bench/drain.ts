@@ -1,9 +1,9 @@
 /**
  * Drain into Odoo, in one run: the same queue of orders drained by the intake drainer into the
- * simulator with the cost model calibrated on real Odoo 18 (≈ 128 ms per batch round trip plus
+ * fake Odoo with the cost model calibrated on real Odoo 18 (≈ 128 ms per batch round trip plus
  * ≈ 41 ms per order), in batches of 20 against one order per call, with the same limit of calls in
  * flight (2). `drain_batched_vs_single` is the ratio of orders per second; the highest number of
- * calls seen in flight (at the drainer and at the simulator) is checked against the limit.
+ * calls seen in flight (at the drainer and at the fake Odoo) is checked against the limit.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
 import { intakeMigrations } from '../gateway/src/intake/migrations.js';
 import { IntakeQueue } from '../gateway/src/intake/queue.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import { calibratedCost, startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { calibratedCost, startOdooFake } from '../test/odoo-fake/index.js';
 import { SqliteStore } from '../gateway/src/store/sqlite.js';
 import type { BenchFigure } from './types.js';
 
@@ -21,7 +21,7 @@ const MAX_IN_FLIGHT = 2;
 
 async function drain(batchSize: number, orders: number): Promise<{ perSecond: number; peak: number; simPeak: number; created: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'rg-bench-drain-'));
-  const sim = await startOdooSimulator({ cost: calibratedCost });
+  const sim = await startOdooFake({ cost: calibratedCost });
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey });
   const store = new SqliteStore(join(dir, 'gateway.sqlite'));
   try {
@@ -37,7 +37,7 @@ async function drain(batchSize: number, orders: number): Promise<{ perSecond: nu
     const started = performance.now();
     const handled = await drainer.drainUntilIdle();
     const seconds = (performance.now() - started) / 1000;
-    const created = sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${prefix}-%`]], ['id']).length;
+    const created = sim.state.saleOrders({ externalId: `${prefix}-*` }).length;
     if (handled !== orders || created !== orders) throw new Error(`drained ${handled}, created ${created} of ${orders}`);
     return { perSecond: orders / seconds, peak: drainer.stats.maxInFlightSeen, simPeak: sim.stats.peakInFlight, created };
   } finally {
@@ -59,8 +59,8 @@ export async function run(): Promise<BenchFigure[]> {
       key: 'drain_batched_vs_single',
       value: batched.perSecond / single.perSecond,
       unit: 'ratio',
-      baseline: { name: 'one order per call, same in-flight limit, calibrated simulator', value: single.perSecond, unit: 'orders/s' },
-      notes: `batched (20 per call): ${batched.perSecond.toFixed(1)} orders/s; in flight at most ${Math.max(batched.peak, single.peak)} (limit ${MAX_IN_FLIGHT}), simulator peak ${Math.max(batched.simPeak, single.simPeak)}`,
+      baseline: { name: 'one order per call, same in-flight limit, calibrated fake Odoo', value: single.perSecond, unit: 'orders/s' },
+      notes: `batched (20 per call): ${batched.perSecond.toFixed(1)} orders/s; in flight at most ${Math.max(batched.peak, single.peak)} (limit ${MAX_IN_FLIGHT}), fake Odoo peak ${Math.max(batched.simPeak, single.simPeak)}`,
     },
   ];
 }

@@ -10,7 +10,7 @@
  *   each request a new order and a new key;
  * - `intake_vs_hono_post`: the ratio.
  *
- * Then the queue is drained into the simulator and every 202 is checked: each accepted order is
+ * Then the queue is drained into the fake Odoo and every 202 is checked: each accepted order is
  * exactly one sale order (zero lost, zero duplicated).
  */
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
-import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../test/odoo-fake/index.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
@@ -29,7 +29,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /**
  * Orders per measured gateway round. Bounded (not a duration) because every accepted order is then
- * drained into the simulator to check it was created exactly once, and the simulator's searches
+ * drained into the fake Odoo to check it was created exactly once, and the fake's searches
  * grow with the number of orders it holds.
  */
 const ORDERS_PER_ROUND = Number(process.env.BENCH_INTAKE_ORDERS ?? 3000);
@@ -70,7 +70,7 @@ function load(url: string, prefix: string, durationS: number | `${number}r`, aut
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   // The burst is measured alone; the drain follows.
   const bench = await startBenchGateway(sim, { GATEWAY_INTAKE_DRAIN: 'false' });
   const gateway = bench.gateway;
@@ -109,8 +109,8 @@ export async function run(): Promise<BenchFigure[]> {
     await drainer.drainUntilIdle();
     const depth = await gateway.services.intake!.depth();
     const counts = new Map<string, number>();
-    for (const r of sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${run}-m%`]], ['rg_external_id'])) {
-      counts.set(String(r.rg_external_id), (counts.get(String(r.rg_external_id)) ?? 0) + 1);
+    for (const r of sim.state.saleOrders({ externalId: `${run}-m*` })) {
+      counts.set(String(r.externalId), (counts.get(String(r.externalId)) ?? 0) + 1);
     }
     const lost = accepted.filter((e) => !counts.has(e)).length;
     const duplicated = [...counts.values()].filter((n) => n > 1).length;

@@ -2,18 +2,18 @@
  * Bar 6: the gateway's resident memory with 100,000 cached SKUs and 1,000 partners.
  *
  * The gateway runs in a child process (bench/_memory-child.ts, `node --expose-gc`), so neither
- * this process nor the simulator (which stays here) is counted. The simulator is given 1,000
+ * this process nor the fake Odoo (which stays here) is counted. The fake Odoo is given 1,000
  * partners (`state.addPartner`), which the child's partner cache loads from it at start; the child
  * fills the catalog and availability caches with 100,000 SKUs (two warehouses each: 200,000
  * availability entries) through `applyEvent`, asserts their sizes, answers a few cached reads,
  * forces a garbage collection and reports `process.memoryUsage()`.
  *
- * Baseline: the same child with empty caches and the simulator's seeded partners only. The notes
+ * Baseline: the same child with empty caches and the fake's seeded partners only. The notes
  * also give Node with the TypeScript loader alone (`bare`), which both figures include.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startOdooSimulator, type OdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../test/odoo-fake/index.js';
 import type { BenchFigure } from './types.js';
 
 const SKUS = Number(process.env.BENCH_MEMORY_SKUS ?? 100_000);
@@ -33,7 +33,7 @@ interface ChildReport {
 
 const script = fileURLToPath(new URL('./_memory-child.ts', import.meta.url));
 
-function child(sim: OdooSimulator, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
+function child(sim: OdooFake, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -48,7 +48,7 @@ function child(sim: OdooSimulator, mode: 'bare' | 'empty' | 'full', skus: number
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   try {
     const bare = await child(sim, 'bare', 0, 0);
     const empty = await child(sim, 'empty', 0, 1);

@@ -5,7 +5,7 @@
  *    every delivery stored durably (SQLite, synchronous=FULL) before it is sent and its outcome
  *    recorded after, versus a bare loop of undici POSTs signed the same way to the same receiver
  *    (a Pool with as many connections as the relay may use for one endpoint).
- * 2. Latency: commit-to-receipt at a steady 100 events/s against the Odoo simulator, through the
+ * 2. Latency: commit-to-receipt at a steady 100 events/s against the fake Odoo, through the
  *    whole path: outbox claim → durable delivery → ack → signed POST. p50/p95/p99.
  *
  * Keys: relay_vs_bare_undici, relay_deliveries_per_s, relay_commit_to_receipt_p95_ms.
@@ -21,7 +21,7 @@ import { Pool } from 'undici';
 import { loadConfig } from '../gateway/src/config.js';
 import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import { startOdooSimulator } from '../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../test/odoo-fake/index.js';
 import { DeliveryQueue, type NewDelivery } from '../gateway/src/relay/deliveries.js';
 import { createStaticPartnerDirectory } from '../gateway/src/relay/directory.js';
 import { Dispatcher } from '../gateway/src/relay/dispatcher.js';
@@ -179,7 +179,7 @@ async function relayEngine(receiver: Receiver, n: number, secret: string): Promi
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function commitToReceipt(receiver: Receiver, seconds: number, rate: number): Promise<{ p50: number; p95: number; p99: number; events: number }> {
-  const sim = await startOdooSimulator({});
+  const sim = await startOdooFake({});
   const dataDir = mkdtempSync(join(tmpdir(), 'rg-bench-relay-lat-'));
   const config = loadConfig({ GATEWAY_DATA_DIR: dataDir, WEBHOOK_ALLOWED_TARGETS: '127.0.0.1', LOG_LEVEL: 'silent' });
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger: silent });
@@ -188,9 +188,7 @@ async function commitToReceipt(receiver: Receiver, seconds: number, rate: number
   await odoo.rpc('create_subscription', { partner: 'demo', url: `${receiver.url}/latency`, event_types: ['product.updated'], active: true });
   const relay = new Relay({ config, odoo, store, logger: silent, bus: null });
   relay.start();
-  const skus = [...sim.state.env().store.table('product.product').values()]
-    .filter((p) => typeof p.default_code === 'string' && p.active !== false)
-    .map((p) => String(p.default_code));
+  const skus = sim.state.skus();
   receiver.latencies = [];
   const total = seconds * rate;
   const expected = receiver.count + total;
@@ -199,7 +197,7 @@ async function commitToReceipt(receiver: Receiver, seconds: number, rate: number
     const due = started + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sim.state.updateProduct(skus[i % skus.length]!, { list_price: 10 + (i % 90) });
+    sim.state.updateProduct(skus[i % skus.length]!, { listPrice: 10 + (i % 90) });
   }
   await Promise.race([until(receiver, expected), new Promise((r) => setTimeout(r, 15_000))]);
   await relay.stop();
@@ -230,7 +228,7 @@ export async function run(): Promise<BenchFigure[]> {
         key: 'relay_commit_to_receipt_p95_ms',
         value: lat.p95,
         unit: 'ms',
-        notes: `bar ≤ 1000; steady 100 events/s against the simulator, ${lat.events} events, p50 ${lat.p50} ms, p99 ${lat.p99} ms`,
+        notes: `bar ≤ 1000; steady 100 events/s against the fake Odoo, ${lat.events} events, p50 ${lat.p50} ms, p99 ${lat.p99} ms`,
       },
     ];
   } finally {

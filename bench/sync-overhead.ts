@@ -1,13 +1,13 @@
 /**
  * Bar 4: the synchronous path's overhead. The same Odoo call made two ways, one request at a time,
- * against the simulator with its calibrated read cost (≈ 20 ms a call, as real Odoo 18):
+ * against the fake Odoo with its calibrated read cost (≈ 20 ms a call, as real Odoo 18):
  *
  * - direct: the gateway's own Odoo client (`createOdooClient`) calling the addon's `availability`
  *   for one SKU;
  * - gateway: `GET /v1/inventory?sku=<that SKU>` with a bearer token (token check, partner rate
  *   limiter set never to refuse, query validation, the availability cache, an ETag). Each round
  *   asks a SKU the gateway has never seen, so every request is a cache miss that reaches Odoo with
- *   exactly that call (the simulator's call counter is checked).
+ *   exactly that call (the fake's call counter is checked).
  *
  * Interleaved A/B rounds (the order alternates), sequential, on keep-alive connections, loopback.
  * `sync_overhead_p50_ms` = gateway p50 − direct p50; bar ≤ 5 ms.
@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { createLogger } from '../gateway/src/logger.js';
 import { createOdooClient } from '../gateway/src/odoo/client.js';
-import { calibratedCost, startOdooSimulator, type SimulatorState } from '../gateway/src/odoo/simulator/index.js';
+import { calibratedCost, startOdooFake, type FakeState } from '../test/odoo-fake/index.js';
 import { startBenchGateway, type BenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
@@ -24,19 +24,9 @@ const ROUNDS = Number(process.env.BENCH_SYNC_ROUNDS ?? 300);
 const WARMUP = 20;
 
 /** Storable products `BENCH-SYNC-00000`… with stock in both seeded warehouses (before the gateway starts: no events reach its caches). */
-function addProducts(state: SimulatorState, n: number): string[] {
+function addProducts(state: FakeState, n: number): string[] {
   const skus = Array.from({ length: n }, (_, i) => `BENCH-SYNC-${String(i).padStart(5, '0')}`);
-  state.transaction((env) => {
-    const su = env.sudo();
-    const stockOf = (code: string) => [...su.store.table('stock.warehouse').values()].find((w) => w.code === code)!.lot_stock_id as number;
-    const locations = [stockOf('WH'), stockOf('EU')];
-    const categ = [...su.store.table('product.category').values()].find((c) => c.name === 'Office Furniture')!.id;
-    for (const [i, sku] of skus.entries()) {
-      const tmpl = su.withContext({ create_product_product: false }).create('product.template', [{ name: `Bench item ${i}`, list_price: 10 + (i % 90), type: 'consu', is_storable: true, categ_id: categ }])[0]!;
-      const product = su.create('product.product', [{ product_tmpl_id: tmpl, default_code: sku }])[0]!;
-      for (const [k, location] of locations.entries()) su.create('stock.quant', [{ product_id: product, location_id: location, quantity: 5 + ((i + k) % 40) }]);
-    }
-  });
+  for (const [i, sku] of skus.entries()) state.addProduct({ sku, name: `Bench item ${i}`, listPrice: 10 + (i % 90), stock: { WH: 5 + (i % 40), EU: 5 + ((i + 1) % 40) } });
   return skus;
 }
 
@@ -44,7 +34,7 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
 export async function run(): Promise<BenchFigure[]> {
-  const sim = await startOdooSimulator({ cost: calibratedCost });
+  const sim = await startOdooFake({ cost: calibratedCost });
   const skus = addProducts(sim.state, WARMUP + ROUNDS);
   const direct = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger: createLogger('silent') });
   let bench: BenchGateway | undefined;
@@ -105,7 +95,7 @@ export async function run(): Promise<BenchFigure[]> {
         value: g50 - d50,
         unit: 'ms',
         baseline: { name: 'direct Odoo client, same availability call, p50', value: d50, unit: 'ms' },
-        notes: `gateway p50 ${g50.toFixed(2)} ms, p95 ${g95.toFixed(2)} ms; direct p50 ${d50.toFixed(2)} ms, p95 ${d95.toFixed(2)} ms; ${ROUNDS} interleaved rounds, each a cache miss, simulator at ${calibratedCost.perCallMs} ms a call; bar ≤ 5 ms`,
+        notes: `gateway p50 ${g50.toFixed(2)} ms, p95 ${g95.toFixed(2)} ms; direct p50 ${d50.toFixed(2)} ms, p95 ${d95.toFixed(2)} ms; ${ROUNDS} interleaved rounds, each a cache miss, fake Odoo at ${calibratedCost.perCallMs} ms a call; bar ≤ 5 ms`,
       },
     ];
   } finally {

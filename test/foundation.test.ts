@@ -1,5 +1,5 @@
 /**
- * The foundation end to end: a whole gateway on the simulator answers health, a catalog read with a
+ * The foundation end to end: a whole gateway on the fake Odoo answers health, a catalog read with a
  * real token, and every kind of bad input with the documented error, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';

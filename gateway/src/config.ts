@@ -157,7 +157,7 @@ export interface OdooConfig {
 }
 
 export interface Config {
-  /** Null when no Odoo is configured: only the demo runs then, against the simulator. */
+  /** Null when no Odoo is configured: only the demo runs then, against its fake Odoo. */
   odoo: OdooConfig | null;
   host: string;
   port: number;

@@ -20,7 +20,7 @@ export interface RunningGateway {
 export interface StartOptions {
   config: Config;
   logger?: Logger;
-  /** An Odoo client to use instead of the configured one (the demo passes the simulator's). */
+  /** An Odoo client to use instead of the configured one (the demo passes one on its fake Odoo). */
   odoo?: OdooClient;
   /** Services to use instead of the ones built from the configuration (tests pass fakes). */
   overrides?: ServiceOverrides;
@@ -43,7 +43,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, store: store.dialect, odoo: config.odoo?.url ?? 'simulator' }, 'gateway listening');
+  logger.info({ url, store: store.dialect, odoo: config.odoo?.url ?? 'demo' }, 'gateway listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useSimulatorClient } from '../../test/support/simulator-client.js';
+import { useFakeClient } from '../../test/support/fake-client.js';
 import { ProductCatalog } from './catalog/products.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { buildServices } from './services.js';
 import { SqliteStore } from './store/sqlite.js';
 
-const odoo = useSimulatorClient();
+const odoo = useFakeClient();
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 

@@ -23,7 +23,7 @@ import { createGatewayMetrics, odooCallHook, setupOps } from './metrics/ops-setu
 import { observeIntake, outboxLagProvider } from './metrics/intake-hooks.js';
 import type { OdooGuard } from './protect/protect-client.js';
 import type { AnomalyDetector } from './anomaly/detector.js';
-import { createOdooLoginVerifier, type OdooLoginVerifier } from './dashboard/odoo-login.js';
+import { createOdooLoginVerifier, type OdooLoginVerifier } from './odoo/user-login.js';
 import { IntakeQueue, type PartnerMode } from './intake/queue.js';
 import { IntakeDrainer } from './intake/drainer.js';
 import { createShadowEvaluator } from './intake/shadow.js';
@@ -56,7 +56,7 @@ export interface Services {
   anomalies: AnomalyDetector;
   /**
    * Checks dashboard sign-ins against Odoo: built from ODOO_URL/ODOO_DB, or passed in (the demo's
-   * simulator). `null` only when neither is there: sign-in then answers `not_configured`.
+   * fake Odoo). `null` only when neither is there: sign-in then answers `not_configured`.
    */
   dashboardLogin: OdooLoginVerifier | null;
   /** The durable intake queue (orders, returns, shipments, counts… on their way to Odoo). */
@@ -77,7 +77,7 @@ export interface Services {
 
 /**
  * What a caller may pass instead of what `buildServices` would build (tests pass fakes, the demo
- * its simulator). `odoo` is the raw client: it is still put behind the guard and observed there.
+ * its fake Odoo). `odoo` is the raw client: it is still put behind the guard and observed there.
  */
 export type ServiceOverrides = Partial<Omit<Services, 'config' | 'odooGuard'>>;
 
@@ -99,7 +99,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
   const now = overrides.now ?? Date.now;
   const store = overrides.store ?? openStore(config);
   await store.migrate(migrations);
-  if (!overrides.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in simulator');
+  if (!overrides.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in fake Odoo');
   // Metrics first, so the Odoo client's onCall hook can feed them.
   const metrics = overrides.metrics ?? createGatewayMetrics(config, logger);
   const rawOdoo = overrides.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,7 +24,7 @@ if (!haveChromium && process.env.CI) {
 }
 
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
-  let sim: OdooSimulator;
+  let sim: OdooFake;
   let gw: TestGateway;
   let context: BrowserContext;
   let receiver: Server;
@@ -44,11 +44,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
 
-    sim = await startOdooSimulator();
+    sim = await startOdooFake();
     gw = await startTestGateway({
       sim,
       env: {
-        // The dashboard checks sign-ins against this Odoo (the simulator).
+        // The dashboard checks sign-ins against this Odoo (the fake Odoo).
         ODOO_URL: sim.url,
         ODOO_DB: sim.db,
         ODOO_USER: sim.login,

@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Availability } from '../../contracts/src/availability.js';
 import { ErrorBody } from '../../contracts/src/errors.js';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { laneAnswered } from '../../gateway/src/fast-lane/lane.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -27,9 +27,9 @@ interface Seen {
 const ANSWER_HEADERS = ['x-request-id', 'ratelimit-policy', 'ratelimit', 'retry-after', 'etag', 'cache-control', 'content-type', 'content-length', 'www-authenticate'];
 const seen: Record<'lane' | 'hono', Map<string, Seen>> = { lane: new Map(), hono: new Map() };
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 beforeAll(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   sim.state.addPartner({ code: 'shop', scopes: ['inventory:read', 'products:read'], warehouses: ['WH'] });
   sim.state.addPartner({ code: 'narrow', scopes: ['orders:read'] });
   sim.state.addPartner({ code: 'small', scopes: ['inventory:read', 'products:read'], tier: 'premium' });

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are checked field by field here */
 /**
- * API v1 through real HTTP against a gateway on the simulator: each route's happy path, its errors,
+ * API v1 through real HTTP against a gateway on the fake Odoo: each route's happy path, its errors,
  * scopes and tenant isolation, and the OpenAPI document.
  */
 // Routes call `.openapi()` on contract schemas: load the zod extension before any contract module.
@@ -13,8 +13,8 @@ import { ErrorBody } from '../../contracts/src/errors.js';
 import { IntakeItemStatus, IntakeReceipt } from '../../contracts/src/intake.js';
 import { OrderStatus } from '../../contracts/src/order.js';
 import { readGatewayEvents } from '../../gateway/src/intake/events.js';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
-import { startTestGateway, type Simulator, type TestGateway } from '../support/gateway.js';
+import { startOdooFake } from '../odoo-fake/index.js';
+import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../../contracts/examples/api/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
 const json = { 'content-type': 'application/json' };
@@ -50,13 +50,13 @@ async function createdOrder(token = demo, over: Record<string, unknown> = {}) {
   return { order, location, id: location.split('/').pop()!, status };
 }
 
-let sim: Simulator;
+let sim: FakeOdoo;
 
 beforeAll(async () => {
   // Partners exist before the gateway loads the registry.
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   for (const code of ['acme', 'globex']) {
-    if (!sim.state.searchRead('retail_gateway.partner', [['code', '=', code]]).length) {
+    if (!sim.state.partners.has(code)) {
       sim.state.addPartner({ code, scopes: ['products:read', 'inventory:read', 'orders:read', 'orders:write', 'returns:read', 'returns:write', 'shipments:read', 'shipments:write', 'inventory:write'] });
     }
   }
@@ -82,8 +82,8 @@ describe('POST /v1/orders', () => {
     expect(status.state).toBe('created');
     expect(status.odoo?.name).toMatch(/^S\d+/);
     expect(status.amount_total).toBe('89.54');
-    expect(t.sim.state.searchRead('sale.order', [['rg_external_id', '=', order.external_id]], ['name'])).toHaveLength(1);
-    expect(t.sim.state.searchRead('sale.order', [['rg_external_id', '=', order.external_id], ['rg_partner_id.code', '=', 'acme']], ['name'])).toHaveLength(1);
+    expect(t.sim.state.saleOrders({ externalId: order.external_id })).toHaveLength(1);
+    expect(t.sim.state.saleOrders({ externalId: order.external_id, partner: 'acme' })).toHaveLength(1);
     const events = (await readGatewayEvents(t.gateway.services.store, { partner: 'acme', limit: 1000 })).map((e) => e.envelope);
     expect(events.some((e) => e.type === 'order.accepted' && e.data.external_id === order.external_id)).toBe(true);
   });
@@ -287,8 +287,7 @@ describe('inventory', () => {
     expect(status.status).toBe('completed');
     expect(status.outcome).toBe('applied');
     expect((await t.fetch(location, { token: globex })).status).toBe(404);
-    const quant = t.sim.state.searchRead('stock.quant', [['product_id.default_code', '=', 'FURN_8888'], ['location_id.warehouse_id.code', '=', 'WH']], ['quantity']);
-    expect(quant.reduce((s, q) => s + Number(q.quantity), 0)).toBe(77);
+    expect(t.sim.state.stock('FURN_8888', 'WH').on_hand).toBe(77);
   });
 
   it('refuses a count that writes availability fields (Odoo-owned)', async () => {

@@ -89,7 +89,7 @@ export interface SharedStoreGateways {
 }
 
 /**
- * `count` gateway processes on one simulator and one PostgreSQL store (so they drain the same
+ * `count` gateway processes on one fake Odoo and one PostgreSQL store (so they drain the same
  * queue), each with its own data dir and the same master key. They start one after the other: the
  * first runs the migrations, the next find them applied.
  */

@@ -1,21 +1,21 @@
 /**
  * Exactly-once under real interleaving: two gateway processes share one PostgreSQL store (drained
- * with FOR UPDATE SKIP LOCKED by both) and one Odoo simulator. Fifty concurrent submissions of one
+ * with FOR UPDATE SKIP LOCKED by both) and one fake Odoo. Fifty concurrent submissions of one
  * order, spread over both, make exactly one sale order.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { spawnSharedStoreGateways, tokenFrom, type ChildGateway, type SharedStoreGateways } from './child.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let db: { url: string; drop(): Promise<void> };
 const gateways: ChildGateway[] = [];
 let tokens: string[] = [];
@@ -24,7 +24,7 @@ let shared: SharedStoreGateways | undefined;
 
 beforeAll(async () => {
   // A little Odoo latency so calls from both gateways overlap.
-  sim = await startOdooSimulator({ cost: { perBatchMs: 30, perOrderMs: 5 } });
+  sim = await startOdooFake({ cost: { perBatchMs: 30, perOrderMs: 5 } });
   db = await createTestDatabase('rg_exactly_once');
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined);
@@ -60,7 +60,7 @@ async function drained(pattern: string): Promise<void> {
   throw new Error(`${pattern} was not drained`);
 }
 
-const saleOrders = (externalId: string) => sim.state.searchRead('sale.order', [['rg_external_id', '=', externalId]], ['name']).length;
+const saleOrders = (externalId: string) => sim.state.saleOrders({ externalId }).length;
 
 async function saleOrdersFor(externalId: string): Promise<number> {
   await drained(externalId);

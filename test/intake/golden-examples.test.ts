@@ -1,5 +1,5 @@
 /**
- * The golden request examples, posted as they are (no edits) to a gateway on the demo simulator,
+ * The golden request examples, posted as they are (no edits) to a gateway on the demo's fake Odoo,
  * in the order a partner would send them, all succeed: the order is created, shipped, returned,
  * the count applied; the cancel example cancels a second order.
  */

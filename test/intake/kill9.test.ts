@@ -10,23 +10,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { spawnGateway, tokenFrom, type ChildGateway } from './child.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const N = 400;
 const CONCURRENCY = 25;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let dataDir: string;
 let env: Record<string, string>;
 let gateway: ChildGateway | null = null;
 
 beforeAll(async () => {
   // Odoo slow enough that batches are in flight when the kill comes.
-  sim = await startOdooSimulator({ cost: { perBatchMs: 40, perOrderMs: 4 } });
+  sim = await startOdooFake({ cost: { perBatchMs: 40, perOrderMs: 4 } });
   dataDir = mkdtempSync(join(tmpdir(), 'rg-kill9-'));
   env = {
     ODOO_URL: sim.url,
@@ -82,7 +82,7 @@ it('loses no accepted order and duplicates none across a kill -9 during a burst'
         killed = true;
         await gateway!.kill9();
         ackedAtKill = acked.size;
-        createdAtKill = sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${prefix}-%`]], ['id']).length;
+        createdAtKill = sim.state.saleOrders({ externalId: `${prefix}-*` }).length;
       }
     }
   };
@@ -109,9 +109,9 @@ it('loses no accepted order and duplicates none across a kill -9 during a burst'
   // Wait for the drain (bounded loop), then count sale orders per external id in Odoo.
   const all = [...acked.keys(), ...cutOff];
   const countByExternal = () => {
-    const rows = sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${prefix}-%`]], ['rg_external_id']);
+    const rows = sim.state.saleOrders({ externalId: `${prefix}-*` });
     const counts = new Map<string, number>();
-    for (const r of rows) counts.set(String(r.rg_external_id), (counts.get(String(r.rg_external_id)) ?? 0) + 1);
+    for (const r of rows) counts.set(String(r.externalId), (counts.get(String(r.externalId)) ?? 0) + 1);
     return counts;
   };
   let counts = countByExternal();

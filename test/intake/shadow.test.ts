@@ -6,19 +6,19 @@
 import '@hono/zod-openapi';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
-import { startTestGateway, type Simulator, type TestGateway } from '../support/gateway.js';
+import { startOdooFake } from '../odoo-fake/index.js';
+import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let t: TestGateway;
 let token: string;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 
 beforeAll(async () => {
   // The partner exists before the gateway loads the registry.
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   sim.state.addPartner({ code: 'shadowco', mode: 'shadow', scopes: ['orders:read', 'orders:write', 'products:read'] });
   t = await startTestGateway({ sim });
   token = await t.token('shadowco');
@@ -50,7 +50,7 @@ it('records and judges a shadow partner\'s orders without writing to Odoo', asyn
   expect(report.rejection_reasons).toEqual({ unknown_sku: 1 });
   expect(report.by_kind.order).toMatchObject({ items: 3, would_create: 2, would_reject: 1 });
 
-  expect(t.sim.state.searchRead('sale.order', [['rg_external_id', '=like', 'SH-%']], ['name'])).toEqual([]);
+  expect(t.sim.state.saleOrders({ externalId: 'SH-*' })).toEqual([]);
   const writesAfter = [...t.sim.stats.byMethod].filter(([k]) => /submit_|cancel_|register_|update_|confirm_|apply_|\.create$|\.write$/.test(k)).reduce((s, [, n]) => s + n, 0);
   expect(writesAfter).toBe(writesBefore);
 

@@ -5,14 +5,14 @@
 // Routes call `.openapi()` on contract schemas: load the zod extension before any contract module.
 import '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 let gw: TestGateway;
 
 beforeAll(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   gw = await startTestGateway({ sim, env: { ODOO_URL: sim.url, ODOO_DB: sim.db, ODOO_USER: sim.login, ODOO_API_KEY: sim.apiKey } });
 });
 afterAll(async () => {

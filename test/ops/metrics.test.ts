@@ -1,5 +1,5 @@
 /**
- * `/metrics` on a whole gateway against the simulator: requests by route, partner and status,
+ * `/metrics` on a whole gateway against the fake Odoo: requests by route, partner and status,
  * Odoo calls by model and method, 429s counted, the circuit and limiter state, the order funnel,
  * and the backlog gauges read from the store at scrape time.
  */
@@ -61,7 +61,7 @@ describe('/metrics', () => {
     expect(sample(text, 'gateway_http_requests_total', { route: '/v1/products', partner: 'demo', status: '429' })).toBe(2);
     expect(sample(text, 'gateway_rate_limited_total', { partner: 'demo', policy: `${tier}-read` })).toBe(2);
     expect(sample(text, 'gateway_http_request_duration_seconds_count', { route: '/v1/products', method: 'GET', status_class: '2xx' })).toBe(3);
-    expect(sample(text, 'gateway_odoo_calls_total', { model: 'product.product', method: 'search_read', outcome: 'ok' })).toBeGreaterThanOrEqual(1); // the catalog cache answers the rest
+    expect(sample(text, 'gateway_odoo_calls_total', { model: 'retail_gateway.api', method: 'catalog_page', outcome: 'ok' })).toBeGreaterThanOrEqual(1); // the catalog cache answers the rest
     expect(sample(text, 'gateway_odoo_circuit_state', { state: 'closed' })).toBe(1);
     expect(sample(text, 'gateway_odoo_circuit_state', { state: 'open' })).toBe(0);
     expect(sample(text, 'gateway_rate_limit_backend', { backend: 'memory' })).toBe(1);

@@ -1,21 +1,21 @@
 /**
- * The Odoo guard against the simulator's fault injection: the circuit breaker's transitions
+ * The Odoo guard against the fake's fault injection: the circuit breaker's transitions
  * (closed → open → half-open → open → half-open → closed), business errors not counting, the
- * bulkhead never exceeding its limit under a burst (the simulator counts the peak of concurrent
+ * bulkhead never exceeding its limit under a burst (the fake Odoo counts the peak of concurrent
  * calls), and nothing hanging when Odoo stalls.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOdooClient, type OdooClient } from '../../gateway/src/odoo/client.js';
 import { OdooAccessError, OdooNetworkError, OdooTimeoutError } from '../../gateway/src/odoo/errors.js';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { OdooBulkheadFullError, OdooCircuitOpenError } from '../../gateway/src/protect/errors.js';
 import { protectOdooClient } from '../../gateway/src/protect/protect-client.js';
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 let raw: OdooClient;
 
 beforeEach(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   raw = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, retry: { attempts: 1 }, timeouts: { callMs: 5_000 } });
   await raw.version();
 });
@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 const read = (odoo: OdooClient, opts: { timeoutMs?: number } = {}) =>
-  odoo.call('product.product', 'search_read', { kwargs: { domain: [], fields: ['default_code'], limit: 1 } }, opts);
+  odoo.rpc('catalog_page', { limit: 1 }, opts).then((page) => page.items);
 
 describe('circuit breaker against a failing Odoo', () => {
   it('opens on consecutive failures and timeouts, refuses without calling, probes half-open, closes on success', async () => {
@@ -74,7 +74,7 @@ describe('circuit breaker against a failing Odoo', () => {
   });
 });
 
-describe('bulkhead against the simulator', () => {
+describe('bulkhead against the fake Odoo', () => {
   it('never has more calls in flight than its limit under a burst, and completes them all', async () => {
     sim.faults.slow(15);
     sim.stats.resetPeaks();

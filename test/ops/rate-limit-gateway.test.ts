@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,11 +18,11 @@ const prefix = `rg-test-gw:${randomBytes(6).toString('hex')}:`;
 const TINY = { rate: 0.01, burst: 10 };
 const tiers = JSON.stringify({ standard: TINY, premium: TINY, internal: TINY });
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 const started: TestGateway[] = [];
 
 beforeAll(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
 });
 afterAll(async () => {
   for (const g of started) await g.close();

@@ -1,6 +1,6 @@
 /**
  * The recording format shared by the recorder (record.ts, against a real Odoo) and the replay
- * test (replay.test.ts, against the simulator), and the normalisation rule of README.md.
+ * test (replay.test.ts, against the fake Odoo), and the normalisation rule of README.md.
  */
 
 export interface Recording {

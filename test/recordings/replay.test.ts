@@ -1,13 +1,24 @@
 /**
- * Replays every exchange recorded from a real Odoo 18 (test/recordings/odoo18) against the
- * simulator and compares the answers under the normalisation rule of README.md.
+ * Replays the exchanges recorded from a real Odoo 18 (test/recordings/odoo18), two ways:
+ *
+ * - the addon's methods (`addon_*`) and the generic calls the gateway's client makes (version
+ *   probe, `common.authenticate`, a call with a wrong key) against the fake of the contract
+ *   (test/odoo-fake), comparing the answers under the normalisation rule of README.md;
+ * - every other recorded answer (ORM reads and Odoo's exceptions: access, validation, missing
+ *   record, unique violation, wrong model or method) through the gateway's own client, from a
+ *   server that answers the recorded body: a result comes out as Odoo sent it, an exception as
+ *   the typed error the gateway maps it to.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { createOdooClient } from '../../gateway/src/odoo/client.js';
+import { OdooError, type OdooErrorKind } from '../../gateway/src/odoo/errors.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { at, fill, firstParagraph, normaliseBody, normaliseVersion, shapeDiff, shapeOf, type Recording, type Vars } from './format.js';
 import { replayVars } from './record.js';
 
@@ -76,27 +87,45 @@ function compare(rec: Recording, actualRaw: unknown): string[] {
   return problems;
 }
 
-describe('Odoo 18 recordings replayed against the simulator', () => {
-  let sim: OdooSimulator;
+/** The exchanges the fake answers: the addon's contract and the client's own generic calls. */
+const FAKE_GENERIC = new Set(['version_info', 'common_version', 'authenticate', 'authenticate_wrong_key', 'execute_wrong_key', 'portal_authenticate']);
+const forFake = recordings.filter((r) => r.name.startsWith('addon_') || FAKE_GENERIC.has(r.name));
+const forClient = recordings.filter((r) => !forFake.includes(r));
+
+/** How the gateway's client maps each exception Odoo 18 was recorded raising. */
+const EXPECTED_KIND: Record<string, OdooErrorKind> = {
+  session_authenticate_wrong_password: 'auth',
+  create_with_keyword_values: 'server',
+  unlink_confirmed_order: 'validation',
+  write_missing_record: 'missing',
+  create_partner_without_name: 'validation',
+  create_duplicate_login: 'unique_violation',
+  portal_read_quants: 'access',
+  portal_create_partner: 'access',
+  wrong_model: 'validation',
+  wrong_method: 'server',
+};
+
+describe('Odoo 18 recordings of the addon and the generic calls, replayed against the fake', () => {
+  let sim: OdooFake;
   const vars: Vars = {};
 
   beforeAll(async () => {
-    sim = await startOdooSimulator();
-    Object.assign(vars, { db: sim.db, login: sim.login, key: sim.apiKey, portal_login: 'portal', portal_password: 'portal', ...replayVars });
+    sim = await startOdooFake();
+    // product_sku: a SKU the fake's catalog has (the recordings took theirs from a search_read).
+    Object.assign(vars, { db: sim.db, login: sim.login, key: sim.apiKey, portal_login: 'portal', portal_password: 'portal', product_sku: 'FURN_7777', ...replayVars });
   });
   afterAll(async () => {
     await sim?.close();
   });
 
-  it('has recordings, error cases included', () => {
-    const names = recordings.map((r) => (r.response.body as JsonRpcBody).error?.data.name).filter(Boolean);
-    expect(recordings.length).toBeGreaterThanOrEqual(20);
-    for (const n of ['odoo.exceptions.AccessError', 'odoo.exceptions.AccessDenied', 'odoo.exceptions.MissingError', 'odoo.exceptions.ValidationError', 'odoo.exceptions.UserError']) {
-      expect(names).toContain(n);
-    }
+  it('has recordings of the addon, error cases included', () => {
+    const names = forFake.map((r) => (r.response.body as JsonRpcBody).error?.data.name).filter(Boolean);
+    expect(forFake.filter((r) => r.name.startsWith('addon_')).length).toBeGreaterThanOrEqual(10);
+    for (const n of ['odoo.exceptions.AccessDenied', 'odoo.exceptions.UserError']) expect(names).toContain(n);
   });
 
-  for (const rec of recordings) {
+  for (const rec of forFake) {
     it(`${rec.name}: ${rec.description}`, async () => {
       const body = fill(rec.request.body, vars);
       const res = await fetch(sim.url + rec.request.path, {
@@ -110,6 +139,57 @@ describe('Odoo 18 recordings replayed against the simulator', () => {
       for (const [name, path] of Object.entries(rec.extract ?? {})) {
         vars[name] = at(json, path);
         expect(vars[name], `extracted ${name}`).toBeDefined();
+      }
+    });
+  }
+});
+
+describe("Odoo 18's recorded answers through the gateway's client", () => {
+  let server: Server;
+  let url: string;
+  let answer: unknown;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c)).on('end', () => {
+        const payload = JSON.parse(raw) as { id?: unknown; params?: { service?: string; method?: string } };
+        // The client authenticates first; then every call gets the recorded answer, under the request's id.
+        const body = payload.params?.service === 'common' && payload.params.method === 'authenticate' ? { jsonrpc: '2.0', id: payload.id, result: 2 } : { ...(answer as object), id: payload.id };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('has recordings of every kind of exception the client maps', () => {
+    const kinds = new Set(forClient.map((r) => EXPECTED_KIND[r.name]).filter(Boolean));
+    for (const k of ['auth', 'access', 'validation', 'missing', 'unique_violation', 'server'] as const) expect(kinds).toContain(k);
+    const errors = forClient.filter((r) => (r.response.body as JsonRpcBody).error);
+    expect(errors.map((r) => r.name).sort()).toEqual(Object.keys(EXPECTED_KIND).sort());
+  });
+
+  for (const rec of forClient) {
+    it(`${rec.name}: ${rec.description}`, async () => {
+      const recorded = rec.response.body as JsonRpcBody;
+      answer = recorded;
+      const odoo = createOdooClient({ url, db: 'rg18', user: 'admin', apiKey: 'k', transport: 'jsonrpc', retry: { attempts: 1 } });
+      try {
+        const call = odoo.call('recorded.model', 'recorded_method', { kwargs: {} });
+        if (!recorded.error) {
+          expect(await call).toEqual(recorded.result);
+          return;
+        }
+        const err = await call.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OdooError);
+        expect(err).toMatchObject({ kind: EXPECTED_KIND[rec.name], odooName: recorded.error.data.name, message: recorded.error.data.message, model: 'recorded.model', method: 'recorded_method' });
+      } finally {
+        await odoo.close();
       }
     });
   }

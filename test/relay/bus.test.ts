@@ -9,7 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from '../../gateway/src/bus/nats.js';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { startReceiver } from './support/receiver.js';
 import { relayRig, simSkus } from './support/rig.js';
 
@@ -76,14 +76,14 @@ async function natsProxy(port: number): Promise<Server> {
 
 describe('event bus in the relay', () => {
   it('publishes every event to JetStream with Nats-Msg-Id = event id, then acknowledges the outbox', async () => {
-    const sim = await startOdooSimulator();
+    const sim = await startOdooFake();
     sim.state.addPartner({ code: 'acme', scopes: ['products:read'] });
     const { stream, prefix } = names();
     const bus = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix });
     const rig = await relayRig(sim, { bus });
     cleanups.push(() => sim.close(), () => rig.close());
     const sku = simSkus(sim)[0]!;
-    sim.state.updateProduct(sku, { list_price: 42 });
+    sim.state.updateProduct(sku, { listPrice: 42 });
     sim.state.setStock(sku, 'WH', 7);
     const events = sim.state.outbox();
     expect(events.length).toBeGreaterThan(1);
@@ -96,7 +96,7 @@ describe('event bus in the relay', () => {
   });
 
   it('with NATS down keeps the outbox pending, still delivers webhooks, and catches up once NATS is back', async () => {
-    const sim = await startOdooSimulator();
+    const sim = await startOdooFake();
     sim.state.addPartner({ code: 'acme', scopes: ['products:read'] });
     const receiver = await startReceiver();
     const { stream, prefix } = names();
@@ -107,7 +107,7 @@ describe('event bus in the relay', () => {
     const { secret } = await rig.odoo.rpc('create_subscription', { partner: 'acme', url: `${receiver.url}/hooks`, event_types: ['product.updated'], active: true });
     receiver.secrets.push(secret);
     const skus = simSkus(sim);
-    for (let i = 0; i < 5; i++) sim.state.updateProduct(skus[i]!, { list_price: 50 + i });
+    for (let i = 0; i < 5; i++) sim.state.updateProduct(skus[i]!, { listPrice: 50 + i });
     const events = sim.state.outbox();
 
     await expect(rig.relay.pump.pumpOnce()).rejects.toThrow();

@@ -1,12 +1,12 @@
 /**
- * The cache tailer and availability reconciliation against the simulator, with the real
+ * The cache tailer and availability reconciliation against the fake Odoo, with the real
  * availability cache of the catalog module.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheTailer } from '../../gateway/src/cache-tailer/tailer.js';
 import { AvailabilityCache } from '../../gateway/src/catalog/availability.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { reconcileAvailability } from '../../gateway/src/reconcile/availability.js';
 import { silent } from './support/fixtures.js';
 import { simSkus } from './support/rig.js';
@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const sim = await startOdooSimulator();
+  const sim = await startOdooFake();
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger: silent });
   cleanups.push(() => sim.close(), () => odoo.close());
   // A long freshness target: the cache serves what it was told, so only events keep it current.

@@ -1,5 +1,5 @@
 /**
- * The relay's commands against a running gateway and the simulator: `reconcile` asks the replica
+ * The relay's commands against a running gateway and the fake Odoo: `reconcile` asks the replica
  * to compare its served availability with Odoo's; `replay` re-queues and follows deliveries.
  */
 import { spawn } from 'node:child_process';
@@ -10,18 +10,18 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../gateway/src/config.js';
 import { reconcileCommand } from '../../gateway/src/cli/reconcile.js';
 import { replayCommand } from '../../gateway/src/cli/replay.js';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { eventually, simSkus } from './support/rig.js';
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 let gw: TestGateway;
 let receiver: Receiver;
 let cliConfig: Config;
 
 beforeAll(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   gw = await startTestGateway({ sim, env: { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' } });
   receiver = await startReceiver();
   // The commands run on a gateway host: same store and master key, Odoo from the environment.
@@ -92,7 +92,7 @@ describe('retail-gateway replay', () => {
     });
     const { secret } = (await res.json()) as { secret: string };
     receiver.secrets.push(secret);
-    sim.state.updateProduct(simSkus(sim)[4]!, { list_price: 77 });
+    sim.state.updateProduct(simSkus(sim)[4]!, { listPrice: 77 });
     const eventId = sim.state.outbox({ type: 'product.updated' }).at(-1)!.envelope.id;
     await eventually(() => receiver.received.some((r) => r.id === eventId), 'the first delivery');
     await eventually(async () => {
@@ -116,7 +116,7 @@ describe('retail-gateway replay', () => {
 
 describe('retail-gateway relay', () => {
   it('runs the relay alone in its own process and stops cleanly on SIGTERM', async () => {
-    const own = await startOdooSimulator();
+    const own = await startOdooFake();
     own.state.addPartner({ code: 'acme', scopes: ['products:read'] });
     const hooks = await startReceiver();
     const dataDir = mkdtempSync(join(tmpdir(), 'rg-relay-cli-'));
@@ -132,7 +132,7 @@ describe('retail-gateway relay', () => {
       const { secret } = await odoo.rpc('create_subscription', { partner: 'acme', url: `${hooks.url}/hooks`, event_types: ['product.updated'], active: true });
       await odoo.close();
       hooks.secrets.push(secret);
-      own.state.updateProduct(simSkus(own)[0]!, { list_price: 99 });
+      own.state.updateProduct(simSkus(own)[0]!, { listPrice: 99 });
       const ids = own.state.outbox({ type: 'product.updated' }).map((e) => e.envelope.id);
       await eventually(() => ids.every((i) => hooks.received.some((r) => r.id === i)), 'the relay process delivering', 30_000);
       expect(hooks.received.every((r) => r.verified)).toBe(true);

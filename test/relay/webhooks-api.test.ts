@@ -1,23 +1,23 @@
 /**
  * The partner-facing webhook API through a whole gateway (real HTTP, real tokens, the relay
- * running in the background against the simulator): subscriptions, the secret shown once, SSRF
+ * running in the background against the fake Odoo): subscriptions, the secret shown once, SSRF
  * refusals, the delivery log, test events, rotation with both signatures, replay, tenant isolation.
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator, type OdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { eventually, simSkus } from './support/rig.js';
 
-let sim: OdooSimulator;
+let sim: OdooFake;
 let gw: TestGateway;
 let receiver: Receiver;
 let demo: string;
 let acme: string;
 
 beforeAll(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   sim.state.addPartner({ code: 'acme', scopes: ['products:read', 'webhooks:manage', 'events:replay'] });
   gw = await startTestGateway({ sim, env: { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' } });
   receiver = await startReceiver();
@@ -97,7 +97,7 @@ describe('webhook subscriptions API', () => {
     expect(rotated.status).toBe(200);
     const { secret: newSecret } = (await rotated.json()) as { secret: string };
     receiver.secrets.splice(0, receiver.secrets.length, newSecret); // the receiver switched to the new secret at once
-    gw.sim.state.updateProduct(simSkus(gw.sim)[0]!, { list_price: 31 });
+    gw.sim.state.updateProduct(simSkus(gw.sim)[0]!, { listPrice: 31 });
     const ids = gw.sim.state.outbox({ type: 'product.updated' }).map((e) => e.envelope.id);
     await eventually(() => ids.every((i) => receiver.received.some((r) => r.id === i)), 'the product events');
     for (const i of ids) {

@@ -1,6 +1,6 @@
 /**
  * The attack suite: a table of requests that must each be refused with the right status and code,
- * against a whole gateway on the Odoo simulator. Forged tokens are built with the gateway's own
+ * against a whole gateway on the fake Odoo. Forged tokens are built with the gateway's own
  * signing key where the attack needs a valid signature (expired, wrong issuer…), so the one thing
  * wrong with each is the thing under test.
  */

@@ -1,7 +1,7 @@
 /**
  * Every credential rotation under load, with zero failed legitimate requests: at least 20
  * concurrent clients for at least 30 s and at least 5,000 requests spanning the switch, against an
- * in-process gateway on the Odoo simulator. One file, so the runs do not compete for the cores.
+ * in-process gateway on the fake Odoo. One file, so the runs do not compete for the cores.
  *
  * A virtual client does what a real partner integration does: gets a token (client_secret_basic),
  * reads `/v1/products` (a scoped route that calls Odoo) with it, and renews its token every couple

@@ -1,5 +1,5 @@
 /**
- * Starts a whole gateway on port 0 against a fresh Odoo simulator, with a temporary data dir.
+ * Starts a whole gateway on port 0 against a fresh fake Odoo, with a temporary data dir.
  * Suites use it to test through real HTTP, tokens included.
  */
 import '@hono/zod-openapi';
@@ -10,23 +10,23 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../gateway/src/config.js';
 import { createLogger } from '../../gateway/src/logger.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
-export type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
+export type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 export interface TestGatewayOptions {
   /** Extra environment for the gateway's config (GATEWAY_STORE_URL, REDIS_URL, …). */
   env?: Record<string, string>;
-  /** Options for the simulator (cost model, …). */
-  simulator?: Parameters<typeof startOdooSimulator>[0];
-  /** Reuse a running simulator (e.g. two gateways on one Odoo). */
-  sim?: Simulator;
+  /** Options for the fake Odoo (cost model, …). */
+  fake?: Parameters<typeof startOdooFake>[0];
+  /** Reuse a running fake Odoo (e.g. two gateways on one Odoo). */
+  sim?: FakeOdoo;
 }
 
 export interface TestGateway {
   url: string;
-  sim: Simulator;
+  sim: FakeOdoo;
   gateway: RunningGateway;
   config: Config;
   /** A bearer token from `POST /oauth/token` (client_secret_basic). */
@@ -38,7 +38,7 @@ export interface TestGateway {
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const ownSim = !options.sim;
-  const sim = options.sim ?? (await startOdooSimulator(options.simulator ?? {}));
+  const sim = options.sim ?? (await startOdooFake(options.fake ?? {}));
   const dataDir = mkdtempSync(join(tmpdir(), 'rg-test-'));
   const config = loadConfig({
     GATEWAY_HOST: '127.0.0.1',

@@ -1,5 +1,5 @@
 /**
- * Inbound webhooks through whole gateways over real HTTP, against the Odoo simulator: the same
+ * Inbound webhooks through whole gateways over real HTTP, against the fake Odoo: the same
  * Shopify orders/create delivered 50 times concurrently, spread over two gateways that share one
  * PostgreSQL store, creates exactly one sale order; a rotated secret works through the registry.
  */
@@ -59,7 +59,7 @@ describe('inbound Shopify webhooks through two gateways sharing PostgreSQL', () 
 
     const item = await a.gateway.services.intake!.waitFor('acme', id!, 20_000);
     expect(item).toMatchObject({ status: 'completed', outcome: 'created' });
-    const orders = a.sim.state.searchRead('sale.order', [['client_order_ref', '=', ORDER_ID]], ['id', 'state']);
+    const orders = a.sim.state.saleOrders({ externalId: ORDER_ID });
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ id: item!.odoo!.id, state: 'sale' });
   });
@@ -71,7 +71,7 @@ describe('inbound Shopify webhooks through two gateways sharing PostgreSQL', () 
     const { intake_ids } = (await res.json()) as { intake_ids: string[] };
     const item = await a.gateway.services.intake!.waitFor('acme', intake_ids[0]!, 20_000);
     expect(item?.status).toBe('completed');
-    const [order] = a.sim.state.searchRead('sale.order', [['client_order_ref', '=', ORDER_ID]], ['state']);
+    const [order] = a.sim.state.saleOrders({ externalId: ORDER_ID });
     expect(order!.state).toBe('cancel');
   });
 

@@ -1,11 +1,11 @@
 /**
  * Exactly-once across processes: two gateway processes share one PostgreSQL store and one Odoo
- * simulator; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
+ * fake Odoo; the same Shopify orders/create webhook (same X-Shopify-Webhook-Id) is delivered 50
  * times at once, spread over both. Exactly one sale order results.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
+import { startOdooFake } from '../odoo-fake/index.js';
 import { spawnSharedStoreGateways, type ChildGateway, type SharedStoreGateways } from '../intake/child.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { fixture, opensslHmacBase64 } from './support.js';
@@ -17,13 +17,13 @@ const body = fixture('shopify/orders-create.json')
   .replace('"sku": "SKU2006-020"', '"sku": "FURN_8888"')
   .replace('"title": "Generic Shipping"', '"title": "Standard delivery"');
 
-let sim: Awaited<ReturnType<typeof startOdooSimulator>>;
+let sim: Awaited<ReturnType<typeof startOdooFake>>;
 let db: { url: string; drop(): Promise<void> };
 const gateways: ChildGateway[] = [];
 let shared: SharedStoreGateways | undefined;
 
 beforeAll(async () => {
-  sim = await startOdooSimulator({ cost: { perBatchMs: 30, perOrderMs: 5 } });
+  sim = await startOdooFake({ cost: { perBatchMs: 30, perOrderMs: 5 } });
   sim.state.addPartner({ code: 'acme', inboundSecrets: { shopify: SECRET } });
   db = await createTestDatabase('rg_inbound_2p');
   shared = await spawnSharedStoreGateways(sim, db.url);
@@ -65,6 +65,6 @@ describe('the same Shopify webhook delivered 50 times over two gateway processes
     } finally {
       await client.end();
     }
-    expect(sim.state.searchRead('sale.order', [['client_order_ref', '=', ORDER_ID]], ['id'])).toHaveLength(1);
+    expect(sim.state.saleOrders({ externalId: ORDER_ID })).toHaveLength(1);
   });
 });

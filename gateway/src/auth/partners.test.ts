@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/support/gateway.js';
 import { PartnerCache } from './partners.js';
-import { useSimulatorClient } from '../../../test/support/simulator-client.js';
+import { useFakeClient } from '../../../test/support/fake-client.js';
 
 describe('PartnerCache.lookup', () => {
-  const ctx = useSimulatorClient();
+  const ctx = useFakeClient();
 
   it('refreshes for an unproven unknown code at most once per interval', async () => {
     let t = 1_000_000;
     const cache = new PartnerCache({ odoo: ctx.odoo, refreshMs: 30_000, now: () => t, missRefreshMs: 2_000 });
     await cache.refresh();
-    ctx.sim.state.addPartner({ code: 'late', scopes: ['products:read'] });
+    ctx.fake.state.addPartner({ code: 'late', scopes: ['products:read'] });
     expect(await cache.lookup('late')).toBeUndefined();
     t += 2_000;
     expect((await cache.lookup('late'))?.code).toBe('late');
@@ -19,7 +19,7 @@ describe('PartnerCache.lookup', () => {
   it('refreshes at once for a code Odoo has just vouched for', async () => {
     const cache = new PartnerCache({ odoo: ctx.odoo, refreshMs: 30_000, now: () => 5_000, missRefreshMs: 2_000 });
     await cache.refresh();
-    ctx.sim.state.addPartner({ code: 'fresh', scopes: ['products:read'] });
+    ctx.fake.state.addPartner({ code: 'fresh', scopes: ['products:read'] });
     expect(await cache.lookup('fresh', { vouched: true })).toMatchObject({ code: 'fresh', active: true, scopes: ['products:read'] });
   });
 });

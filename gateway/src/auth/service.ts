@@ -47,7 +47,7 @@ export interface CreateAuthOptions {
 
 /**
  * The master keyring from the configuration. Without GATEWAY_MASTER_KEY, only the demo (no Odoo
- * configured: the built-in simulator) runs, with an ephemeral key it announces in the log.
+ * configured: the fake Odoo of `npm run demo`) runs, with an ephemeral key it announces in the log.
  */
 export function masterKeyringFor(config: Config, logger: Logger): { keyring: MasterKeyring; ephemeral: boolean } {
   if (config.masterKey) return { keyring: new MasterKeyring(config.masterKey, config.previousMasterKey), ephemeral: false };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { testEnvelope, useSimulatorClient } from '../../../test/support/simulator-client.js';
+import { testEnvelope, useFakeClient } from '../../../test/support/fake-client.js';
 import { AvailabilityCache, AvailabilityUnavailableError } from './availability.js';
 
-const ctx = useSimulatorClient({ retry: { attempts: 1 } });
+const ctx = useFakeClient({ retry: { attempts: 1 } });
 
 describe('AvailabilityCache', () => {
   it('fills on a miss, then serves from memory', async () => {
@@ -35,13 +35,13 @@ describe('AvailabilityCache', () => {
     const cache = new AvailabilityCache({ odoo: ctx.odoo, freshnessMs: 1_000, now: () => now });
     await cache.lookup(['FURN_7800'], 'WH');
     now += 10_000;
-    ctx.sim.faults.down();
+    ctx.fake.faults.down();
     try {
       const [a] = await cache.lookup(['FURN_7800'], 'WH');
       expect(a?.stale).toBe(true);
       await expect(cache.lookup(['FURN_7777'], 'EU')).rejects.toBeInstanceOf(AvailabilityUnavailableError);
     } finally {
-      ctx.sim.faults.up();
+      ctx.fake.faults.up();
     }
   });
 
@@ -82,11 +82,11 @@ describe('AvailabilityCache', () => {
     const render = (items: { stale: boolean }[]) => items.map((a) => a.stale);
     expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([false]);
     now += 10_000;
-    ctx.sim.faults.down();
+    ctx.fake.faults.down();
     try {
       expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([true]);
     } finally {
-      ctx.sim.faults.up();
+      ctx.fake.faults.up();
     }
     // Odoo is back: the next read refreshes instead of repeating the stale answer.
     expect(await cache.lookupRendered('k', ['FURN_7800'], 'WH', undefined, render)).toEqual([false]);

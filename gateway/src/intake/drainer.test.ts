@@ -5,17 +5,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemResult, RpcArgs } from '../../../contracts/src/odoo-rpc.js';
 import { createOdooClient, type OdooClient } from '../odoo/client.js';
 import { OdooNetworkError, OdooServerError } from '../odoo/errors.js';
-import { startOdooSimulator } from '../odoo/simulator/index.js';
+import { startOdooFake } from '../../../test/odoo-fake/index.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { IntakeDrainer } from './drainer.js';
 import { intakeMigrations } from './migrations.js';
 import { IntakeQueue } from './queue.js';
 
-type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
+type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let sim: Simulator;
+let sim: FakeOdoo;
 let odoo: OdooClient;
 let store: SqliteStore;
 let dir: string;
@@ -24,10 +24,10 @@ let queue: IntakeQueue;
 const fastBackoff = { baseMs: 1, maxMs: 5 };
 const accept = (ids: string[]) =>
   queue.acceptMany(ids.map((id) => ({ partner: 'demo', kind: 'order' as const, externalId: id, payload: { ...order, external_id: id }, requestId: `r-${id}`, source: 'api' as const })));
-const saleOrders = (prefix: string) => sim.state.searchRead('sale.order', [['rg_external_id', '=like', `${prefix}%`]], ['rg_external_id']).map((r) => String(r.rg_external_id));
+const saleOrders = (prefix: string) => sim.state.saleOrders({ externalId: `${prefix}*` }).map((o) => o.externalId);
 
 beforeEach(async () => {
-  sim = await startOdooSimulator();
+  sim = await startOdooFake();
   odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey });
   dir = mkdtempSync(join(tmpdir(), 'rg-drainer-'));
   store = new SqliteStore(join(dir, 'gateway.sqlite'));

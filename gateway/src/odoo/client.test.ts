@@ -6,21 +6,20 @@ import {
   OdooAuthError,
   OdooConcurrencyError,
   OdooContractError,
-  OdooMissingError,
   OdooNetworkError,
   OdooTimeoutError,
-  OdooUniqueViolationError,
+  OdooValidationError,
   type OdooError,
 } from './errors.js';
-import { startOdooSimulator, type OdooSimulator, type OdooSimulatorOptions } from './simulator/index.js';
+import { startOdooFake, type OdooFake, type OdooFakeOptions } from '../../../test/odoo-fake/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(simOptions: OdooSimulatorOptions = {}, clientOptions: Partial<OdooClientOptions> = {}): Promise<{ sim: OdooSimulator; odoo: OdooClient; calls: Array<{ model: string; method: string; error?: OdooError }> }> {
-  const sim = await startOdooSimulator(simOptions);
+async function setup(simOptions: OdooFakeOptions = {}, clientOptions: Partial<OdooClientOptions> = {}): Promise<{ sim: OdooFake; odoo: OdooClient; calls: Array<{ model: string; method: string; error?: OdooError }> }> {
+  const sim = await startOdooFake(simOptions);
   const calls: Array<{ model: string; method: string; error?: OdooError }> = [];
   const odoo = createOdooClient({
     url: sim.url,
@@ -35,8 +34,10 @@ async function setup(simOptions: OdooSimulatorOptions = {}, clientOptions: Parti
   return { sim, odoo, calls };
 }
 
-const productsRead = (odoo: OdooClient) =>
-  odoo.call<Array<{ default_code: string }>>('product.product', 'search_read', { kwargs: { domain: [['default_code', '=', 'FURN_7800']], fields: ['default_code'] } });
+const CATALOG_PAGE = 'retail_gateway.api.catalog_page';
+const productsRead = async (odoo: OdooClient) => (await odoo.rpc('catalog_page', { skus: ['FURN_7800'], limit: 10 })).items.map((i) => i.variant.sku);
+const subscribe = (odoo: OdooClient, url = 'https://partner.example/hook') => odoo.rpc('create_subscription', { partner: 'demo', url, event_types: ['order.created'] });
+const subscriptionsOf = (sim: OdooFake, url: string) => [...sim.state.subscriptions.values()].filter((s) => s.url === url);
 
 describe('transport selection', () => {
   it('picks JSON-RPC for Odoo 18 and JSON-2 for Odoo 19 by probing version_info', async () => {
@@ -44,8 +45,8 @@ describe('transport selection', () => {
     expect(await v18.version()).toEqual({ serverVersion: '18.0', major: 18, transport: 'jsonrpc' });
     const { odoo: v19, sim } = await setup({ serverVersion: '19.0' });
     expect(await v19.version()).toEqual({ serverVersion: '19.0', major: 19, transport: 'json2' });
-    expect(await productsRead(v19)).toEqual([{ id: expect.any(Number), default_code: 'FURN_7800' }]);
-    expect(sim.stats.byMethod.get('product.product.search_read')).toBe(1);
+    expect(await productsRead(v19)).toEqual(['FURN_7800']);
+    expect(sim.stats.byMethod.get(CATALOG_PAGE)).toBe(1);
   });
 
   it('can be forced', async () => {
@@ -55,7 +56,7 @@ describe('transport selection', () => {
   });
 
   it('refuses a password for JSON-2, forced or probed', async () => {
-    const sim = await startOdooSimulator({ serverVersion: '19.0' });
+    const sim = await startOdooFake({ serverVersion: '19.0' });
     cleanups.push(() => sim.close());
     expect(() => createOdooClient({ url: sim.url, db: sim.db, user: 'admin', password: 'admin', transport: 'json2' })).toThrow(/API key/);
     const odoo = createOdooClient({ url: sim.url, db: sim.db, user: 'admin', password: 'admin' });
@@ -75,11 +76,13 @@ describe('transport selection', () => {
 describe('calls', () => {
   it('passes the request id and the context to Odoo, which stores it on the events', async () => {
     const { sim, odoo } = await setup();
-    await odoo.call('product.product', 'write', { ids: [1], kwargs: { vals: { barcode: '4006381333931' } } }, { requestId: 'req-abc', context: { lang: 'en_US' } });
-    const events = sim.state.outbox({ type: 'product.updated' });
+    const count = { external_id: 'CNT-1', warehouse: 'WH', counted_at: '2026-01-05T10:00:00Z', lines: [{ sku: 'FURN_7800', quantity: 3 }] };
+    const { results } = await odoo.rpc('apply_stock_counts', { partner: 'demo', items: [{ intake_id: 'i-1', item: count }] }, { requestId: 'req-abc', context: { lang: 'en_US' } });
+    expect(results[0]?.status).toBe('applied');
+    const events = sim.state.outbox({ type: 'inventory.changed' });
     expect(events).toHaveLength(1);
     expect(events[0]!.envelope.requestid).toBe('req-abc');
-    expect(events[0]!.envelope.data).toMatchObject({ barcode: '4006381333931', changed_fields: ['barcode'] });
+    expect(events[0]!.envelope.data).toMatchObject({ sku: 'FURN_7800', warehouse: 'WH', on_hand: 3 });
   });
 
   it('authenticates with a password over JSON-RPC when no API key is given', async () => {
@@ -87,12 +90,12 @@ describe('calls', () => {
     expect(await productsRead(odoo)).toHaveLength(1);
   });
 
-  it('maps errors to typed errors', async () => {
+  // Every exception Odoo 18 was recorded answering is mapped in test/recordings/replay.test.ts.
+  it('maps errors to typed errors, with the model and method', async () => {
     const { odoo } = await setup();
-    await expect(odoo.call('res.partner', 'write', { ids: [999999], kwargs: { vals: { name: 'x' } } })).rejects.toBeInstanceOf(OdooMissingError);
-    const dup = await odoo.call('res.users', 'create', { kwargs: { vals_list: [{ name: 'x', login: 'admin' }] } }).catch((e: unknown) => e);
-    expect(dup).toBeInstanceOf(OdooUniqueViolationError);
-    expect(dup).toMatchObject({ model: 'res.users', method: 'create', odooName: 'odoo.exceptions.ValidationError' });
+    const err = await odoo.rpc('order_status', { partner: 'nobody-here', external_ids: ['X'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdooValidationError);
+    expect(err).toMatchObject({ model: 'retail_gateway.api', method: 'order_status', odooName: 'odoo.exceptions.UserError' });
   });
 
   it('fails with an authentication error on wrong credentials', async () => {
@@ -103,17 +106,17 @@ describe('calls', () => {
   it('authenticates again once when Odoo refuses the credentials of a running session', async () => {
     const { sim, odoo, calls } = await setup();
     await productsRead(odoo);
-    sim.faults.failNext(1, 'auth', { model: 'res.partner' });
-    const id = await odoo.call<number>('res.partner', 'create', { kwargs: { vals_list: { name: 'After re-auth' } } });
-    expect(id).toEqual(expect.any(Number));
-    expect(sim.state.searchRead('res.partner', [['name', '=', 'After re-auth']])).toHaveLength(1);
-    expect(calls.filter((c) => c.method === 'create')).toHaveLength(1);
+    sim.faults.failNext(1, 'auth', { method: 'create_subscription' });
+    const { subscription } = await subscribe(odoo, 'https://partner.example/after-reauth');
+    expect(subscription.id).toEqual(expect.any(Number));
+    expect(subscriptionsOf(sim, 'https://partner.example/after-reauth')).toHaveLength(1);
+    expect(calls.filter((c) => c.method === 'create_subscription')).toHaveLength(1);
   });
 
   it('keeps at most maxConnections calls in flight', async () => {
     const { sim, odoo } = await setup({ cost: { perCallMs: 25 } }, { maxConnections: 2 });
     await Promise.all(Array.from({ length: 8 }, () => productsRead(odoo)));
-    expect(sim.stats.byMethod.get('product.product.search_read')).toBe(8);
+    expect(sim.stats.byMethod.get(CATALOG_PAGE)).toBe(8);
     expect(sim.stats.peakActive).toBe(2);
   });
 });
@@ -121,48 +124,50 @@ describe('calls', () => {
 describe('retries', () => {
   it('retries a read on a retryable error, with backoff, until it succeeds', async () => {
     const { sim, odoo, calls } = await setup();
-    sim.faults.failNext(2, 'concurrency', { method: 'search_read' });
+    sim.faults.failNext(2, 'concurrency', { method: 'catalog_page' });
     expect(await productsRead(odoo)).toHaveLength(1);
-    expect(sim.stats.byMethod.get('product.product.search_read')).toBe(3);
+    expect(sim.stats.byMethod.get(CATALOG_PAGE)).toBe(3);
     expect(calls.map((c) => c.error?.constructor.name ?? 'ok')).toEqual(['OdooConcurrencyError', 'OdooConcurrencyError', 'ok']);
   });
 
   it('gives up after the configured attempts', async () => {
     const { sim, odoo } = await setup();
-    sim.faults.failNext(5, 'network', { method: 'search_read' });
+    sim.faults.failNext(5, 'network', { method: 'catalog_page' });
     await expect(productsRead(odoo)).rejects.toBeInstanceOf(OdooNetworkError);
     expect(sim.faults.injected).toBe(3);
   });
 
   it('retries a read that a proxy answered 503', async () => {
     const { sim, odoo } = await setup();
-    sim.faults.failNext(1, 'unavailable', { method: 'search_read' });
+    sim.faults.failNext(1, 'unavailable', { method: 'catalog_page' });
     expect(await productsRead(odoo)).toHaveLength(1);
   });
 
   it('never retries a write, and says when a broken write may have been committed', async () => {
     const { sim, odoo } = await setup();
-    sim.faults.failNext(1, 'network', { model: 'res.partner', method: 'create', afterCommit: true });
-    const err = await odoo.call('res.partner', 'create', { kwargs: { vals_list: { name: 'Maybe committed' } } }).catch((e: unknown) => e);
+    sim.faults.failNext(1, 'network', { method: 'create_subscription', afterCommit: true });
+    const err = await subscribe(odoo, 'https://partner.example/maybe').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OdooNetworkError);
     expect((err as OdooNetworkError).maybeCommitted).toBe(true);
-    expect(sim.stats.byMethod.get('res.partner.create')).toBe(1);
-    // It was committed: a blind retry would have made a second partner.
-    expect(sim.state.searchRead('res.partner', [['name', '=', 'Maybe committed']])).toHaveLength(1);
+    expect(sim.stats.byMethod.get('retail_gateway.subscription.create_subscription')).toBe(1);
+    // It was committed: a blind retry would have made a second subscription.
+    expect(subscriptionsOf(sim, 'https://partner.example/maybe')).toHaveLength(1);
   });
 
   it('does not retry a write on a concurrency error either', async () => {
     const { sim, odoo } = await setup();
-    sim.faults.failNext(1, 'concurrency', { method: 'create' });
-    await expect(odoo.call('res.partner', 'create', { kwargs: { vals_list: { name: 'x' } } })).rejects.toBeInstanceOf(OdooConcurrencyError);
-    expect(sim.stats.byMethod.get('res.partner.create')).toBe(1);
+    sim.faults.failNext(1, 'concurrency', { method: 'create_subscription' });
+    await expect(subscribe(odoo)).rejects.toBeInstanceOf(OdooConcurrencyError);
+    expect(sim.stats.byMethod.get('retail_gateway.subscription.create_subscription')).toBe(1);
   });
 
-  it('lets the caller mark a call as a read', async () => {
+  it('lets the caller say whether a call is a read', async () => {
     const { sim, odoo } = await setup();
-    sim.faults.failNext(1, 'concurrency', { method: 'has_group' });
-    const ok = await odoo.call('res.users', 'has_group', { ids: [2], kwargs: { group_ext_id: 'base.group_user' } }, { kind: 'read' });
-    expect(ok).toBe(true);
+    sim.faults.failNext(1, 'concurrency', { method: 'claim' });
+    const claimed = await odoo.call<{ events: unknown[] }>('retail_gateway.outbox.event', 'claim', { kwargs: { limit: 1, lease_seconds: 5, consumer: 'c' } }, { kind: 'read' });
+    expect(claimed.events).toEqual([]);
+    sim.faults.failNext(1, 'concurrency', { method: 'catalog_page' });
+    await expect(odoo.rpc('catalog_page', { limit: 1 }, { kind: 'write' })).rejects.toBeInstanceOf(OdooConcurrencyError);
   });
 });
 
@@ -170,10 +175,10 @@ describe('timeouts', () => {
   it('times out a call that Odoo never answers, and retries it when it is a read', async () => {
     const { sim, odoo } = await setup({}, { timeouts: { callMs: 150 } });
     await odoo.version();
-    sim.faults.failNext(1, 'timeout', { method: 'search_read' });
+    sim.faults.failNext(1, 'timeout', { method: 'catalog_page' });
     expect(await productsRead(odoo)).toHaveLength(1);
-    sim.faults.failNext(1, 'timeout', { method: 'create' });
-    const err = await odoo.call('res.partner', 'create', { kwargs: { vals_list: { name: 'x' } } }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    sim.faults.failNext(1, 'timeout', { method: 'create_subscription' });
+    const err = await odoo.rpc('create_subscription', { partner: 'demo', url: 'https://partner.example/slow', event_types: ['order.created'] }, { timeoutMs: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OdooTimeoutError);
     expect((err as OdooTimeoutError).maybeCommitted).toBe(true);
   });
@@ -189,12 +194,12 @@ describe('timeouts', () => {
   });
 
   it('reports an unreachable Odoo as a network error that was never sent', async () => {
-    const sim = await startOdooSimulator();
+    const sim = await startOdooFake();
     const url = sim.url;
     await sim.close();
     const odoo = createOdooClient({ url, db: 'x', user: 'u', apiKey: 'k', transport: 'jsonrpc', retry: { attempts: 1 } });
     cleanups.push(() => odoo.close());
-    const err = await odoo.call('res.partner', 'create', { kwargs: { vals_list: { name: 'x' } } }).catch((e: unknown) => e);
+    const err = await subscribe(odoo).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OdooNetworkError);
     expect((err as OdooNetworkError).maybeCommitted).toBe(false);
   });

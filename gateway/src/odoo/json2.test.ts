@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OdooAccessError, OdooAuthError, OdooMissingError, OdooServerError, OdooUniqueViolationError, OdooValidationError } from './errors.js';
 import { createOdooHttp, type OdooHttp } from './http.js';
 import { createJson2Transport } from './json2.js';
-import { startOdooSimulator, type OdooSimulator } from './simulator/index.js';
+import { startOdooFake, type OdooFake } from '../../../test/odoo-fake/index.js';
 import type { OdooTransport } from './transport.js';
 
 describe('JSON-2 wire format (as documented for Odoo 19)', () => {
@@ -56,18 +56,26 @@ describe('JSON-2 wire format (as documented for Odoo 19)', () => {
     const t = createJson2Transport(http, { db: 'shop', login: 'gateway', secret: 'k' });
     answer = { status: 401, body: { name: 'werkzeug.exceptions.Unauthorized', message: 'Invalid apikey', arguments: ['Invalid apikey', 401], context: {}, debug: '' } };
     await expect(t.call({ model: 'res.partner', method: 'search', kwargs: {}, context: {} })).rejects.toBeInstanceOf(OdooAuthError);
+    answer = { status: 404, body: { name: 'odoo.exceptions.MissingError', message: 'Record does not exist or has been deleted.', arguments: [], context: {}, debug: '' } };
+    await expect(t.call({ model: 'res.partner', method: 'write', ids: [9], kwargs: {}, context: {} })).rejects.toBeInstanceOf(OdooMissingError);
+    answer = {
+      status: 422,
+      body: { name: 'odoo.exceptions.ValidationError', message: 'The operation cannot be completed: codes must be unique', arguments: [], context: {}, debug: 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "x_uniq"\nodoo.exceptions.ValidationError: The operation cannot be completed' },
+    };
+    await expect(t.call({ model: 'res.partner', method: 'create', kwargs: {}, context: {} })).rejects.toBeInstanceOf(OdooUniqueViolationError);
     answer = { status: 404, body: 'Record does not exist or has been deleted.' };
     await expect(t.call({ model: 'res.partner', method: 'read', ids: [9], kwargs: {}, context: {} })).rejects.toMatchObject({ message: 'Record does not exist or has been deleted.', httpStatus: 404 });
   });
 });
 
-describe('JSON-2 against the simulator', () => {
-  let sim: OdooSimulator;
+describe('JSON-2 against the fake of the addon', () => {
+  let sim: OdooFake;
   let http: OdooHttp;
   let t: OdooTransport;
+  const api = { model: 'retail_gateway.api', context: {} };
 
   beforeAll(async () => {
-    sim = await startOdooSimulator({ serverVersion: '19.0' });
+    sim = await startOdooFake({ serverVersion: '19.0' });
     http = createOdooHttp({ url: sim.url });
     t = createJson2Transport(http, { db: sim.db, login: sim.login, secret: sim.apiKey });
   });
@@ -76,39 +84,41 @@ describe('JSON-2 against the simulator', () => {
     await sim.close();
   });
 
-  it('reads and writes', async () => {
-    const ids = (await t.call({ model: 'res.partner', method: 'create', kwargs: { vals_list: [{ name: 'Json Two' }] }, context: {} })) as number[];
-    expect(ids).toEqual([expect.any(Number)]);
-    await t.call({ model: 'res.partner', method: 'write', ids, kwargs: { vals: { city: 'Ghent' } }, context: {} });
-    const rows = await t.call({ model: 'res.partner', method: 'search_read', kwargs: { domain: [['id', 'in', ids]], fields: ['name', 'city'] }, context: {} });
-    expect(rows).toEqual([{ id: ids[0], name: 'Json Two', city: 'Ghent' }]);
+  it('calls a contract method with named arguments', async () => {
+    const page = (await t.call({ ...api, method: 'catalog_page', kwargs: { after: 0, limit: 2 } })) as { items: unknown[]; next_cursor: number };
+    expect(page.items).toHaveLength(2);
+    expect(page.next_cursor).toEqual(expect.any(Number));
+    const registry = (await t.call({ model: 'retail_gateway.partner', method: 'partners', kwargs: { codes: ['demo'] }, context: {} })) as { partners: Array<{ code: string }> };
+    expect(registry.partners.map((p) => p.code)).toEqual(['demo']);
   });
 
   it('answers Odoo exceptions with their HTTP status', async () => {
-    await expect(t.call({ model: 'res.partner', method: 'write', ids: [999999], kwargs: { vals: { name: 'x' } }, context: {} })).rejects.toMatchObject({
-      constructor: OdooMissingError,
-      httpStatus: 404,
-      odooName: 'odoo.exceptions.MissingError',
-    });
-    await expect(t.call({ model: 'res.users', method: 'create', kwargs: { vals_list: [{ name: 'x', login: 'admin' }] }, context: {} })).rejects.toMatchObject({
-      constructor: OdooUniqueViolationError,
+    const order = { intake_id: 'i-1', item: { external_id: 'J2-1' } };
+    await expect(t.call({ ...api, method: 'submit_orders', kwargs: { partner: 'nobody-here', orders: [order] } })).rejects.toMatchObject({
+      constructor: OdooValidationError,
       httpStatus: 422,
+      odooName: 'odoo.exceptions.ValidationError',
     });
-    await expect(t.call({ model: 'sale.order', method: 'create', kwargs: { vals_list: [{}] }, context: {} })).rejects.toBeInstanceOf(OdooValidationError);
+    await expect(t.call({ ...api, method: 'order_status', kwargs: { partner: 'nobody-here', external_ids: ['X'] } })).rejects.toMatchObject({
+      constructor: OdooValidationError,
+      httpStatus: 422,
+      odooName: 'odoo.exceptions.UserError',
+    });
   });
 
   it('refuses a wrong key, an unknown model or method, ids on a model method and unknown arguments', async () => {
     const wrong = createJson2Transport(http, { db: sim.db, login: sim.login, secret: 'nope' });
-    await expect(wrong.call({ model: 'res.partner', method: 'search', kwargs: {}, context: {} })).rejects.toMatchObject({ constructor: OdooAuthError, httpStatus: 401 });
+    await expect(wrong.call({ ...api, method: 'whoami', kwargs: {} })).rejects.toMatchObject({ constructor: OdooAuthError, httpStatus: 401 });
     await expect(t.call({ model: 'no.such.model', method: 'search', kwargs: {}, context: {} })).rejects.toMatchObject({ constructor: OdooServerError, httpStatus: 404 });
-    await expect(t.call({ model: 'res.partner', method: 'nope', kwargs: {}, context: {} })).rejects.toMatchObject({ httpStatus: 404 });
-    await expect(t.call({ model: 'res.partner', method: 'search_count', ids: [1], kwargs: { domain: [] }, context: {} })).rejects.toMatchObject({ constructor: OdooValidationError, httpStatus: 422 });
-    await expect(t.call({ model: 'res.partner', method: 'search_count', kwargs: { domain: [], bogus: 1 }, context: {} })).rejects.toMatchObject({ httpStatus: 422 });
+    await expect(t.call({ ...api, method: 'nope', kwargs: {} })).rejects.toMatchObject({ httpStatus: 404 });
+    await expect(t.call({ ...api, method: 'whoami', ids: [1], kwargs: {} })).rejects.toMatchObject({ constructor: OdooValidationError, httpStatus: 422 });
+    await expect(t.call({ ...api, method: 'whoami', kwargs: { bogus: 1 } })).rejects.toMatchObject({ httpStatus: 422 });
   });
 
   it('answers a user without rights 403', async () => {
-    sim.state.transaction((env) => env.write('res.users', [sim.state.users.portal.uid], { api_keys: ['portal-key'] }));
+    sim.state.setApiKeys('portal', ['portal-key']);
     const portal = createJson2Transport(http, { db: sim.db, login: 'portal', secret: 'portal-key' });
-    await expect(portal.call({ model: 'stock.quant', method: 'search_read', kwargs: { domain: [] }, context: {} })).rejects.toMatchObject({ constructor: OdooAccessError, httpStatus: 403 });
+    await expect(portal.call({ ...api, method: 'whoami', kwargs: {} })).rejects.toMatchObject({ constructor: OdooAccessError, httpStatus: 403 });
+    await expect(portal.call({ ...api, method: 'availability', kwargs: {} })).rejects.toMatchObject({ constructor: OdooAccessError, httpStatus: 403 });
   });
 });

@@ -28,6 +28,11 @@ export const READ_METHODS: ReadonlySet<string> = new Set([
   'availability',
   'changes_since',
   'partners',
+  'catalog_page',
+  'order_status',
+  'order_shipments',
+  'customer_records',
+  'whoami',
 ]);
 
 export function isReadCall(method: string, kind?: 'read' | 'write'): boolean {

@@ -5,7 +5,8 @@
  *   delivery per matching subscription, publish to the bus when it is enabled, then `ack`. A
  *   failure anywhere before the ack leaves the events leased; they come back when the lease ends,
  *   and the (event, subscription) uniqueness stops a second delivery.
- * - the gateway's own `gateway_events` (intake outcomes): the same, then `published_at` is set.
+ * - the gateway's own `gateway_events` (intake outcomes, for the partner that sent the item): the
+ *   same, then `published_at` is set.
  *
  * It polls quickly while there is work and backs off to `maxIdleMs` when there is none.
  */
@@ -16,7 +17,7 @@ import { markGatewayEventsPublished, readGatewayEvents } from '../intake/events.
 import type { OdooClient } from '../odoo/client.js';
 import type { DeliveryQueue, DeliverySource, NewDelivery } from './deliveries.js';
 import type { PartnerDirectory } from './directory.js';
-import { recipients } from './routing.js';
+import { deliveriesTo } from './routing.js';
 
 export interface PumpOptions {
   odoo: OdooClient;
@@ -51,14 +52,14 @@ export class OutboxPump {
     this.batchSize = o.batchSize ?? 200;
   }
 
-  /** Deliveries for a batch of envelopes, one per matching subscription. */
-  private async deliveriesFor(items: { envelope: EventEnvelope; source: DeliverySource }[]): Promise<NewDelivery[]> {
+  /** Deliveries for a batch of envelopes, one per subscription of the event's recipients that lists its type. */
+  private async deliveriesFor(items: { envelope: EventEnvelope; recipients: readonly string[]; source: DeliverySource }[]): Promise<NewDelivery[]> {
     const partners = await this.o.directory.partners();
     const out: NewDelivery[] = [];
-    for (const { envelope, source } of items) {
+    for (const { envelope, recipients, source } of items) {
       const body = JSON.stringify(envelope);
       const eventTimeMs = Date.parse(envelope.time) || this.o.now();
-      for (const { partner, subscription } of recipients(partners, envelope)) {
+      for (const { partner, subscription } of deliveriesTo(partners, recipients, envelope.type)) {
         out.push({ eventId: envelope.id, source, subscriptionId: subscription.id, partner: partner.code, eventType: envelope.type, aggregate: envelope.subject, body, eventTimeMs });
       }
     }
@@ -70,7 +71,7 @@ export class OutboxPump {
     const { events } = await this.o.odoo.rpc('claim', { limit: this.batchSize, lease_seconds: this.o.leaseSeconds ?? 60, consumer: this.o.consumer });
     this.lastClaim = { at: this.o.now(), oldestEventMs: events.length ? Math.min(...events.map((e) => Date.parse(e.envelope.time) || this.o.now())) : null };
     if (events.length === 0) return 0;
-    const deliveries = await this.deliveriesFor(events.map((e) => ({ envelope: e.envelope as EventEnvelope, source: 'outbox' as const })));
+    const deliveries = await this.deliveriesFor(events.map((e) => ({ envelope: e.envelope as EventEnvelope, recipients: e.recipients, source: 'outbox' as const })));
     const added = await this.o.queue.enqueue(deliveries);
     if (added > 0) this.o.onEnqueued?.(added);
     if (this.o.bus) {
@@ -87,7 +88,7 @@ export class OutboxPump {
   async pumpGatewayEventsOnce(): Promise<number> {
     const rows = await readGatewayEvents(this.o.queue.store, { unpublishedOnly: true, limit: this.batchSize });
     if (rows.length === 0) return 0;
-    const deliveries = await this.deliveriesFor(rows.map((r) => ({ envelope: r.envelope, source: 'gateway' as const })));
+    const deliveries = await this.deliveriesFor(rows.map((r) => ({ envelope: r.envelope, recipients: r.partner ? [r.partner] : [], source: 'gateway' as const })));
     const added = await this.o.queue.enqueue(deliveries);
     if (added > 0) this.o.onEnqueued?.(added);
     if (this.o.bus) {

@@ -8,8 +8,8 @@
  * removed. Items still waiting for Odoo are left alone and listed (erasing them would turn a
  * valid order into a broken one); run the command again once they are processed.
  *
- * Odoo is the system of record: the command lists the Odoo records holding the customer (contacts
- * and their sales orders) so an operator can erase them there with Odoo's own tools.
+ * Odoo is the system of record: the command lists the Odoo records holding the customer (the addon's
+ * `customer_records`: contacts and their orders) so an operator can erase them there with Odoo's own tools.
  */
 import type { OdooClient } from '../odoo/client.js';
 import { itemsContaining, rewriteItemPayload } from '../intake/queue.js';
@@ -26,7 +26,7 @@ export interface ErasureReport {
   deliveriesErased: number;
   idempotencyRecordsErased: number;
   /** Odoo records that hold the customer's data, for the operator (null when Odoo was not asked). */
-  odooRecords: { model: string; id: number; name: string }[] | null;
+  odooRecords: { kind: 'customer' | 'order'; id: number; name: string }[] | null;
   odooError?: string;
 }
 
@@ -71,7 +71,7 @@ export function redactCustomer(value: Json, ident: string): { value: Json; chang
 }
 
 
-export async function eraseCustomer(store: SqlExecutor, odoo: OdooClient | null, identifier: string): Promise<ErasureReport> {
+export async function eraseCustomer(store: SqlExecutor, odoo: Pick<OdooClient, 'rpc'> | null, identifier: string): Promise<ErasureReport> {
   const ident = identifier.trim();
   if (!ident) throw new TypeError('an e-mail address or external id is required');
   const report: ErasureReport = { identifier: ident, intakeItemsErased: [], intakeItemsPending: [], deliveriesErased: 0, idempotencyRecordsErased: 0, odooRecords: null };
@@ -113,17 +113,8 @@ export async function eraseCustomer(store: SqlExecutor, odoo: OdooClient | null,
 
   if (odoo) {
     try {
-      const domain = ident.includes('@') ? [['email', '=ilike', ident]] : [['ref', '=', ident]];
-      const partners = await odoo.call<{ id: number; display_name: string }[]>('res.partner', 'search_read', {
-        kwargs: { domain, fields: ['display_name'], context: { active_test: false } },
-      });
-      report.odooRecords = partners.map((p) => ({ model: 'res.partner', id: p.id, name: p.display_name }));
-      if (partners.length) {
-        const orders = await odoo.call<{ id: number; name: string }[]>('sale.order', 'search_read', {
-          kwargs: { domain: [['partner_id', 'in', partners.map((p) => p.id)]], fields: ['name'] },
-        });
-        report.odooRecords.push(...orders.map((o) => ({ model: 'sale.order', id: o.id, name: o.name })));
-      }
+      const { records } = await odoo.rpc('customer_records', { identifier: ident });
+      report.odooRecords = records;
     } catch (err) {
       report.odooError = (err as Error).message;
     }
@@ -146,7 +137,7 @@ export function formatErasureReport(r: ErasureReport): string {
     lines.push('  Odoo: no record found for this customer.');
   } else {
     lines.push('  Odoo records holding this customer\'s data (erase or anonymise them in Odoo):');
-    for (const rec of r.odooRecords) lines.push(`    ${rec.model} ${rec.id}  ${rec.name}`);
+    for (const rec of r.odooRecords) lines.push(`    ${rec.kind} ${rec.id}  ${rec.name}`);
   }
   return lines.join('\n');
 }

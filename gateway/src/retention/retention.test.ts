@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '../store/migrations.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { ERASED_EMAIL, eraseCustomer, redactCustomer } from './erase.js';
+import { useFakeClient } from '../../../test/support/fake-client.js';
+import { ERASED_EMAIL, eraseCustomer, formatErasureReport, redactCustomer } from './erase.js';
 import { purgeExpired } from './purge.js';
 
 const DAY = 86_400_000;
 const NOW = 1_800_000_000_000;
 let store: SqliteStore;
+const odoo = useFakeClient({ retry: { attempts: 1 } });
 
 const order = (email: string) => ({
   external_id: 'web-1',
@@ -99,5 +101,16 @@ describe('erase-customer', () => {
     await item('ord_done', 'completed', NOW, order('jane@example.com'));
     const report = await eraseCustomer(store, null, 'cust-9');
     expect(report.intakeItemsErased).toEqual(['ord_done']);
+  });
+
+  it("lists the Odoo records the addon names for the customer, and says when Odoo could not be asked", async () => {
+    const report = await eraseCustomer(store, odoo.odoo, 'Deco_Addict@yourcompany.example.com');
+    expect(report.odooRecords).toContainEqual(expect.objectContaining({ kind: 'customer', name: 'Deco Addict' }));
+    expect(formatErasureReport(report)).toMatch(/customer \d+ {2}Deco Addict/);
+    expect((await eraseCustomer(store, odoo.odoo, 'nobody@example.com')).odooRecords).toEqual([]);
+    odoo.fake.faults.failNext(1, 'server', { method: 'customer_records' });
+    const failed = await eraseCustomer(store, odoo.odoo, 'jane@example.com');
+    expect(failed.odooRecords).toBeNull();
+    expect(formatErasureReport(failed)).toMatch(/Odoo could not be asked/);
   });
 });

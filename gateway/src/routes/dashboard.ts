@@ -12,7 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { recordAudit } from '../audit/log.js';
 import type { AppEnv } from '../context.js';
 import { gatherDashboard } from '../dashboard/data.js';
-import type { OdooLoginVerifier } from '../dashboard/odoo-login.js';
+import type { OdooLoginVerifier } from '../odoo/user-login.js';
 import { dashboardPage, loginPage } from '../dashboard/page.js';
 import { DashboardSessions, newToken, sameToken, type DashboardSession } from '../dashboard/sessions.js';
 import { ApiError } from '../errors.js';

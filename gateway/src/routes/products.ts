@@ -1,5 +1,5 @@
 /**
- * Catalog: `GET /v1/products` (variants in Odoo id order, cursor pagination, `updated_since`) and
+ * Catalog: `GET /v1/products` (variants in the addon's catalog order, cursor pagination, `updated_since`) and
  * `GET /v1/products/{sku}`, served from the catalog cache with an `ETag`.
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
@@ -11,8 +11,6 @@ import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { errorResponses, scopedRoute } from './route.js';
-
-export { toVariant } from '../catalog/products.js';
 
 const Query = z.object({
   cursor: z.string().regex(/^\d{1,15}$/).optional().openapi({ description: 'Opaque cursor from `next_cursor`' }),
@@ -71,7 +69,7 @@ export function registerProducts(app: OpenAPIHono<AppEnv>, services: Services): 
   app.openapi(listProducts, async (c) => {
     const { cursor, limit, updated_since } = c.req.valid('query');
     const page = await catalog
-      .page({ afterId: cursor ? Number(cursor) : 0, limit, updatedSince: updated_since, requestId: c.get('requestId') })
+      .page({ after: cursor ? Number(cursor) : 0, limit, updatedSince: updated_since, requestId: c.get('requestId') })
       .catch(unavailable);
     return jsonWithEtag(c, { data: page.items.map((v) => v.variant), next_cursor: page.nextCursor }) as never;
   });

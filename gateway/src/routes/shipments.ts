@@ -1,5 +1,5 @@
 /**
- * 3PL shipments: `GET /v1/shipments?order_id=` (the order's delivery pickings in Odoo),
+ * 3PL shipments: `GET /v1/shipments?order_id=` (the order's outgoing shipments, from the addon),
  * `POST /v1/shipments` (confirm a shipment: carrier, tracking, quantities; a partial quantity
  * leaves a backorder) and `GET /v1/shipments/confirmations/{id}`.
  */
@@ -64,62 +64,11 @@ const getConfirmation = scopedRoute('shipments:read', {
   },
 });
 
-interface PickingRow {
-  id: number;
-  name: string;
-  state: string;
-  carrier_id: [number, string] | false;
-  carrier_tracking_ref: string | false;
-  date_done: string | false;
-  move_ids: number[];
-}
-interface MoveRow {
-  id: number;
-  picking_id: [number, string] | false;
-  product_id: [number, string] | false;
-  product_uom_qty: number;
-  quantity: number;
-}
-
-const pickingState = (s: string): Shipment['state'] => (s === 'done' ? 'shipped' : s === 'cancel' ? 'cancelled' : s === 'assigned' ? 'ready' : 'waiting');
-const odooTime = (v: string) => `${v.replace(' ', 'T')}Z`;
-
-async function shipmentsOf(odoo: OdooClient, order: IntakeItem, requestId: string): Promise<Shipment[]> {
+/** The order's outgoing shipments as the addon describes them; none while the order is not in Odoo yet. */
+async function shipmentsOf(odoo: Pick<OdooClient, 'rpc'>, order: IntakeItem, requestId: string): Promise<Shipment[]> {
   if (!order.odoo) return [];
-  const opts = { requestId, timeoutMs: 10_000 };
-  const pickings = await odoo.call<PickingRow[]>(
-    'stock.picking',
-    'search_read',
-    {
-      kwargs: {
-        domain: [['sale_id', '=', order.odoo.id], ['picking_type_code', '=', 'outgoing']],
-        fields: ['name', 'state', 'carrier_id', 'carrier_tracking_ref', 'date_done', 'move_ids'],
-        order: 'id asc',
-      },
-    },
-    opts,
-  );
-  const moveIds = pickings.flatMap((p) => p.move_ids);
-  const moves = moveIds.length
-    ? await odoo.call<MoveRow[]>('stock.move', 'read', { ids: moveIds, kwargs: { fields: ['picking_id', 'product_id', 'product_uom_qty', 'quantity'] } }, opts)
-    : [];
-  const productIds = [...new Set(moves.map((m) => (m.product_id ? m.product_id[0] : 0)).filter(Boolean))];
-  const products = productIds.length
-    ? await odoo.call<{ id: number; default_code: string | false }[]>('product.product', 'read', { ids: productIds, kwargs: { fields: ['default_code'] } }, opts)
-    : [];
-  const skuOf = new Map(products.map((p) => [p.id, p.default_code || `odoo-${p.id}`]));
-  return pickings.map((p) => ({
-    id: p.id,
-    name: p.name,
-    order_external_id: order.externalId,
-    state: pickingState(p.state),
-    carrier: p.carrier_id ? p.carrier_id[1] : null,
-    tracking_number: p.carrier_tracking_ref || null,
-    lines: moves
-      .filter((m) => m.picking_id && m.picking_id[0] === p.id)
-      .map((m) => ({ sku: skuOf.get(m.product_id ? m.product_id[0] : 0) ?? 'unknown', ordered: m.product_uom_qty, shipped: p.state === 'done' ? m.quantity : 0 })),
-    shipped_at: p.date_done ? odooTime(p.date_done) : null,
-  }));
+  const { shipments } = await odoo.rpc('order_shipments', { partner: order.partner, external_id: order.externalId }, { requestId, timeoutMs: 10_000 });
+  return shipments;
 }
 
 export function registerShipments(app: OpenAPIHono<AppEnv>, services: Services): void {

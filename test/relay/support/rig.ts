@@ -1,11 +1,11 @@
-/** A Relay wired to a simulator, a store and a receiver, for the pipeline suites. */
+/** A Relay wired to a fake Odoo, a store and a receiver, for the pipeline suites. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../gateway/src/config.js';
 import type { EventBus } from '../../../gateway/src/bus/nats.js';
 import { createOdooClient, type OdooClient } from '../../../gateway/src/odoo/client.js';
-import type { OdooSimulator } from '../../../gateway/src/odoo/simulator/index.js';
+import type { OdooFake } from '../../odoo-fake/index.js';
 import { Relay, type RelayOptions } from '../../../gateway/src/relay/relay.js';
 import { migrations } from '../../../gateway/src/store/migrations.js';
 import { SqliteStore } from '../../../gateway/src/store/sqlite.js';
@@ -20,7 +20,7 @@ export interface RelayRig {
 }
 
 export async function relayRig(
-  sim: OdooSimulator,
+  sim: OdooFake,
   options: { env?: Record<string, string>; store?: SqlStore; bus?: EventBus | null; name?: string; now?: () => number; tuning?: RelayOptions['tuning'] } = {},
 ): Promise<RelayRig> {
   const dir = mkdtempSync(join(tmpdir(), 'rg-relay-rig-'));
@@ -53,11 +53,9 @@ export async function relayRig(
   };
 }
 
-/** SKUs of active storable products in the simulator's catalog. */
-export function simSkus(sim: OdooSimulator): string[] {
-  return [...sim.state.env().store.table('product.product').values()]
-    .filter((p) => typeof p.default_code === 'string' && p.active !== false)
-    .map((p) => String(p.default_code));
+/** SKUs of the active products in the fake's catalog. */
+export function simSkus(sim: OdooFake): string[] {
+  return sim.state.skus();
 }
 
 /** Waits until `check` is true, polling (for background loops; never a timing assertion). */

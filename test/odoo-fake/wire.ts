@@ -1,5 +1,7 @@
 /**
- * Odoo's wire formats, as the simulator writes them.
+ * Odoo's wire formats as the fake writes them, and the Python exceptions it raises: the fully
+ * qualified name Odoo serializes, the message, the exception lines of the traceback (`debug`) and
+ * the HTTP status JSON-2 answers with (UserError 422, AccessDenied/AccessError 403).
  *
  * JSON-RPC (Odoo 18 `JsonRPCDispatcher`): always HTTP 200;
  *   {"jsonrpc":"2.0","id":…,"result":…} or
@@ -7,7 +9,37 @@
  * JSON-2 (Odoo 19 `Json2Dispatcher`): the result as the body with 200, or the serialized exception
  * `{name, message, arguments, context, debug}` with the exception's HTTP status.
  */
-import { PyError } from './exceptions.js';
+
+export class PyError extends Error {
+  constructor(
+    readonly pyName: string,
+    message: string,
+    readonly httpStatus: number,
+    /** Exception lines of the traceback, causes first; the last one is this exception's. */
+    readonly chain: string[] = [],
+  ) {
+    super(message);
+  }
+
+  get debug(): string {
+    const own = `${this.pyName.replace(/^builtins\./, '')}: ${this.message}`;
+    const parts = this.chain.map((c) => `Traceback (most recent call last):\n${c}\nThe above exception was the direct cause of the following exception:\n`);
+    return `${parts.join('')}Traceback (most recent call last):\n  (fake)\n${own}`;
+  }
+}
+
+export const userError = (message: string) => new PyError('odoo.exceptions.UserError', message, 422);
+export const validationError = (message: string, chain: string[] = []) => new PyError('odoo.exceptions.ValidationError', message, 422, chain);
+export const accessDenied = (message = 'Access Denied') => new PyError('odoo.exceptions.AccessDenied', message, 403);
+export const missingError = (model: string, ids: number[], uid: number) =>
+  new PyError('odoo.exceptions.MissingError', `Record does not exist or has been deleted.\n(Record: ${model}(${ids.join(', ')},), User: ${uid})`, 404);
+export const attributeError = (message: string) => new PyError('builtins.AttributeError', message, 404);
+export const typeError = (message: string) => new PyError('builtins.TypeError', message, 422);
+export const valueError = (message: string) => new PyError('builtins.ValueError', message, 422);
+export const serializationFailure = () =>
+  new PyError('psycopg2.errors.SerializationFailure', 'could not serialize access due to concurrent update', 500);
+
+export const accessError = (message: string) => new PyError('odoo.exceptions.AccessError', message, 403);
 
 export interface SerializedException {
   name: string;

@@ -1,27 +1,27 @@
 /**
- * The simulator's HTTP server (node:http): the routes a gateway touches, with Odoo's wire formats,
- * a cost per call, a cap on calls running at once (like Odoo's workers) with the peak observed, and
- * fault injection.
+ * The fake's HTTP server (node:http): the routes the gateway's client touches, with Odoo's wire
+ * formats, a cost per call, a cap on calls running at once (like Odoo's workers) with the peak
+ * observed, and fault injection.
  *
  *   POST /web/webclient/version_info          JSON-RPC, no auth: the version probe
  *   GET  /web/version                         Odoo 19's plain version route
- *   POST /jsonrpc                             common.version/authenticate/login, db.list, object.execute_kw/execute
+ *   POST /jsonrpc                             common.version/authenticate/login, object.execute_kw/execute
  *   POST /json/2/<model>/<method>             JSON-2, bearer API key
- *   POST /web/session/authenticate            web login (dashboard), sets a session cookie
+ *
+ * Model calls reach the addon's contract methods only (and `retail_gateway.partner.create`); any
+ * other model or method answers as Odoo does for a missing one.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ADDON_MODELS, addonMethod, callAddon, createPartnerRecord, type CallContext } from './addon.js';
 import { costOf, type CostModel } from './cost.js';
-import { PyError, accessDenied, typeError } from './exceptions.js';
 import type { Faults, TakenFault } from './faults.js';
-import { callMethod, findMethod, positionalToKwargs, type Vals } from './orm.js';
-import type { SimulatorState } from './state.js';
-import { json2Error, json2HttpError, jsonRpcError, jsonRpcResult, versionInfo } from './wire.js';
+import type { FakeState, User } from './state.js';
+import { PyError, json2Error, json2HttpError, jsonRpcError, jsonRpcResult, versionInfo } from './wire.js';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Counters the benchmarks and the bulkhead tests read. */
-export class SimStats {
+export class FakeStats {
   /** Model calls (execute_kw and JSON-2), by `model.method`. */
   readonly byMethod = new Map<string, number>();
   calls = 0;
@@ -37,6 +37,11 @@ export class SimStats {
     this.calls++;
     const key = `${model}.${method}`;
     this.byMethod.set(key, (this.byMethod.get(key) ?? 0) + 1);
+  }
+
+  /** Calls of `method` on any model. */
+  callsOf(method: string): number {
+    return [...this.byMethod].filter(([k]) => k.endsWith(`.${method}`)).reduce((s, [, n]) => s + n, 0);
   }
 
   resetPeaks(): void {
@@ -70,19 +75,20 @@ class Semaphore {
   }
 }
 
-export interface SimServerOptions {
-  state: SimulatorState;
-  db: string;
+export interface FakeServerOptions {
+  state: FakeState;
   serverVersion: string;
   cost: CostModel;
   maxConcurrent: number;
   faults: Faults;
-  stats: SimStats;
+  stats: FakeStats;
 }
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+const accessDenied = () => new PyError('odoo.exceptions.AccessDenied', 'Access Denied', 403);
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> } | 'dropped' | 'stalled';
+type Vals = Record<string, unknown>;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' && headers['content-type']?.startsWith('text/') ? body : JSON.stringify(body);
@@ -114,12 +120,20 @@ function faultError(f: TakenFault, model: string): PyError {
   }
 }
 
-export function createSimServer(o: SimServerOptions): Server {
-  const semaphore = new Semaphore(o.maxConcurrent);
-  const sessions = new Map<string, number>();
+/** What a model call runs: the contract method, the registration of a partner, or Odoo's refusal. */
+function resolve(model: string, method: string): ((c: CallContext, kwargs: Vals, positional: unknown[]) => unknown) | PyError {
+  const addon = addonMethod(model, method);
+  if (addon) return (c, kwargs) => callAddon(c, addon, kwargs);
+  if (model === 'retail_gateway.partner' && method === 'create') return (c, kwargs, positional) => createPartnerRecord(c, positional[0] ?? kwargs.vals_list);
+  if (!ADDON_MODELS.has(model)) return new PyError('odoo.exceptions.UserError', `Object ${model} doesn't exist`, 422);
+  return new PyError('builtins.AttributeError', `The method '${method}' does not exist on the model '${model}'`, 404);
+}
 
-  /** Runs one model call with its cost, cap and faults; `exec` runs synchronously in a transaction. */
-  async function modelCall(model: string, method: string, ids: number[] | undefined, kwargs: Vals, exec: () => unknown, answer: (result: unknown) => Answer, fail: (err: unknown) => Answer): Promise<Answer> {
+export function createFakeServer(o: FakeServerOptions): Server {
+  const semaphore = new Semaphore(o.maxConcurrent);
+
+  /** Runs one model call with its cost, cap and faults. */
+  async function modelCall(model: string, method: string, kwargs: Vals, exec: () => unknown, answer: (result: unknown) => Answer, fail: (err: unknown) => Answer): Promise<Answer> {
     const fault = o.faults.take(model, method);
     if (fault?.kind === 'network' && !fault.afterCommit) return 'dropped';
     if (fault?.kind === 'timeout') return 'stalled';
@@ -129,7 +143,7 @@ export function createSimServer(o: SimServerOptions): Server {
     o.stats.peakActive = Math.max(o.stats.peakActive, o.stats.active);
     try {
       o.stats.count(model, method);
-      await sleep(costOf(o.cost, model, method, ids, kwargs) + o.faults.delayMs);
+      await sleep(costOf(o.cost, method, kwargs) + o.faults.delayMs);
       if (fault && fault.kind !== 'network') return fail(faultError(fault, model));
       let result: unknown;
       try {
@@ -145,9 +159,13 @@ export function createSimServer(o: SimServerOptions): Server {
     }
   }
 
-  function splitContext(kwargs: Vals): { kwargs: Vals; context: Vals } {
-    const { context, ...rest } = kwargs;
-    return { kwargs: rest, context: context && typeof context === 'object' ? (context as Vals) : {} };
+  function context(user: User, raw: unknown, faults = o.faults): CallContext {
+    const ctx = raw && typeof raw === 'object' ? (raw as Vals) : {};
+    return { state: o.state, faults, user, requestId: typeof ctx.request_id === 'string' ? ctx.request_id : null };
+  }
+
+  function checkDb(db: unknown): void {
+    if (db !== o.state.db) throw new PyError('psycopg2.OperationalError', `connection to server failed: FATAL:  database "${String(db)}" does not exist`, 500);
   }
 
   async function jsonrpc(payload: { id?: unknown; params?: { service?: string; method?: string; args?: unknown[] } }): Promise<Answer> {
@@ -166,30 +184,17 @@ export function createSimServer(o: SimServerOptions): Server {
         }
         throw new PyError('builtins.NameError', `Method not available ${String(method)}`, 500);
       }
-      if (service === 'db') {
-        if (method === 'list') return ok([o.db]);
-        if (method === 'server_version') return ok(o.serverVersion);
-        throw new PyError('builtins.KeyError', String(method), 500);
-      }
       if (service === 'object' && (method === 'execute_kw' || method === 'execute')) {
         const [db, uid, secret, model, modelMethod] = args as [string, unknown, unknown, string, string];
         checkDb(db);
         const user = o.state.checkUid(uid, secret);
-        const positional = method === 'execute_kw' ? ((args[5] as unknown[]) ?? []) : args.slice(5);
-        const rawKwargs = method === 'execute_kw' ? ((args[6] as Vals) ?? {}) : {};
-        const { kwargs: named, context } = splitContext(rawKwargs);
-        const env = o.state.env(user, context);
-        if (modelMethod === 'create' && positional.length === 0) {
-          // Odoo ≤ 18 `_call_kw_model_create` reads the values from args[0], even when given by name.
-          env.model(String(model));
-          throw new PyError('builtins.IndexError', 'tuple index out of range', 500);
-        }
-        const { ids, kwargs } = positionalToKwargs(env, String(model), String(modelMethod), positional);
-        for (const k of Object.keys(named)) {
-          if (k in kwargs) throw typeError(`${model}.${modelMethod}() got multiple values for argument '${k}'`);
-          kwargs[k] = named[k];
-        }
-        return modelCall(String(model), String(modelMethod), ids, kwargs, () => o.state.transaction((e) => callMethod(e, String(model), String(modelMethod), ids, kwargs), user, context), ok, ko);
+        if (!user) throw accessDenied();
+        const positional = (method === 'execute_kw' ? ((args[5] as unknown[]) ?? []) : args.slice(5)) as unknown[];
+        const { context: rawContext, ...kwargs } = method === 'execute_kw' ? ((args[6] as Vals) ?? {}) : {};
+        const run = resolve(String(model), String(modelMethod));
+        if (run instanceof PyError) throw run;
+        const c = context(user, rawContext);
+        return modelCall(String(model), String(modelMethod), kwargs, () => run(c, kwargs, positional), ok, ko);
       }
       throw new PyError('builtins.KeyError', String(service), 500);
     } catch (err) {
@@ -197,18 +202,13 @@ export function createSimServer(o: SimServerOptions): Server {
     }
   }
 
-  function checkDb(db: unknown): void {
-    if (db !== o.db) throw new PyError('psycopg2.OperationalError', `connection to server failed: FATAL:  database "${String(db)}" does not exist`, 500);
-  }
-
   async function json2(req: IncomingMessage, model: string, method: string, raw: string): Promise<Answer> {
     if (req.method !== 'POST') return { status: 405, body: json2HttpError(405, 'MethodNotAllowed', 'The method is not allowed for the requested URL.').body };
-    const auth = req.headers.authorization ?? '';
-    const m = /^bearer\s+(.+)$/i.exec(auth);
-    const uid = m ? o.state.uidForApiKey(m[1]!.trim()) : null;
-    if (uid === null) return json2HttpError(401, 'Unauthorized', 'Invalid apikey');
+    const m = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const user = m ? o.state.userForApiKey(m[1]!.trim()) : null;
+    if (!user) return json2HttpError(401, 'Unauthorized', 'Invalid apikey');
     const dbHeader = req.headers['x-odoo-database'];
-    if (dbHeader !== undefined && dbHeader !== o.db) return json2HttpError(404, 'NotFound', `database ${String(dbHeader)} not found`);
+    if (dbHeader !== undefined && dbHeader !== o.state.db) return json2HttpError(404, 'NotFound', `database ${String(dbHeader)} not found`);
     let body: Vals;
     try {
       body = raw.length ? (JSON.parse(raw) as Vals) : {};
@@ -216,71 +216,17 @@ export function createSimServer(o: SimServerOptions): Server {
     } catch (err) {
       return json2HttpError(400, 'BadRequest', `could not parse the body as json: ${(err as Error).message}`);
     }
-    const { ids: rawIds, context: rawContext, ...kwargs } = body;
-    const context = rawContext && typeof rawContext === 'object' ? (rawContext as Vals) : {};
-    const ids = Array.isArray(rawIds) ? (rawIds as number[]) : undefined;
-    const env = o.state.env(uid, context);
-    if (!o.state.ctx.models.has(model)) return json2HttpError(404, 'NotFound', `the model '${model}' does not exist`);
-    let api: 'model' | 'records';
-    try {
-      api = findMethod(env, model, method).api;
-    } catch (err) {
-      if (err instanceof PyError && err.pyName === 'builtins.AttributeError') return json2HttpError(404, 'NotFound', err.message);
-      return json2Error(err);
-    }
-    if (api === 'model' && ids && ids.length) return json2HttpError(422, 'UnprocessableEntity', `cannot call ${model}.${method} with ids`);
+    const { ids, context: rawContext, ...kwargs } = body;
+    const run = resolve(model, method);
+    if (run instanceof PyError) return json2HttpError(404, 'NotFound', run.pyName.endsWith('UserError') ? `the model '${model}' does not exist` : run.message);
+    if (Array.isArray(ids) && ids.length) return json2HttpError(422, 'UnprocessableEntity', `cannot call ${model}.${method} with ids`);
     const ok = (result: unknown): Answer => ({ status: 200, body: method === 'create' && typeof result === 'number' ? [result] : (result ?? null) });
-    const ko = (err: unknown): Answer => {
-      if (err instanceof PyError && err.pyName === 'builtins.TypeError' && /unexpected keyword argument/.test(err.message)) {
-        return json2HttpError(422, 'UnprocessableEntity', err.message);
-      }
-      return json2Error(err);
-    };
-    return modelCall(model, method, ids, kwargs, () => o.state.transaction((e) => callMethod(e, model, method, api === 'records' ? (ids ?? []) : undefined, kwargs), uid, context), ok, ko);
-  }
-
-  function sessionAuthenticate(payload: { id?: unknown; params?: { db?: string; login?: string; password?: string } }): Answer {
-    const id = payload.id ?? null;
-    const p = payload.params ?? {};
-    try {
-      checkDb(p.db);
-      const uid = o.state.authenticate(String(p.login ?? ''), String(p.password ?? ''), { passwordOnly: true });
-      if (uid === null) throw accessDenied();
-      const env = o.state.env();
-      const user = env.row('res.users', uid)!;
-      const partner = env.row('res.partner', user.partner_id as number)!;
-      const groups = new Set(((user.groups_id as number[]) ?? []).map((g) => String(env.row('res.groups', g)?.xml_id)));
-      const session = randomBytes(24).toString('base64url');
-      sessions.set(session, uid);
-      const info = versionInfo(o.serverVersion);
-      return {
-        status: 200,
-        headers: { 'set-cookie': `session_id=${session}; HttpOnly; Path=/; SameSite=Lax` },
-        body: jsonRpcResult(id, {
-          uid,
-          is_system: groups.has('base.group_system'),
-          is_admin: groups.has('base.group_erp_manager'),
-          is_public: false,
-          is_internal_user: groups.has('base.group_user'),
-          user_context: { lang: 'en_US', tz: false, uid },
-          db: o.db,
-          server_version: info.server_version,
-          server_version_info: info.server_version_info,
-          name: String(user.name),
-          username: String(user.login),
-          partner_display_name: env.displayName('res.partner', partner),
-          partner_id: partner.id,
-          'web.base.url': 'http://127.0.0.1',
-        }),
-      };
-    } catch (err) {
-      return { status: 200, body: jsonRpcError(id, err) };
-    }
+    const c = context(user, rawContext);
+    return modelCall(model, method, kwargs, () => run(c, kwargs, []), ok, json2Error);
   }
 
   async function route(req: IncomingMessage): Promise<Answer> {
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    const path = url.pathname;
+    const path = new URL(req.url ?? '/', 'http://odoo-fake').pathname;
     if (req.method === 'GET' && path === '/web/version') {
       const v = versionInfo(o.serverVersion);
       return { status: 200, body: { version_info: v.server_version_info, version: v.server_version } };
@@ -300,8 +246,6 @@ export function createSimServer(o: SimServerOptions): Server {
         return { status: 200, body: jsonRpcResult(payload.id ?? null, versionInfo(o.serverVersion)) };
       case '/jsonrpc':
         return jsonrpc(payload as Parameters<typeof jsonrpc>[0]);
-      case '/web/session/authenticate':
-        return sessionAuthenticate(payload as Parameters<typeof sessionAuthenticate>[0]);
       default:
         return { status: 404, body: '<!doctype html><title>404 Not Found</title><h1>Not Found</h1>', headers: { 'content-type': 'text/html' } };
     }
