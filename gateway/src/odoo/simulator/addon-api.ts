@@ -699,6 +699,17 @@ export const addonMethods: { [M in RpcMethod]: Impl<M> } = {
     const all = [...env.store.table('retail_gateway.partner').values()].sort((x, y) => String(x.code).localeCompare(String(y.code)));
     return { partners: all.filter((p) => !a.codes || a.codes.includes(String(p.code))).map((p) => partnerRecord(env, p)) };
   },
+  create_partner: (env, a) => {
+    checkCaller(env);
+    const taken = [...env.store.table('retail_gateway.partner').values()].some((p) => p.code === a.code || p.client_id === a.code);
+    if (taken) throw userError(`A partner with the code or client id ${a.code} exists already.`);
+    const secret = newClientSecret();
+    const [id] = env.sudo().create('retail_gateway.partner', [{
+      code: a.code, name: (a.name ?? a.code).trim(), scopes: a.scopes.join(' '), tier: a.tier ?? 'standard', mode: a.mode ?? 'live',
+      active: true, client_id: a.code, client_secrets: [hashSecret(secret)],
+    }]);
+    return { partner: partnerRecord(env, env.row('retail_gateway.partner', id!)!), client_id: a.code, client_secret: secret };
+  },
   rotate_client_secret: (env, a) => {
     checkCaller(env);
     const p = getPartner(env, a.partner, false);
