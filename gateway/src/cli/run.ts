@@ -9,6 +9,7 @@ import { relayCommand } from './relay.js';
 import { replayCommand } from './replay.js';
 import { reconcileCommand } from './reconcile.js';
 import { intakeCommand } from './intake.js';
+import { partnerCommand } from './partner.js';
 
 export interface CliCommand {
   summary: string;
@@ -27,7 +28,8 @@ const serveCommand: CliCommand = {
 
 /** Commands by name; features register theirs here. */
 export const commands: Record<string, CliCommand> = { serve: serveCommand, rotate: rotateCommand, 'erase-customer': eraseCustomerCommand,
-  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand, intake: intakeCommand };
+  relay: relayCommand, replay: replayCommand, reconcile: reconcileCommand, intake: intakeCommand,
+  partner: partnerCommand };
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
