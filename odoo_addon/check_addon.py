@@ -41,6 +41,9 @@ SERIES_SPECIFIC_FIELDS = {
 # Attributes/keys that name a field of one series only (res.partner.mobile, res.users.groups_id,
 # res.groups.users, sale.order.line.tax_id on 18.0); compat.py gives the series-neutral way.
 SERIES_SPECIFIC_NAMES = {"mobile", "groups_id", "group_ids", "users", "tax_id"}
+# As string constants (field names in values dicts) only the unambiguous ones: "users" or "mobile"
+# may well be words of a payload.
+SERIES_SPECIFIC_KEYS = {"groups_id", "group_ids", "tax_id"}
 COMPAT_ONLY_IMPORTS = {"odoo.osv.expression", "odoo.osv", "odoo.sql_db", "odoo.tests.test_cursor", "odoo.fields.Domain"}
 REQUIRED_MANIFEST_KEYS = ("name", "version", "depends", "data", "license", "installable")
 DATA_DIRS = ("data", "security", "views", "wizards", "wizard", "report", "reports")
@@ -128,7 +131,7 @@ class Checker:
                         self.problem(f"{self.rel(path)}:{node.lineno}", f"imports {alias.name}: use compat.py")
             elif isinstance(node, ast.Attribute) and node.attr in SERIES_SPECIFIC_NAMES:
                 self.problem(f"{self.rel(path)}:{node.lineno}", f".{node.attr} exists in one Odoo series only: use compat.py")
-            elif isinstance(node, ast.Constant) and node.value in SERIES_SPECIFIC_NAMES and isinstance(node.value, str):
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in SERIES_SPECIFIC_KEYS:
                 self.problem(f"{self.rel(path)}:{node.lineno}", f"{node.value!r} names a field of one Odoo series only: use compat.py")
             elif isinstance(node, ast.ClassDef):
                 has_constraints = any(

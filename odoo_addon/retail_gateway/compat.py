@@ -93,10 +93,10 @@ def setup_groups(env, category_xmlid, groups_xmlids, hidden_xmlids=(), privilege
             privilege.write(values)
         else:
             privilege = env["res.groups.privilege"].create(values)
-            module, name = privilege_xmlid.split(".", 1)
-            env["ir.model.data"]._update_xmlids(
-                [{"xml_id": f"{module}.{name}", "record": privilege, "noupdate": False}]
-            )
+        # Also when it exists: an xml id not loaded during a module update is deleted with its record.
+        env["ir.model.data"]._update_xmlids(
+            [{"xml_id": privilege_xmlid, "record": privilege, "noupdate": False}], update=True
+        )
         groups.write({"privilege_id": privilege.id})
         hidden.write({"privilege_id": False})
     else:

@@ -38,7 +38,10 @@ describe.skipIf(!live)('live Odoo: the gateway client', () => {
 
   it('creates a contact that an independent XML-RPC reader sees', async () => {
     const email = `live-${suffix}@example.com`;
-    const id = await odoo.call<number>('res.partner', 'create', { kwargs: { vals_list: { name: `Live Test ${suffix}`, email, city: 'Ghent' } } }, { requestId: `live-${suffix}` });
+    // A list of values in, a list of ids out, over JSON-RPC and JSON-2 alike (JSON-2 answers any recordset
+    // with its ids, so a single dict would come back as `[id]` from Odoo 19 but `id` from 18).
+    const [id] = await odoo.call<number[]>('res.partner', 'create', { kwargs: { vals_list: [{ name: `Live Test ${suffix}`, email, city: 'Ghent' }] } }, { requestId: `live-${suffix}` });
+    if (id === undefined) throw new Error('res.partner.create answered no id');
     created.partners.push(id);
     const [row] = (await reader.read('res.partner', [id], ['name', 'email', 'city'])) as Array<Record<string, unknown>>;
     expect(row).toMatchObject({ id, name: `Live Test ${suffix}`, email, city: 'Ghent' });
@@ -50,9 +53,10 @@ describe.skipIf(!live)('live Odoo: the gateway client', () => {
     });
     expect(product).toBeDefined();
     const customer = created.partners[0]!;
-    const orderId = await odoo.call<number>('sale.order', 'create', {
-      kwargs: { vals_list: { partner_id: customer, client_order_ref: `LIVE-${suffix}`, order_line: [[0, 0, { product_id: product!.id, product_uom_qty: 2, price_unit: 10.5 }]] } },
+    const [orderId] = await odoo.call<number[]>('sale.order', 'create', {
+      kwargs: { vals_list: [{ partner_id: customer, client_order_ref: `LIVE-${suffix}`, order_line: [[0, 0, { product_id: product!.id, product_uom_qty: 2, price_unit: 10.5 }]] }] },
     });
+    if (orderId === undefined) throw new Error('sale.order.create answered no id');
     created.orders.push(orderId);
     expect(await odoo.call('sale.order', 'action_confirm', { ids: [orderId] }, { requestId: `live-order-${suffix}` })).toBe(true);
     const [order] = (await reader.read('sale.order', [orderId], ['state', 'partner_id', 'client_order_ref', 'amount_untaxed', 'picking_ids'])) as Array<Record<string, unknown>>;

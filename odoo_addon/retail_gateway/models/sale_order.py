@@ -35,7 +35,7 @@ class SaleOrder(models.Model):
     rg_channel = fields.Char("Channel", readonly=True, copy=False)
     rg_intake_ref = fields.Char("Gateway Intake ID", readonly=True, copy=False)
     rg_placed_at = fields.Datetime("Placed At", readonly=True, copy=False)
-    rg_payment_method = fields.Char("Payment Method", readonly=True, copy=False)
+    rg_payment_method = fields.Char("Channel Payment Method", readonly=True, copy=False)
     rg_payment_status = fields.Selection(PAYMENT_STATUS_SELECTION, "Payment Status", readonly=True, copy=False)
     rg_payment_provider = fields.Char("Payment Provider", readonly=True, copy=False)
     rg_payment_transaction = fields.Char("Payment Transaction", readonly=True, copy=False)

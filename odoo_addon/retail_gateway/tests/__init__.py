@@ -7,3 +7,4 @@ from . import test_sync_status
 from . import test_concurrency
 from . import test_event_targets
 from . import test_first_setup
+from . import test_compat

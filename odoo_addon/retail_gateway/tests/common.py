@@ -1,14 +1,29 @@
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from odoo.tests import TransactionCase
 
-from ..compat import USER_GROUPS_FIELD  # noqa: F401 (the tests' name for res.users' groups field)
+from ..compat import IS_19, USER_GROUPS_FIELD  # noqa: F401 (the tests' name for res.users' groups field)
 from ..utils import EVENT_TYPES as ADDON_EVENT_TYPES
 
 GOLDEN_DIR = Path(__file__).parent / "data" / "events"
 # Keys whose value is a map with free keys (partner code -> external id).
 FREE_KEY_MAPS = {"external_ids"}
+
+
+@contextmanager
+def registry_test_mode(case):
+    """While inside, the registry's new cursors are test cursors on the test's transaction."""
+    if IS_19:
+        with case.enter_registry_test_mode():
+            yield
+        return
+    case.registry.enter_test_mode(case.cr)
+    try:
+        yield
+    finally:
+        case.registry.leave_test_mode()
 
 
 def load_golden(event_type):
