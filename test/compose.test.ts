@@ -14,9 +14,9 @@ interface Service {
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8')) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {
-  it('runs PostgreSQL, Odoo 18 and the gateway', () => {
+  it('runs PostgreSQL, Odoo (18.0 unless ODOO_VERSION says 19.0) and the gateway', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['db', 'gateway', 'odoo']);
-    expect(compose.services.odoo!.image).toBe('odoo:18.0');
+    expect(compose.services.odoo!.image).toBe('odoo:${ODOO_VERSION:-18.0}');
     expect(compose.services.gateway!.build).toBeDefined();
   });
 
@@ -29,7 +29,7 @@ describe('docker-compose.yml', () => {
   it('mounts the addon into Odoo and installs it', () => {
     const odoo = compose.services.odoo!;
     expect(odoo.volumes?.some((v) => v.startsWith('./odoo_addon:/mnt/extra-addons'))).toBe(true);
-    expect(odoo.command).toEqual(expect.arrayContaining(['-i', 'retail_gateway']));
+    expect(odoo.command?.join('\n')).toMatch(/ -i retail_gateway /);
   });
 
   it('gives every service a health check', () => {
@@ -39,6 +39,6 @@ describe('docker-compose.yml', () => {
   it('points the gateway at the Odoo service and the addon database', () => {
     const env = compose.services.gateway!.environment!;
     expect(env.ODOO_URL).toBe('http://odoo:8069');
-    expect(compose.services.odoo!.command).toContain(env.ODOO_DB);
+    expect(compose.services.odoo!.command?.join('\n')).toContain(` -d ${env.ODOO_DB} `);
   });
 });

@@ -15,7 +15,7 @@ import { FulfilmentState, InvoicingState, Order, OrderCancellation, OrderUpdate,
 import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment.js';
 import { ProductVariant } from './product.js';
 import { InboundProvider, PartnerRecord, Subscription } from './partner.js';
-import { Scope } from './scopes.js';
+import { RateLimitTier, Scope } from './scopes.js';
 
 export const OUTBOX_MODEL = 'retail_gateway.outbox.event';
 export const API_MODEL = 'retail_gateway.api';
@@ -121,6 +121,18 @@ export const rpc = {
     z.strictObject({ codes: z.array(PartnerCode).optional() }),
     z.strictObject({ partners: z.array(PartnerRecord) }),
     'The registry as the gateway caches it, with webhook signing and inbound secrets, never client-secret hashes.',
+  ),
+  create_partner: method(
+    PARTNER_MODEL,
+    z.strictObject({
+      code: PartnerCode,
+      scopes: z.array(Scope).min(1),
+      name: z.string().min(1).max(128).optional().describe('Display name; the code when absent'),
+      tier: RateLimitTier.optional(),
+      mode: z.enum(['live', 'shadow']).optional(),
+    }),
+    z.strictObject({ partner: PartnerRecord, client_id: z.string(), client_secret: z.string() }),
+    'Registers a partner and issues its first client secret, shown once; a code (or client id) already in use is refused, never overwritten.',
   ),
   rotate_client_secret: method(
     PARTNER_MODEL,

@@ -31,6 +31,7 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "wizards/retail_gateway_rotate_secret_views.xml",
+        "wizards/retail_gateway_service_user_views.xml",
         "views/retail_gateway_menus.xml",
     ],
     "installable": True,

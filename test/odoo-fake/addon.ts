@@ -550,6 +550,20 @@ const methods: { [M in RpcMethod]: Impl<M> } = {
     const all = [...c.state.partners.values()].sort((x, y) => x.code.localeCompare(y.code));
     return { partners: all.filter((p) => !a.codes || a.codes.includes(p.code)).map((p) => c.state.partnerRecord(p)) };
   },
+  create_partner: (c, a) => {
+    checkCaller(c);
+    const taken = [...c.state.partners.values()].some((p) => p.code === a.code || p.clientId === a.code);
+    if (taken) throw userError(`A partner with the code or client id ${a.code} exists already.`);
+    const created = c.state.addPartner({
+      code: a.code,
+      name: (a.name ?? a.code).trim(),
+      scopes: a.scopes,
+      tier: a.tier ?? 'standard',
+      mode: a.mode ?? 'live',
+      clientSecret: randomBytes(32).toString('base64url'),
+    });
+    return { partner: c.state.partnerRecord(c.state.partners.get(a.code)!), client_id: created.clientId, client_secret: created.clientSecret };
+  },
   rotate_client_secret: (c, a) => {
     checkCaller(c);
     const p = partnerOf(c, a.partner, false);

@@ -54,6 +54,10 @@ export const commands: Record<string, CliEntry> = {
     summary: 'show the intake queue, or requeue items that spent their attempts',
     load: async () => (await import('./intake.js')).intakeCommand,
   },
+  partner: {
+    summary: 'register a partner in Odoo and print its client id and secret (once)',
+    load: async () => (await import('./partner.js')).partnerCommand,
+  },
 };
 
 export function helpText(): string {

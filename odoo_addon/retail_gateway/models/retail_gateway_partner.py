@@ -301,6 +301,34 @@ class RetailGatewayPartner(models.Model):
         }
 
     @api.model
+    def create_partner(self, code, scopes, name=None, tier="standard", mode="live"):
+        """Registers a partner and issues its client secret (returned once): the first token's
+        prerequisites in one call, for the gateway's ``partner create`` command. An existing code is
+        refused, never overwritten."""
+        check_caller(self.env)
+        if not isinstance(code, str) or not re.match(PARTNER_CODE_PATTERN, code):
+            raise ValidationError(
+                self.env._("The partner code must be 2 to 63 lower-case letters, digits, '-' or '_'.")
+            )
+        if not isinstance(scopes, (list, tuple)) or not scopes or not all(isinstance(s, str) for s in scopes):
+            raise ValidationError(self.env._("scopes must be a non-empty list of scopes."))
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValidationError(self.env._("name must be a non-empty string."))
+        tiers = dict(self._fields["tier"].selection)
+        modes = dict(self._fields["mode"].selection)
+        if tier not in tiers or mode not in modes:
+            raise ValidationError(self.env._("tier must be one of %(tiers)s and mode one of %(modes)s.",
+                                             tiers=", ".join(tiers), modes=", ".join(modes)))
+        Partners = self.sudo().with_context(active_test=False)
+        if Partners.search_count(["|", ("code", "=", code), ("client_id", "=", code)]):
+            raise UserError(self.env._("A partner with the code or client id %s exists already.", code))
+        record = Partners.create(
+            {"code": code, "name": (name or code).strip(), "scopes": " ".join(scopes), "tier": tier, "mode": mode}
+        )
+        secret, _previous = record._rg_rotate_client_secret(timedelta(0))
+        return {"partner": record._rg_record(), "client_id": record.client_id, "client_secret": secret}
+
+    @api.model
     def rotate_client_secret(self, partner, grace_seconds):
         """Issues a new client secret (returned once); the previous one stays valid for
         ``grace_seconds``."""

@@ -6,6 +6,7 @@ from . import test_security
 from . import test_sync_status
 from . import test_concurrency
 from . import test_event_targets
+from . import test_first_setup
 from . import test_compat
 from . import test_queries
 from . import test_retry

@@ -1,1 +1,2 @@
 from . import retail_gateway_rotate_secret
+from . import retail_gateway_service_user
