@@ -30,7 +30,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 interface Measured extends Load {
   /**
    * This process's CPU time per request the server answered, less what the process spends idle
-   * (its other servers, timers, the simulator) over the same time: measured once before the loads.
+   * (its other servers, timers, the fake Odoo) over the same time: measured once before the loads.
    */
   cpuUsPerRequest: number;
 }

@@ -23,7 +23,7 @@ describe('retail-gateway partner create arguments', () => {
   });
 });
 
-describe('retail-gateway partner create against Odoo (simulator) and a running gateway', () => {
+describe('retail-gateway partner create against Odoo (the fake) and a running gateway', () => {
   let gw: TestGateway;
   let odoo: OdooClient;
 
