@@ -6,9 +6,10 @@
 // Loaded first: zod 4 schemas get `.openapi()` only if this ran before they were built.
 import '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../gateway/src/config.js';
 import { createLogger } from '../../gateway/src/logger.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
@@ -19,13 +20,24 @@ import { createOdooLoginVerifier } from '../../gateway/src/odoo/user-login.js';
 try {
   const env = { ...process.env };
   if (env.ODOO_URL) {
-    process.stderr.write('demo: ODOO_URL is set; the demo only runs against the built-in fake of Odoo. Use `npm start` for a real Odoo.\n');
+    process.stderr.write(
+      'demo: ODOO_URL is set; the demo only runs against the built-in fake of Odoo. Use `npm start` for a real Odoo' +
+        ' (in a shell that pasted a demo\'s `export` block: `unset ODOO_URL GATEWAY_DATA_DIR GATEWAY_MASTER_KEY GATEWAY_PUBLIC_URL` first).\n',
+    );
     process.exit(64);
   }
   // The demo keeps its data in a fresh temporary directory unless told otherwise, and makes up an
-  // ephemeral master key: nothing it signs or stores outlives it.
-  env.GATEWAY_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'retail-gateway-demo-'));
+  // ephemeral master key: nothing it signs or stores outlives it. The directory it made is removed
+  // when it exits (Ctrl-C, SIGTERM: the gateway closes its store first, then exits).
+  if (!env.GATEWAY_DATA_DIR) {
+    const dir = mkdtempSync(join(tmpdir(), 'retail-gateway-demo-'));
+    env.GATEWAY_DATA_DIR = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   env.GATEWAY_MASTER_KEY ??= randomBytes(32).toString('base64');
+  // GATEWAY_PORT=0 (any free port): pick the port now, so the public URL (the issuer of the demo's
+  // tokens, which the commands' own tokens must match) names the port the demo listens on.
+  if (env.GATEWAY_PORT === '0' && !env.GATEWAY_PUBLIC_URL) env.GATEWAY_PORT = String(await freePort(env.GATEWAY_HOST || '0.0.0.0'));
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
   const sim = await startOdooFake({});
@@ -34,6 +46,16 @@ try {
   // Dashboard sign-ins are checked against the fake (user admin / admin).
   gateway.services.dashboardLogin = createOdooLoginVerifier({ url: sim.url, db: sim.db });
   const base = gateway.url;
+  // What the `retail-gateway` commands need to work on this demo: the fake Odoo, the store and its key.
+  const cliEnv: [string, string][] = [
+    ['ODOO_URL', sim.url],
+    ['ODOO_DB', sim.db],
+    ['ODOO_USER', sim.login],
+    ['ODOO_API_KEY', sim.apiKey],
+    ['GATEWAY_DATA_DIR', resolve(config.dataDir)],
+    ['GATEWAY_MASTER_KEY', env.GATEWAY_MASTER_KEY],
+    ['GATEWAY_PUBLIC_URL', config.publicUrl],
+  ];
   process.stdout.write(
     [
       '',
@@ -48,6 +70,12 @@ try {
       '',
       `Operations dashboard: ${base}/dashboard (Odoo login admin / admin). Metrics: ${base}/metrics`,
       '',
+      'The retail-gateway commands (intake, partner, replay, reconcile, rotate, erase-customer) work on this',
+      "demo's fake Odoo and store with this environment, in another shell, while the demo runs:",
+      '',
+      `  export ${cliEnv.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`,
+      '  node gateway/bin/retail-gateway.mjs intake status',
+      '',
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
@@ -59,4 +87,21 @@ try {
     process.exit(78);
   }
   throw err;
+}
+
+/** A value as a POSIX shell word: as is when it is plain, else single-quoted. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/** A port free on `host` right now. */
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -86,7 +86,7 @@ export const partnerCommand: CliCommand = {
       return 64;
     }
     if (!config.odoo) {
-      process.stderr.write('retail-gateway partner: ODOO_URL is not set (the demo registers its own partners in memory)\n');
+      process.stderr.write('retail-gateway partner: ODOO_URL is not set (for `npm run demo`, paste the `export` line it prints)\n');
       return 78;
     }
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
