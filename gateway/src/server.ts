@@ -33,6 +33,8 @@ export interface StartOptions {
   odoo?: OdooClient;
   /** Install SIGTERM/SIGINT handlers (the CLI does; tests do not). */
   handleSignals?: boolean;
+  /** Clock of the Odoo circuit breaker (ms since epoch; tests inject one they control). */
+  breakerClock?: () => number;
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
@@ -45,7 +47,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const metrics = createGatewayMetrics(config, store, logger);
   const rawOdoo = options.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });
   // Ops: the bulkhead and circuit breaker around Odoo, rate limits, anomaly flags.
-  const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(options.odoo), store });
+  const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(options.odoo), store, breakerClock: options.breakerClock });
   const odoo = ops.odoo;
   const odooMonitor = new OdooMonitor(odoo, logger);
   const services: Services = { config, logger, odoo, store, odooMonitor, now: Date.now };

@@ -22,6 +22,8 @@ export interface TestGatewayOptions {
   simulator?: Parameters<typeof startOdooSimulator>[0];
   /** Reuse a running simulator (e.g. two gateways on one Odoo). */
   sim?: Simulator;
+  /** Clock of the Odoo circuit breaker, so a suite decides when an open circuit may probe again. */
+  breakerClock?: () => number;
 }
 
 export interface TestGateway {
@@ -53,7 +55,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const logger = createLogger(config.logLevel);
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
-  const gateway = await startGateway({ config, odoo, logger });
+  const gateway = await startGateway({ config, odoo, logger, breakerClock: options.breakerClock });
   const url = gateway.url;
   const token = async (clientId = 'demo', secret = `${clientId}-secret`, scope?: string) => {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });

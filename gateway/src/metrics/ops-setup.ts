@@ -44,6 +44,8 @@ export interface SetupOpsOptions {
   observeAtGuard: boolean;
   /** The gateway store, purged by the retention runner. */
   store: SqlExecutor;
+  /** Clock of the circuit breaker (default Date.now). */
+  breakerClock?: () => number;
 }
 
 export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
@@ -55,6 +57,7 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
     queueTimeoutMs: ops.odooQueueTimeoutMs,
     failureThreshold: ops.breakerFailures,
     openMs: ops.breakerOpenMs,
+    now: options.breakerClock,
     logger,
     onStateChange: (_from, to) => metrics.circuitTransitions.inc({ to }),
     onCall: options.observeAtGuard ? odooCallHook(metrics) : undefined,
