@@ -103,6 +103,7 @@ export const envSchema = z
     GATEWAY_CATALOG_TTL_SECONDS: int(1, 86_400).default(300),
     // --- operations: rate limits, Odoo protection, metrics, dashboard, anomalies, retention ---
     GATEWAY_RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ . -').default('rg:rl:'),
+    GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS: int(10, 60_000).default(250),
     GATEWAY_RATE_LIMIT_TIERS: z
       .string()
       .optional()
@@ -205,6 +206,8 @@ export interface Config {
 
 export interface OpsConfig {
   rateLimitPrefix: string;
+  /** How long a Redis rate-limit decision may take before the local limiter decides instead. */
+  rateLimitRedisTimeoutMs: number;
   /** Overrides of the default tiers (rate per second, burst). */
   rateLimitTiers: Partial<Record<'standard' | 'premium' | 'internal', { rate: number; burst: number }>>;
   tokenRatePerMinute: number;
@@ -334,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     ops: {
       rateLimitPrefix: e.GATEWAY_RATE_LIMIT_PREFIX,
+      rateLimitRedisTimeoutMs: e.GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS,
       rateLimitTiers: e.GATEWAY_RATE_LIMIT_TIERS,
       tokenRatePerMinute: e.GATEWAY_TOKEN_RATE_PER_MIN,
       odooMaxInFlight: e.ODOO_MAX_IN_FLIGHT,

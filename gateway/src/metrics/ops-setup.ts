@@ -65,6 +65,7 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
   const rateLimit = await createRateLimitService({
     redisUrl: config.redisUrl,
     keyPrefix: ops.rateLimitPrefix,
+    redisTimeoutMs: ops.rateLimitRedisTimeoutMs,
     tiers: ops.rateLimitTiers,
     tokenLimit: { rate: ops.tokenRatePerMinute, burst: ops.tokenRatePerMinute },
     logger,
