@@ -215,7 +215,7 @@ beforeAll(async () => {
   // Then every replica restarts with B as the master key and A as the previous one.
   t = await startTestGateway({ sim, env: { ...env, GATEWAY_MASTER_KEY: masterB, GATEWAY_MASTER_KEY_PREVIOUS: masterA } });
   adminToken = await t.token('demo', 'demo-secret', 'admin');
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await t?.close();
