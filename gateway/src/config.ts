@@ -63,6 +63,7 @@ export const envSchema = z
     GATEWAY_STORE_URL: z
       .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
       .optional(),
+    GATEWAY_STORE_POOL_MAX: int(1, 1_000).default(10),
     GATEWAY_TRUSTED_PROXIES: z
       .string()
       .optional()
@@ -175,6 +176,8 @@ export interface Config {
   /** How often the partner registry is refreshed from Odoo (≤ 30 s). */
   partnerRefreshSeconds: number;
   storeUrl: string | null;
+  /** PostgreSQL connections one process holds at most (the server's max_connections is shared). */
+  storePoolMax: number;
   trustedProxies: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
@@ -300,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clockSkewSeconds: e.GATEWAY_CLOCK_SKEW_SECONDS,
     partnerRefreshSeconds: e.GATEWAY_PARTNER_REFRESH_SECONDS,
     storeUrl: e.GATEWAY_STORE_URL ?? null,
+    storePoolMax: e.GATEWAY_STORE_POOL_MAX,
     trustedProxies: e.GATEWAY_TRUSTED_PROXIES,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.GATEWAY_SHUTDOWN_TIMEOUT_MS,
