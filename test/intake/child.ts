@@ -123,6 +123,8 @@ export async function spawnSharedStoreGateways(
         ODOO_USER: sim.login,
         ODOO_API_KEY: sim.apiKey,
         GATEWAY_STORE_URL: storeUrl,
+        // Several suites (and test runs) share the PostgreSQL server's connection slots.
+        GATEWAY_STORE_POOL_MAX: '4',
         GATEWAY_DATA_DIR: dir,
         GATEWAY_MASTER_KEY: masterKey,
         GATEWAY_RELAY: 'false',

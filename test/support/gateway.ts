@@ -13,6 +13,9 @@ import { createOdooClient } from '../../gateway/src/odoo/client.js';
 import { startOdooSimulator } from '../../gateway/src/odoo/simulator/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
+/** PostgreSQL connections a test gateway holds at most. */
+export const TEST_STORE_POOL_MAX = '4';
+
 export type Simulator = Awaited<ReturnType<typeof startOdooSimulator>>;
 
 export interface TestGatewayOptions {
@@ -51,6 +54,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     GATEWAY_SHUTDOWN_TIMEOUT_MS: '2000',
     // Suites fetch many tokens from 127.0.0.1; the token endpoint's 10/min limit has its own tests.
     GATEWAY_TOKEN_RATE_PER_MIN: '10000',
+    // Suites on PostgreSQL start several gateways, and two test runs may share the server: a
+    // small pool each keeps them all within its max_connections.
+    GATEWAY_STORE_POOL_MAX: TEST_STORE_POOL_MAX,
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
