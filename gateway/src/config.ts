@@ -71,6 +71,7 @@ export const envSchema = z
       .refine((l) => l.every(ipOrCidr), 'must be a comma-separated list of IP addresses or CIDR ranges'),
     GATEWAY_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     GATEWAY_SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+    GATEWAY_KEEPALIVE_TIMEOUT_MS: int(1_000, 600_000).default(5_000),
     GATEWAY_IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30).default(24),
     GATEWAY_RELAY: bool.default(true),
     RELAY_CONCURRENCY_PER_ENDPOINT: int(1, 256).default(8),
@@ -181,6 +182,12 @@ export interface Config {
   trustedProxies: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open. Keep it above the idle timeout of whatever
+   * calls the gateway (a load balancer, a client), so the caller closes first and never sends a
+   * request on a connection the gateway is closing.
+   */
+  keepAliveTimeoutMs: number;
   idempotencyTtlHours: number;
   relayEnabled: boolean;
   /** Outbound webhooks: concurrent requests per endpoint, timeouts, and the auto-disable threshold. */
@@ -307,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: e.GATEWAY_TRUSTED_PROXIES,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.GATEWAY_SHUTDOWN_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.GATEWAY_KEEPALIVE_TIMEOUT_MS,
     idempotencyTtlHours: e.GATEWAY_IDEMPOTENCY_TTL_HOURS,
     relayEnabled: e.GATEWAY_RELAY,
     relay: {

@@ -57,6 +57,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     // Suites on PostgreSQL start several gateways, and two test runs may share the server: a
     // small pool each keeps them all within its max_connections.
     GATEWAY_STORE_POOL_MAX: TEST_STORE_POOL_MAX,
+    // fetch keeps idle connections 4 s (the server's 5 s hint less 1 s): when a busy machine
+    // stalls the test process past both, a request written on the idle connection meets the
+    // server closing it (ECONNRESET). With a longer server timeout the client always closes first.
+    GATEWAY_KEEPALIVE_TIMEOUT_MS: '30000',
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
