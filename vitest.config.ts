@@ -6,8 +6,12 @@ export default defineConfig({
     environment: 'node',
     setupFiles: ['test/setup.ts'],
     globalSetup: ['test/live/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Deadlines for a stuck test, not speed limits: on a busy machine (two suites at once, other
+    // work) a test that takes 5 s alone can take 30. Tests wait on conditions, never on time.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
+    // expect.poll waits on a condition; its default 1 s deadline is a speed limit, not a stuck test.
+    expect: { poll: { timeout: 30_000 } },
     // Suites that start child processes or share PostgreSQL/Redis keep their own namespaces,
     // so files may run in parallel; the 2-core machine caps the useful concurrency.
     maxWorkers: 2,

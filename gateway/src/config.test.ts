@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { openStore } from './store/open.js';
+import type { PostgresStore } from './store/postgres.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults with an empty environment', () => {
@@ -50,5 +52,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEWAY_MASTER_KEY: hex }).masterKey?.length).toBe(32);
     expect(loadConfig({ GATEWAY_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }).masterKey?.[0]).toBe(7);
     expect(loadConfig({ GATEWAY_PORT: '' }).port).toBe(8080);
+  });
+
+  it('bounds the PostgreSQL pool: 10 connections unless GATEWAY_STORE_POOL_MAX says otherwise', async () => {
+    expect(loadConfig({}).storePoolMax).toBe(10);
+    const config = loadConfig({ GATEWAY_STORE_URL: 'postgres://nobody@127.0.0.1:1/none', GATEWAY_STORE_POOL_MAX: '3' });
+    const store = openStore(config);
+    expect((store as PostgresStore).pool.options.max).toBe(3);
+    await store.close();
+    expect(() => loadConfig({ GATEWAY_STORE_POOL_MAX: '0' })).toThrowError(/GATEWAY_STORE_POOL_MAX/);
   });
 });

@@ -63,6 +63,7 @@ export const envSchema = z
     GATEWAY_STORE_URL: z
       .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
       .optional(),
+    GATEWAY_STORE_POOL_MAX: int(1, 1_000).default(10),
     GATEWAY_TRUSTED_PROXIES: z
       .string()
       .optional()
@@ -70,6 +71,7 @@ export const envSchema = z
       .refine((l) => l.every(ipOrCidr), 'must be a comma-separated list of IP addresses or CIDR ranges'),
     GATEWAY_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     GATEWAY_SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+    GATEWAY_KEEPALIVE_TIMEOUT_MS: int(1_000, 600_000).default(5_000),
     GATEWAY_IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30).default(24),
     GATEWAY_RELAY: bool.default(true),
     GATEWAY_FAST_LANE: bool.default(true),
@@ -104,6 +106,7 @@ export const envSchema = z
     GATEWAY_CATALOG_TTL_SECONDS: int(1, 86_400).default(300),
     // --- operations: rate limits, Odoo protection, metrics, dashboard, anomalies, retention ---
     GATEWAY_RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ . -').default('rg:rl:'),
+    GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS: int(10, 60_000).default(250),
     GATEWAY_RATE_LIMIT_TIERS: z
       .string()
       .optional()
@@ -174,9 +177,17 @@ export interface Config {
   /** How often the partner registry is refreshed from Odoo (≤ 30 s). */
   partnerRefreshSeconds: number;
   storeUrl: string | null;
+  /** PostgreSQL connections one process holds at most (the server's max_connections is shared). */
+  storePoolMax: number;
   trustedProxies: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open. Keep it above the idle timeout of whatever
+   * calls the gateway (a load balancer, a client), so the caller closes first and never sends a
+   * request on a connection the gateway is closing.
+   */
+  keepAliveTimeoutMs: number;
   idempotencyTtlHours: number;
   relayEnabled: boolean;
   /** Answer the plain cached reads in front of Hono (`fast-lane/`); off only to compare or rule it out. */
@@ -207,6 +218,8 @@ export interface Config {
 
 export interface OpsConfig {
   rateLimitPrefix: string;
+  /** How long a Redis rate-limit decision may take before the local limiter decides instead. */
+  rateLimitRedisTimeoutMs: number;
   /** Overrides of the default tiers (rate per second, burst). */
   rateLimitTiers: Partial<Record<'standard' | 'premium' | 'internal', { rate: number; burst: number }>>;
   tokenRatePerMinute: number;
@@ -298,9 +311,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clockSkewSeconds: e.GATEWAY_CLOCK_SKEW_SECONDS,
     partnerRefreshSeconds: e.GATEWAY_PARTNER_REFRESH_SECONDS,
     storeUrl: e.GATEWAY_STORE_URL ?? null,
+    storePoolMax: e.GATEWAY_STORE_POOL_MAX,
     trustedProxies: e.GATEWAY_TRUSTED_PROXIES,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.GATEWAY_SHUTDOWN_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.GATEWAY_KEEPALIVE_TIMEOUT_MS,
     idempotencyTtlHours: e.GATEWAY_IDEMPOTENCY_TTL_HOURS,
     relayEnabled: e.GATEWAY_RELAY,
     fastLane: e.GATEWAY_FAST_LANE,
@@ -336,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     ops: {
       rateLimitPrefix: e.GATEWAY_RATE_LIMIT_PREFIX,
+      rateLimitRedisTimeoutMs: e.GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS,
       rateLimitTiers: e.GATEWAY_RATE_LIMIT_TIERS,
       tokenRatePerMinute: e.GATEWAY_TOKEN_RATE_PER_MIN,
       odooMaxInFlight: e.ODOO_MAX_IN_FLIGHT,

@@ -39,6 +39,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: fastLaneServer(services, config.fastLane) }, () => resolve(s));
   });
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = config.keepAliveTimeoutMs;
   built.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -79,7 +79,10 @@ export interface Services {
  * What a caller may pass instead of what `buildServices` would build (tests pass fakes, the demo
  * its fake Odoo). `odoo` is the raw client: it is still put behind the guard and observed there.
  */
-export type ServiceOverrides = Partial<Omit<Services, 'config' | 'odooGuard'>>;
+export type ServiceOverrides = Partial<Omit<Services, 'config' | 'odooGuard'>> & {
+  /** Clock of the Odoo circuit breaker (ms since epoch; tests inject one they control). */
+  breakerClock?: () => number;
+};
 
 export interface BuiltServices {
   services: Services;
@@ -104,7 +107,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
   const metrics = overrides.metrics ?? createGatewayMetrics(config, logger);
   const rawOdoo = overrides.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });
   // The bulkhead and circuit breaker around Odoo, rate limits, anomaly flags.
-  const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(overrides.odoo) });
+  const ops = await setupOps({ config, logger, metrics, odoo: rawOdoo, observeAtGuard: Boolean(overrides.odoo), breakerClock: overrides.breakerClock });
   const odoo = ops.odoo;
   const rateLimit = overrides.rateLimit ?? ops.rateLimit;
   const anomalies = overrides.anomalies ?? ops.anomalies;

@@ -62,6 +62,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    // Playwright's 30 s action and navigation deadlines are tight for a browser on a busy machine.
+    context.setDefaultTimeout(60_000);
+    context.setDefaultNavigationTimeout(60_000);
   });
 
   afterAll(async () => {

@@ -16,6 +16,9 @@ import { readGatewayEvents } from '../../gateway/src/intake/events.js';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
+/** How long a background step may take before a wait gives up (a stuck run, not a slow one). */
+const WAIT_MS = 60_000;
+
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../../contracts/examples/api/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
 const json = { 'content-type': 'application/json' };
 let seq = 0;
@@ -32,7 +35,7 @@ async function post(path: string, body: unknown, token: string, headers: Record<
 
 /** Polls a status resource until its state/status leaves the queue (no timing assertion: a bounded loop). */
 async function settled(path: string, token: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
     const body = (await (await t.fetch(path, { token })).json()) as { state?: string; status?: string };
     const s = body.state ?? body.status;
     if (s && !['accepted', 'processing'].includes(s)) return body;
@@ -204,7 +207,7 @@ describe('GET /v1/orders/{id} and cancel', () => {
     expect(res.status).toBe(202);
     expect(res.headers.get('location')).toBe(location);
     let status: any;
-    for (let i = 0; i < 200; i++) {
+    for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
       status = await (await t.fetch(location, { token: acme })).json();
       if (status.state === 'cancelled') break;
       await new Promise((r) => setTimeout(r, 25));

@@ -21,7 +21,11 @@ export interface ChildGateway {
   output(): string;
 }
 
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildGateway> {
+/**
+ * Starts the gateway and waits for its "gateway listening" line. The deadline is generous (a tsx
+ * start-up on a busy machine can take tens of seconds); a gateway that misses it is killed.
+ */
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 120_000): Promise<ChildGateway> {
   const child: ChildProcess = spawn('npx', ['tsx', 'gateway/src/main.ts', 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', ...env },
@@ -31,7 +35,14 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_0
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in time:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*gateway listening|gateway listening[^\n]*"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
@@ -112,6 +123,8 @@ export async function spawnSharedStoreGateways(
         ODOO_USER: sim.login,
         ODOO_API_KEY: sim.apiKey,
         GATEWAY_STORE_URL: storeUrl,
+        // Several suites (and test runs) share the PostgreSQL server's connection slots.
+        GATEWAY_STORE_POOL_MAX: '4',
         GATEWAY_DATA_DIR: dir,
         GATEWAY_MASTER_KEY: masterKey,
         GATEWAY_RELAY: 'false',

@@ -11,6 +11,9 @@ import { startOdooFake } from '../odoo-fake/index.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { spawnSharedStoreGateways, tokenFrom, type ChildGateway, type SharedStoreGateways } from './child.js';
 
+/** How long a background step may take before a wait gives up (a stuck run, not a slow one). */
+const WAIT_MS = 60_000;
+
 type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -34,7 +37,7 @@ beforeAll(async () => {
   });
   gateways.push(...shared.gateways);
   tokens = await Promise.all(gateways.map((g) => tokenFrom(g.url, 'demo', 'demo-secret')));
-}, 120_000);
+}, 300_000); // two gateway processes start one after the other
 
 afterAll(async () => {
   await shared?.close();
@@ -52,7 +55,7 @@ const submit = (i: number, body: unknown, key: string) =>
 
 /** Waits until nothing matching `pattern` is queued or in flight in the shared store (bounded loop). */
 async function drained(pattern: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
     const { rows } = await pool.query("SELECT count(*)::int AS n FROM intake_items WHERE external_id LIKE $1 AND status IN ('accepted', 'processing')", [pattern]);
     if (rows[0].n === 0) return;
     await new Promise((r) => setTimeout(r, 25));

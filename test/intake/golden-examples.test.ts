@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
+/** How long a background step may take before a wait gives up (a stuck run, not a slow one). */
+const WAIT_MS = 60_000;
+
 const raw = (name: string) => readFileSync(new URL(`../../contracts/examples/api/${name}.json`, import.meta.url), 'utf8');
 
 let t: TestGateway;
@@ -23,7 +26,7 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
   t.fetch(path, { method: 'POST', token, headers: { 'content-type': 'application/json', ...headers }, body });
 
 async function outcome(location: string): Promise<{ status?: string; state?: string; outcome?: string; reasons?: unknown[] }> {
-  for (let i = 0; i < 200; i++) {
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
     const body = (await (await t.fetch(location, { token })).json()) as { status?: string; state?: string };
     if (!['accepted', 'processing'].includes(body.status ?? body.state ?? 'accepted')) return body;
     await new Promise((r) => setTimeout(r, 25));
@@ -53,7 +56,7 @@ it('posts every golden example to the demo successfully', async () => {
   expect(created.status).toBe(201);
   const cancel = await post(`${created.headers.get('location')}/cancel`, raw('order-cancel-request'));
   expect(cancel.status).toBe(202);
-  for (let i = 0; i < 200; i++) {
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
     const s = (await (await t.fetch(created.headers.get('location')!, { token })).json()) as { state: string };
     if (s.state === 'cancelled') break;
     await new Promise((r) => setTimeout(r, 25));

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
+/** How long a background step may take before a wait gives up (a stuck run, not a slow one). */
+const WAIT_MS = 60_000;
+
 const order = JSON.parse(readFileSync(new URL('../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let t: TestGateway;
@@ -41,7 +44,7 @@ it('records and judges a shadow partner\'s orders without writing to Odoo', asyn
   expect(((await dup.json()) as { duplicate: boolean }).duplicate).toBe(true);
 
   let report: Record<string, any> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON body checked with toMatchObject
-  for (let i = 0; i < 200; i++) {
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
     report = (await (await t.fetch('/v1/shadow/report', { token })).json()) as typeof report;
     if (report.items === 3 && report.pending === 0) break;
     await new Promise((r) => setTimeout(r, 25));

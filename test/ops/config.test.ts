@@ -7,6 +7,7 @@ describe('operations configuration', () => {
     const { ops } = loadConfig({});
     expect(ops).toMatchObject({
       rateLimitPrefix: 'rg:rl:',
+      rateLimitRedisTimeoutMs: 250,
       rateLimitTiers: {},
       tokenRatePerMinute: 10,
       odooMaxInFlight: 8,
@@ -19,8 +20,9 @@ describe('operations configuration', () => {
   });
 
   it('takes tier overrides as JSON', () => {
-    const { ops } = loadConfig({ GATEWAY_RATE_LIMIT_TIERS: '{"premium":{"rate":800,"burst":1600}}', GATEWAY_ANOMALY_THRESHOLD: '2.5' });
+    const { ops } = loadConfig({ GATEWAY_RATE_LIMIT_TIERS: '{"premium":{"rate":800,"burst":1600}}', GATEWAY_ANOMALY_THRESHOLD: '2.5', GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS: '2000' });
     expect(ops.rateLimitTiers).toEqual({ premium: { rate: 800, burst: 1600 } });
+    expect(ops.rateLimitRedisTimeoutMs).toBe(2000);
     expect(ops.anomalyThreshold).toBe(2.5);
   });
 

@@ -17,6 +17,8 @@ const prefix = `rg-test-gw:${randomBytes(6).toString('hex')}:`;
 // Refills one request per 100 s: within the test only the burst of 10 exists, so counts are exact.
 const TINY = { rate: 0.01, burst: 10 };
 const tiers = JSON.stringify({ standard: TINY, premium: TINY, internal: TINY });
+// A slow Redis reply on a busy machine must not become a local (unshared) decision.
+const REDIS_TIMEOUT_MS = '10000';
 
 let sim: OdooFake;
 const started: TestGateway[] = [];
@@ -41,8 +43,9 @@ async function gateway(env: Record<string, string>): Promise<TestGateway> {
 
 describe('rate limits across gateway replicas', () => {
   it('two replicas sharing Redis admit exactly one burst between them, with draft headers', async () => {
-    const a = await gateway({ REDIS_URL, GATEWAY_RATE_LIMIT_PREFIX: prefix, GATEWAY_RATE_LIMIT_TIERS: tiers });
-    const b = await gateway({ REDIS_URL, GATEWAY_RATE_LIMIT_PREFIX: prefix, GATEWAY_RATE_LIMIT_TIERS: tiers });
+    const shared = { REDIS_URL, GATEWAY_RATE_LIMIT_PREFIX: prefix, GATEWAY_RATE_LIMIT_TIERS: tiers, GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS: REDIS_TIMEOUT_MS };
+    const a = await gateway(shared);
+    const b = await gateway(shared);
     expect(a.gateway.services.rateLimit!.limiter.backend()).toBe('redis');
     const tokens = [await a.token('demo'), await b.token('demo')];
     const replicas = [a, b];

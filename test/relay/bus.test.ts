@@ -14,6 +14,9 @@ import { startReceiver } from './support/receiver.js';
 import { relayRig, simSkus } from './support/rig.js';
 
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+// Generous deadlines for connect, stream set-up and publish acks: a busy machine is slow, never
+// wrong. A port nothing listens on is refused at once, so "NATS down" stays quick.
+const BUS_TIMEOUT_MS = 10_000;
 const natsPort = Number(new URL(NATS_URL).port || 4222);
 const streams: string[] = [];
 let nc: NatsConnection;
@@ -79,7 +82,7 @@ describe('event bus in the relay', () => {
     const sim = await startOdooFake();
     sim.state.addPartner({ code: 'acme', scopes: ['products:read'] });
     const { stream, prefix } = names();
-    const bus = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix });
+    const bus = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix, timeoutMs: BUS_TIMEOUT_MS });
     const rig = await relayRig(sim, { bus });
     cleanups.push(() => sim.close(), () => rig.close());
     const sku = simSkus(sim)[0]!;
@@ -101,7 +104,7 @@ describe('event bus in the relay', () => {
     const receiver = await startReceiver();
     const { stream, prefix } = names();
     const port = await freePort();
-    const bus = createNatsBus({ url: `nats://127.0.0.1:${port}`, stream, subjectPrefix: prefix, timeoutMs: 500 });
+    const bus = createNatsBus({ url: `nats://127.0.0.1:${port}`, stream, subjectPrefix: prefix, timeoutMs: BUS_TIMEOUT_MS });
     const rig = await relayRig(sim, { bus });
     cleanups.push(() => sim.close(), () => receiver.close(), () => rig.close());
     const { secret } = await rig.odoo.rpc('create_subscription', { partner: 'acme', url: `${receiver.url}/hooks`, event_types: ['product.updated'], active: true });

@@ -134,7 +134,7 @@ describe('retail-gateway relay', () => {
       hooks.secrets.push(secret);
       own.state.updateProduct(simSkus(own)[0]!, { listPrice: 99 });
       const ids = own.state.outbox({ type: 'product.updated' }).map((e) => e.envelope.id);
-      await eventually(() => ids.every((i) => hooks.received.some((r) => r.id === i)), 'the relay process delivering', 30_000);
+      await eventually(() => ids.every((i) => hooks.received.some((r) => r.id === i)), 'the relay process delivering', 120_000);
       expect(hooks.received.every((r) => r.verified)).toBe(true);
       await eventually(() => own.state.outbox().every((e) => e.state === 'dispatched'), 'the outbox acknowledged');
       child.kill('SIGTERM');
@@ -144,5 +144,5 @@ describe('retail-gateway relay', () => {
       await own.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 240_000); // a tsx child process start-up, then the delivery
 });

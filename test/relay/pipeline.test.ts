@@ -149,7 +149,7 @@ describe('relay against the fake Odoo', () => {
   it('two relays sharing one PostgreSQL store deliver each event once', async () => {
     const { sim, receiver } = await world();
     const db = await createTestDatabase('rg_relay');
-    const store = new PostgresStore(db.url);
+    const store = new PostgresStore(db.url, { max: 4 });
     await store.migrate(migrations);
     cleanups.push(() => db.drop(), () => store.close());
     const a = await relayRig(sim, { name: 'pg-a', store, tuning: { batchSize: 5 } });

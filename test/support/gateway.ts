@@ -13,6 +13,9 @@ import { createOdooClient } from '../../gateway/src/odoo/client.js';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
+/** PostgreSQL connections a test gateway holds at most. */
+export const TEST_STORE_POOL_MAX = '4';
+
 export type FakeOdoo = Awaited<ReturnType<typeof startOdooFake>>;
 
 export interface TestGatewayOptions {
@@ -22,6 +25,8 @@ export interface TestGatewayOptions {
   fake?: Parameters<typeof startOdooFake>[0];
   /** Reuse a running fake Odoo (e.g. two gateways on one Odoo). */
   sim?: FakeOdoo;
+  /** Clock of the Odoo circuit breaker, so a suite decides when an open circuit may probe again. */
+  breakerClock?: () => number;
 }
 
 export interface TestGateway {
@@ -49,11 +54,18 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     GATEWAY_SHUTDOWN_TIMEOUT_MS: '2000',
     // Suites fetch many tokens from 127.0.0.1; the token endpoint's 10/min limit has its own tests.
     GATEWAY_TOKEN_RATE_PER_MIN: '10000',
+    // Suites on PostgreSQL start several gateways, and two test runs may share the server: a
+    // small pool each keeps them all within its max_connections.
+    GATEWAY_STORE_POOL_MAX: TEST_STORE_POOL_MAX,
+    // fetch keeps idle connections 4 s (the server's 5 s hint less 1 s): when a busy machine
+    // stalls the test process past both, a request written on the idle connection meets the
+    // server closing it (ECONNRESET). With a longer server timeout the client always closes first.
+    GATEWAY_KEEPALIVE_TIMEOUT_MS: '30000',
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
-  const gateway = await startGateway({ config, odoo, logger });
+  const gateway = await startGateway({ config, odoo, logger, overrides: { breakerClock: options.breakerClock } });
   const url = gateway.url;
   const token = async (clientId = 'demo', secret = `${clientId}-secret`, scope?: string) => {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });

@@ -57,7 +57,7 @@ describe('inbound Shopify webhooks through two gateways sharing PostgreSQL', () 
     const [id] = acks[0]!.body.intake_ids;
     expect(acks.every((x) => x.body.intake_ids.join() === id)).toBe(true);
 
-    const item = await a.gateway.services.intake!.waitFor('acme', id!, 20_000);
+    const item = await a.gateway.services.intake!.waitFor('acme', id!, 60_000);
     expect(item).toMatchObject({ status: 'completed', outcome: 'created' });
     const orders = a.sim.state.saleOrders({ externalId: ORDER_ID });
     expect(orders).toHaveLength(1);
@@ -69,7 +69,7 @@ describe('inbound Shopify webhooks through two gateways sharing PostgreSQL', () 
     const res = await fetch(`${a.url}/webhooks/shopify/acme`, { method: 'POST', headers: headers(SECRET, 'cancel-1', 'orders/cancelled', cancelled), body: cancelled });
     expect(res.status).toBe(200);
     const { intake_ids } = (await res.json()) as { intake_ids: string[] };
-    const item = await a.gateway.services.intake!.waitFor('acme', intake_ids[0]!, 20_000);
+    const item = await a.gateway.services.intake!.waitFor('acme', intake_ids[0]!, 60_000);
     expect(item?.status).toBe('completed');
     const [order] = a.sim.state.saleOrders({ externalId: ORDER_ID });
     expect(order!.state).toBe('cancel');

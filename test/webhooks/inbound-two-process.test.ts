@@ -10,6 +10,9 @@ import { spawnSharedStoreGateways, type ChildGateway, type SharedStoreGateways }
 import { createTestDatabase } from '../support/postgres.js';
 import { fixture, opensslHmacBase64 } from './support.js';
 
+/** How long a background step may take before a wait gives up (a stuck run, not a slow one). */
+const WAIT_MS = 60_000;
+
 const SECRET = 'shpss_two_process_secret';
 const ORDER_ID = '820982911946154508';
 const body = fixture('shopify/orders-create.json')
@@ -28,7 +31,7 @@ beforeAll(async () => {
   db = await createTestDatabase('rg_inbound_2p');
   shared = await spawnSharedStoreGateways(sim, db.url);
   gateways.push(...shared.gateways);
-}, 120_000);
+}, 300_000); // two gateway processes start one after the other
 
 afterAll(async () => {
   await shared?.close();
@@ -55,7 +58,7 @@ describe('the same Shopify webhook delivered 50 times over two gateway processes
     await client.connect();
     try {
       let settled = false;
-      for (let i = 0; i < 800 && !settled; i++) {
+      for (const until = Date.now() + WAIT_MS; Date.now() < until && !settled; ) {
         const { rows } = await client.query("SELECT status FROM intake_items WHERE external_id = $1", [ORDER_ID]);
         settled = rows.length > 0 && rows.every((r: { status: string }) => r.status === 'completed' || r.status === 'rejected');
         if (!settled) await new Promise((r) => setTimeout(r, 25));

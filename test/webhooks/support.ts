@@ -68,6 +68,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL connections per harness: enough for the concurrency suites to contend, small enough
+ * that two harnesses, other suites and another test run fit in the server's max_connections.
+ */
+const HARNESS_POOL_MAX = 5;
+
 /** The inbound route over a real store (SQLite file, or a fresh PostgreSQL database) and a real intake queue. */
 export async function inboundHarness(options: {
   records: PartnerRecord[];
@@ -80,12 +86,12 @@ export async function inboundHarness(options: {
   let store: SqlStore;
   let cleanup: () => Promise<void>;
   if (options.postgresUrl) {
-    const pgStore = new PostgresStore(options.postgresUrl, { max: 20 });
+    const pgStore = new PostgresStore(options.postgresUrl, { max: HARNESS_POOL_MAX });
     store = pgStore;
     cleanup = () => pgStore.close();
   } else if (options.dialect === 'postgres') {
     const db = await createTestDatabase('rg_inbound');
-    const pgStore = new PostgresStore(db.url, { max: 20 });
+    const pgStore = new PostgresStore(db.url, { max: HARNESS_POOL_MAX });
     store = pgStore;
     cleanup = async () => {
       await pgStore.close();

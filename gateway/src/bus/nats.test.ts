@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from './nats.js';
 
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+// Generous deadlines for connect, stream set-up and publish acks: a busy machine is slow, never
+// wrong. A port nothing listens on is refused at once, so "NATS down" stays quick.
+const BUS_TIMEOUT_MS = 10_000;
 const suffix = randomBytes(4).toString('hex');
 const stream = `RG_TEST_${suffix}`;
 const prefix = `rgtest.${suffix}`;
@@ -22,7 +25,7 @@ afterAll(async () => {
 
 describe('NATS JetStream bus', () => {
   it('publishes each event on retail.events.<type> with Nats-Msg-Id = event id, once', async () => {
-    const bus = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix });
+    const bus = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix, timeoutMs: BUS_TIMEOUT_MS });
     try {
       const body = JSON.stringify({ id: 'evt-a', type: 'order.created' });
       await bus.publish([{ id: 'evt-a', type: 'order.created', partner: 'acme', body }]);
@@ -52,10 +55,10 @@ describe('NATS JetStream bus', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const down = createNatsBus({ url: `nats://127.0.0.1:${port}`, stream, subjectPrefix: prefix, timeoutMs: 500 });
+    const down = createNatsBus({ url: `nats://127.0.0.1:${port}`, stream, subjectPrefix: prefix, timeoutMs: BUS_TIMEOUT_MS });
     await expect(down.publish([{ id: 'evt-c', type: 'order.created', body: '{}' }])).rejects.toThrow();
     await down.close();
-    const up = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix });
+    const up = createNatsBus({ url: NATS_URL, stream, subjectPrefix: prefix, timeoutMs: BUS_TIMEOUT_MS });
     await up.publish([{ id: 'evt-c', type: 'order.created', body: '{}' }]);
     await up.close();
   });

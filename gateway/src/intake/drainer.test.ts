@@ -197,7 +197,7 @@ describe('IntakeDrainer', () => {
     drainer.start();
     try {
       const [accepted] = await accept(['W-1']);
-      const item = await queue.waitFor('demo', accepted!.id, 20_000);
+      const item = await queue.waitFor('demo', accepted!.id, 60_000);
       expect(item?.status).toBe('completed');
     } finally {
       await drainer.stop();

@@ -33,7 +33,7 @@ const suites: Array<[string, () => Promise<{ store: SqlStore; cleanup: () => Pro
     'postgres',
     async () => {
       const db = await createTestDatabase('rg_intake');
-      const store = new PostgresStore(db.url);
+      const store = new PostgresStore(db.url, { max: 4 });
       return { store, cleanup: async () => { await store.close(); await db.drop(); } };
     },
   ],

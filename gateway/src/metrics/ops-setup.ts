@@ -35,6 +35,8 @@ export interface SetupOpsOptions {
   odoo: OdooClient;
   /** The client was built elsewhere, without the metrics hook: observe calls at the guard instead. */
   observeAtGuard: boolean;
+  /** Clock of the circuit breaker (default Date.now). */
+  breakerClock?: () => number;
 }
 
 export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
@@ -46,6 +48,7 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
     queueTimeoutMs: ops.odooQueueTimeoutMs,
     failureThreshold: ops.breakerFailures,
     openMs: ops.breakerOpenMs,
+    now: options.breakerClock,
     logger,
     onStateChange: (_from, to) => metrics.circuitTransitions.inc({ to }),
     onCall: options.observeAtGuard ? odooCallHook(metrics) : undefined,
@@ -53,6 +56,7 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
   const rateLimit = await createRateLimitService({
     redisUrl: config.redisUrl,
     keyPrefix: ops.rateLimitPrefix,
+    redisTimeoutMs: ops.rateLimitRedisTimeoutMs,
     tiers: ops.rateLimitTiers,
     tokenLimit: { rate: ops.tokenRatePerMinute, burst: ops.tokenRatePerMinute },
     logger,

@@ -140,6 +140,8 @@ export class RateLimitService {
 export interface CreateRateLimitOptions {
   redisUrl: string | null;
   keyPrefix: string;
+  /** Deadline of one Redis decision (default 250 ms); start-up waits at least 1 s for Redis. */
+  redisTimeoutMs?: number;
   tiers?: Partial<Record<RateLimitTier, TierLimit>>;
   tokenLimit?: TierLimit;
   logger: Logger;
@@ -153,8 +155,8 @@ export async function createRateLimitService(options: CreateRateLimitOptions): P
   const policies = buildPolicies(options.tiers, options.tokenLimit);
   let limiter: RateLimiter;
   if (options.redisUrl) {
-    const redis = new RedisRateLimiter({ url: options.redisUrl, keyPrefix: options.keyPrefix, logger: options.logger, onFallback: options.onFallback });
-    if (!(await redis.ready(1_000))) options.logger.warn('rate limiter: Redis not reachable at start-up; using local limits until it is');
+    const redis = new RedisRateLimiter({ url: options.redisUrl, keyPrefix: options.keyPrefix, logger: options.logger, onFallback: options.onFallback, commandTimeoutMs: options.redisTimeoutMs });
+    if (!(await redis.ready(Math.max(1_000, options.redisTimeoutMs ?? 0)))) options.logger.warn('rate limiter: Redis not reachable at start-up; using local limits until it is');
     limiter = redis;
   } else {
     limiter = new MemoryRateLimiter();

@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rg-store-'));
 let pgDb: Awaited<ReturnType<typeof createTestDatabase>>;
 const stores: Record<string, () => SqlStore> = {
   sqlite: () => new SqliteStore(join(dir, `s-${Math.random()}.sqlite`)),
-  postgres: () => new PostgresStore(pgDb.url),
+  postgres: () => new PostgresStore(pgDb.url, { max: 4 }),
 };
 
 beforeAll(async () => {

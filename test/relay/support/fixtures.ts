@@ -117,7 +117,9 @@ export async function dispatcherRig(partners: PartnerRecord[], options: Partial<
   const clock = movableClock();
   const queue = new DeliveryQueue(store, clock);
   const directory = createStaticPartnerDirectory(partners);
-  const sender = createWebhookSender({ policy: createTargetPolicy({ allowed: ['127.0.0.1'] }), responseTimeoutMs: 2_000, connectTimeoutMs: 1_000 });
+  // The production deadlines: a loopback receiver on a busy machine may take seconds to answer,
+  // and a timeout here would be a retry the test does not expect.
+  const sender = createWebhookSender({ policy: createTargetPolicy({ allowed: ['127.0.0.1'] }), responseTimeoutMs: 15_000, connectTimeoutMs: 5_000 });
   const disabled: { partner: string; subscriptionId: number; consecutiveFailures: number }[] = [];
   const dispatcher = new Dispatcher({
     queue,

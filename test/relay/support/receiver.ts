@@ -50,7 +50,7 @@ export async function startReceiver(secrets: string[] = []): Promise<Receiver> {
     respond: () => ({ status: 200 }),
     inFlight: 0,
     maxInFlight: 0,
-    waitFor(n, timeoutMs = 10_000) {
+    waitFor(n, timeoutMs = 30_000) {
       if (r.received.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`receiver: ${r.received.length}/${n} requests arrived`)), timeoutMs);

@@ -58,8 +58,11 @@ export function simSkus(sim: OdooFake): string[] {
   return sim.state.skus();
 }
 
-/** Waits until `check` is true, polling (for background loops; never a timing assertion). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until `check` is true, polling (for background loops; never a timing assertion). The
+ * deadline only catches a stuck loop, so it is generous: a busy machine is slow, not wrong.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -45,8 +45,8 @@ describe('registrySecretSource', () => {
     expect(await source.secretsFor('acme', 'woocommerce', T)).toEqual(['first']);
     clock.now = T + 6_000;
     await source.secretsFor('acme', 'woocommerce', clock.now);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await source.secretsFor('acme', 'woocommerce', clock.now)).toEqual(['second', 'first']);
+    // The refresh runs in the background: wait for it on the condition, not on a delay.
+    await expect.poll(() => source.secretsFor('acme', 'woocommerce', clock.now), { timeout: 10_000 }).toEqual(['second', 'first']);
     expect(calls).toBeGreaterThanOrEqual(2);
   });
 });
