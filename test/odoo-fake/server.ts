@@ -8,11 +8,12 @@
  *   POST /jsonrpc                             common.version/authenticate/login, object.execute_kw/execute
  *   POST /json/2/<model>/<method>             JSON-2, bearer API key
  *
- * Model calls reach the addon's contract methods only (and `retail_gateway.partner.create`); any
+ * Model calls reach the addon's contract methods only (and the back office's `create` of a
+ * `retail_gateway.partner` and of a `product.product`, which the recordings make); any
  * other model or method answers as Odoo does for a missing one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ADDON_MODELS, addonMethod, callAddon, createPartnerRecord, type CallContext } from './addon.js';
+import { ADDON_MODELS, addonMethod, callAddon, createPartnerRecord, createProductRecord, type CallContext } from './addon.js';
 import { costOf, type CostModel } from './cost.js';
 import type { Faults, TakenFault } from './faults.js';
 import type { FakeState, User } from './state.js';
@@ -125,7 +126,8 @@ function resolve(model: string, method: string): ((c: CallContext, kwargs: Vals,
   const addon = addonMethod(model, method);
   if (addon) return (c, kwargs) => callAddon(c, addon, kwargs);
   if (model === 'retail_gateway.partner' && method === 'create') return (c, kwargs, positional) => createPartnerRecord(c, positional[0] ?? kwargs.vals_list);
-  if (!ADDON_MODELS.has(model)) return new PyError('odoo.exceptions.UserError', `Object ${model} doesn't exist`, 422);
+  if (model === 'product.product' && method === 'create') return (c, kwargs, positional) => createProductRecord(c, positional[0] ?? kwargs.vals_list);
+  if (!ADDON_MODELS.has(model) && model !== 'product.product') return new PyError('odoo.exceptions.UserError', `Object ${model} doesn't exist`, 422);
   return new PyError('builtins.AttributeError', `The method '${method}' does not exist on the model '${model}'`, 404);
 }
 
