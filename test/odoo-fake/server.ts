@@ -173,7 +173,7 @@ export function createFakeServer(o: FakeServerOptions): Server {
   async function jsonrpc(payload: { id?: unknown; params?: { service?: string; method?: string; args?: unknown[] } }): Promise<Answer> {
     const id = payload.id ?? null;
     const ok = (result: unknown): Answer => ({ status: 200, body: jsonRpcResult(id, result) });
-    const ko = (err: unknown): Answer => ({ status: 200, body: jsonRpcError(id, err) });
+    const ko = (err: unknown): Answer => ({ status: 200, body: jsonRpcError(id, err, o.serverVersion) });
     const { service, method } = payload.params ?? {};
     const args = Array.isArray(payload.params?.args) ? payload.params.args : [];
     try {
@@ -220,7 +220,8 @@ export function createFakeServer(o: FakeServerOptions): Server {
     }
     const { ids, context: rawContext, ...kwargs } = body;
     const run = resolve(model, method);
-    if (run instanceof PyError) return json2HttpError(404, 'NotFound', run.pyName.endsWith('UserError') ? `the model '${model}' does not exist` : run.message);
+    // Odoo 19's wording (test/recordings/odoo19: wrong_model, wrong_method).
+    if (run instanceof PyError) return json2HttpError(404, 'NotFound', run.pyName.endsWith('UserError') ? `the model '${model}' does not exist` : `The method '${model}.${method}' does not exist`);
     if (Array.isArray(ids) && ids.length) return json2HttpError(422, 'UnprocessableEntity', `cannot call ${model}.${method} with ids`);
     const ok = (result: unknown): Answer => ({ status: 200, body: method === 'create' && typeof result === 'number' ? [result] : (result ?? null) });
     const c = context(user, rawContext);
