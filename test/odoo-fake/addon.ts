@@ -9,6 +9,7 @@
  */
 import type { z } from 'zod';
 import type { Address } from '../../contracts/src/common.js';
+import { eventTypes } from '../../contracts/src/events.js';
 import { rpc, type RpcMethod } from '../../contracts/src/odoo-rpc.js';
 import type { RejectionReason } from '../../contracts/src/order.js';
 import { randomBytes } from 'node:crypto';
@@ -522,6 +523,7 @@ function customerRecords(c: CallContext, a: Args<'customer_records'>): Result<'c
   checkCaller(c);
   const s = c.state;
   const ident = a.identifier.trim();
+  if (!ident) throw validationError('identifier must be an e-mail address or a customer reference.');
   const customers = [...s.customers.values()].filter((x) => (ident.includes('@') ? x.email?.toLowerCase() === ident.toLowerCase() : x.ref === ident || [...x.links.values()].includes(ident)));
   const ids = new Set(customers.map((x) => x.id));
   const orders = [...s.orders.values()].filter((o) => ids.has(o.customerId));
@@ -660,11 +662,49 @@ export function addonMethod(model: string, method: string): RpcMethod | undefine
 /** The models the addon's methods live on. */
 export const ADDON_MODELS: ReadonlySet<string> = new Set(Object.values(rpc).map((d) => d.model));
 
+/** The addon's batch size limit (`MAX_BATCH`) and the most external ids `order_status` takes (`MAX_EXTERNAL_IDS`). */
+const MAX_BATCH = 200;
+const MAX_EXTERNAL_IDS = 200;
+const isInteger = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
+/** `_rg_int_arg`: the type first, then the range. */
+const intArg = (name: string, v: unknown) => (isInteger(v) ? `${name} is out of range.` : `${name} must be an integer.`);
+const batchArg = (name: string) => `${name} must be a list of 1 to ${MAX_BATCH} items.`;
+
+/**
+ * The addon's own wording of an invalid argument (its ValidationError), by argument name: what
+ * `_rg_int_arg`, `_rg_batch`, `_grace` and the methods' own checks raise.
+ */
+const ARGUMENT_ERRORS: Record<string, (name: string, value: unknown) => string> = {
+  after: intArg,
+  limit: intArg,
+  offset: intArg,
+  cursor: intArg,
+  lease_seconds: intArg,
+  orders: batchArg,
+  returns: batchArg,
+  refs: batchArg,
+  items: batchArg,
+  external_ids: () => `external_ids must be a list of 1 to ${MAX_EXTERNAL_IDS} external ids.`,
+  external_id: () => 'external_id must be a non-empty string.',
+  updated_since: () => 'updated_since must be an RFC 3339 timestamp.',
+  skus: () => 'skus must be a list of at most 1000 SKUs.',
+  identifier: () => 'identifier must be an e-mail address or a customer reference.',
+  codes: () => 'codes must be a list of partner codes.',
+  partner: () => 'partner must be a partner code.',
+  id: () => 'id must be an integer.',
+  grace_seconds: (_n, v) => (isInteger(v) ? 'grace_seconds must be between 0 and 30 days.' : 'grace_seconds must be an integer.'),
+  event_types: (_n, v) =>
+    Array.isArray(v) && v.length ? `Unknown event types: ${[...new Set(v.map(String))].filter((t) => !(eventTypes as readonly string[]).includes(t)).sort().join(', ')}` : 'event_types must be a non-empty list.',
+};
+
 /** Runs one contract method as one transaction: arguments parsed in, the answer checked out. */
 export function callAddon(c: CallContext, method: RpcMethod, kwargs: Record<string, unknown>): unknown {
   const def = rpc[method];
   const parsed = def.args.safeParse(kwargs);
   if (!parsed.success) {
+    const argument = parsed.error.issues.map((i) => i.path[0]).find((k): k is string => typeof k === 'string');
+    const wording = argument ? ARGUMENT_ERRORS[argument] : undefined;
+    if (wording) throw validationError(wording(argument!, kwargs[argument!]));
     throw validationError(`Invalid arguments for ${def.model}.${method}: ${parsed.error.issues.map((i) => `${i.path.join('/')}: ${i.message}`).join('; ')}`);
   }
   const answer = c.state.tx(() => (methods[method] as (c: CallContext, a: unknown) => unknown)(c, parsed.data), c.requestId);
@@ -685,4 +725,26 @@ export function createPartnerRecord(c: CallContext, vals: unknown): number {
   const scopes = typeof v.scopes === 'string' ? v.scopes.split(/\s+/).filter(Boolean) : [];
   c.state.addPartner({ code: v.code, name: typeof v.name === 'string' ? v.name : v.code, scopes: scopes as never });
   return c.state.partners.get(v.code)!.id;
+}
+
+/**
+ * `product.product.create` from the back office (as a user with inventory rights would): the
+ * recordings make their product this way. Only the fields the recorder sets are read; the answer
+ * is the new variant's id, as Odoo's `create` of one dict answers.
+ */
+export function createProductRecord(c: CallContext, vals: unknown): number {
+  if (!c.user.internal) throw accessError("You are not allowed to create 'Product Variant' (product.product) records.");
+  const v = (Array.isArray(vals) ? vals[0] : vals) as { name?: unknown; default_code?: unknown; barcode?: unknown; list_price?: unknown; is_storable?: unknown; sale_ok?: unknown } | undefined;
+  if (!v || typeof v.name !== 'string' || !v.name) throw validationError('The operation cannot be completed: a product needs a name.');
+  const sku = typeof v.default_code === 'string' && v.default_code ? v.default_code : null;
+  const barcode = typeof v.barcode === 'string' && v.barcode ? v.barcode : undefined;
+  const product = c.state.addProduct({
+    sku,
+    name: v.name,
+    barcode,
+    listPrice: typeof v.list_price === 'number' ? v.list_price : 1,
+    storable: v.is_storable === true,
+    saleOk: v.sale_ok !== false,
+  });
+  return product.id;
 }

@@ -8,11 +8,12 @@
  *   POST /jsonrpc                             common.version/authenticate/login, object.execute_kw/execute
  *   POST /json/2/<model>/<method>             JSON-2, bearer API key
  *
- * Model calls reach the addon's contract methods only (and `retail_gateway.partner.create`); any
+ * Model calls reach the addon's contract methods only (and the back office's `create` of a
+ * `retail_gateway.partner` and of a `product.product`, which the recordings make); any
  * other model or method answers as Odoo does for a missing one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ADDON_MODELS, addonMethod, callAddon, createPartnerRecord, type CallContext } from './addon.js';
+import { ADDON_MODELS, addonMethod, callAddon, createPartnerRecord, createProductRecord, type CallContext } from './addon.js';
 import { costOf, type CostModel } from './cost.js';
 import type { Faults, TakenFault } from './faults.js';
 import type { FakeState, User } from './state.js';
@@ -125,7 +126,8 @@ function resolve(model: string, method: string): ((c: CallContext, kwargs: Vals,
   const addon = addonMethod(model, method);
   if (addon) return (c, kwargs) => callAddon(c, addon, kwargs);
   if (model === 'retail_gateway.partner' && method === 'create') return (c, kwargs, positional) => createPartnerRecord(c, positional[0] ?? kwargs.vals_list);
-  if (!ADDON_MODELS.has(model)) return new PyError('odoo.exceptions.UserError', `Object ${model} doesn't exist`, 422);
+  if (model === 'product.product' && method === 'create') return (c, kwargs, positional) => createProductRecord(c, positional[0] ?? kwargs.vals_list);
+  if (!ADDON_MODELS.has(model) && model !== 'product.product') return new PyError('odoo.exceptions.UserError', `Object ${model} doesn't exist`, 422);
   return new PyError('builtins.AttributeError', `The method '${method}' does not exist on the model '${model}'`, 404);
 }
 
@@ -171,7 +173,7 @@ export function createFakeServer(o: FakeServerOptions): Server {
   async function jsonrpc(payload: { id?: unknown; params?: { service?: string; method?: string; args?: unknown[] } }): Promise<Answer> {
     const id = payload.id ?? null;
     const ok = (result: unknown): Answer => ({ status: 200, body: jsonRpcResult(id, result) });
-    const ko = (err: unknown): Answer => ({ status: 200, body: jsonRpcError(id, err) });
+    const ko = (err: unknown): Answer => ({ status: 200, body: jsonRpcError(id, err, o.serverVersion) });
     const { service, method } = payload.params ?? {};
     const args = Array.isArray(payload.params?.args) ? payload.params.args : [];
     try {
@@ -218,7 +220,8 @@ export function createFakeServer(o: FakeServerOptions): Server {
     }
     const { ids, context: rawContext, ...kwargs } = body;
     const run = resolve(model, method);
-    if (run instanceof PyError) return json2HttpError(404, 'NotFound', run.pyName.endsWith('UserError') ? `the model '${model}' does not exist` : run.message);
+    // Odoo 19's wording (test/recordings/odoo19: wrong_model, wrong_method).
+    if (run instanceof PyError) return json2HttpError(404, 'NotFound', run.pyName.endsWith('UserError') ? `the model '${model}' does not exist` : `The method '${model}.${method}' does not exist`);
     if (Array.isArray(ids) && ids.length) return json2HttpError(422, 'UnprocessableEntity', `cannot call ${model}.${method} with ids`);
     const ok = (result: unknown): Answer => ({ status: 200, body: method === 'create' && typeof result === 'number' ? [result] : (result ?? null) });
     const c = context(user, rawContext);

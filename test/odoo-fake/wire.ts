@@ -65,8 +65,10 @@ export function jsonRpcResult(id: unknown, result: unknown) {
   return { jsonrpc: '2.0', id: id ?? null, result };
 }
 
-export function jsonRpcError(id: unknown, err: unknown) {
-  return { jsonrpc: '2.0', id: id ?? null, error: { code: 200, message: 'Odoo Server Error', data: serializeException(err) } };
+/** Odoo 18 writes `code: 200` in a JSON-RPC error, Odoo 19 `code: 0` (as recorded). */
+export function jsonRpcError(id: unknown, err: unknown, serverVersion = '18.0') {
+  const code = Number.parseInt(serverVersion, 10) >= 19 ? 0 : 200;
+  return { jsonrpc: '2.0', id: id ?? null, error: { code, message: 'Odoo Server Error', data: serializeException(err) } };
 }
 
 /** werkzeug exceptions as JSON-2 answers them: the description as message, (description, code) as arguments. */

@@ -7,10 +7,12 @@ export interface Recording {
   name: string;
   description: string;
   /** Where it was recorded: server version and transport, never a secret. */
-  source: { server_version: string; transport: 'jsonrpc' | 'http' };
+  source: { server_version: string; transport: 'jsonrpc' | 'json2' | 'http' };
   request: {
     method: 'POST' | 'GET';
     path: string;
+    /** JSON-2 only: the API key (a template) sent as `Authorization: bearer <key>`, with `X-Odoo-Database: <db>`. */
+    bearer?: string;
     /** A template: a string "$name" anywhere stands for a variable (db, key, uid, ids found earlier). */
     body: unknown;
   };
@@ -128,4 +130,25 @@ export function normaliseVersion(body: unknown): unknown {
     r.server_version_info = [major, '<minor>', '<micro>', level, '<serial>', '<extra>'];
   }
   return b;
+}
+
+/** The headers of a request: JSON, and for JSON-2 the bearer key and the database. */
+export function requestHeaders(request: Recording['request'], vars: Vars): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (request.bearer !== undefined) {
+    headers.authorization = `bearer ${String(fill(request.bearer, vars))}`;
+    headers['x-odoo-database'] = String(fill('$db', vars));
+  }
+  return headers;
+}
+
+/**
+ * A JSON-2 answer in the JSON-RPC envelope the comparisons and `extract` paths read: the body as
+ * `result` when it succeeded, as `error.data` (Odoo's serialized exception) when not, the HTTP
+ * status standing in for `error.code`. A JSON-RPC answer is returned as it is.
+ */
+export function envelope(request: Recording['request'], status: number, body: unknown): unknown {
+  if (request.bearer === undefined) return body;
+  if (status >= 200 && status < 300) return { result: body };
+  return { error: { code: status, message: 'JSON-2 error', data: body } };
 }

@@ -1,10 +1,13 @@
 /**
- * Records request/response pairs from a real Odoo 18 into test/recordings/odoo18/*.json.
+ * Records request/response pairs from a real Odoo into test/recordings/odoo<major>/*.json.
  *
  *   ODOO_URL=http://127.0.0.1:8069 ODOO_DB=rg18 ODOO_USER=admin ODOO_API_KEY=… npx tsx test/recordings/record.ts
  *
  * It speaks the wire format directly (fetch, no gateway code), so the recordings pin Odoo's
- * behaviour, not the client's. It creates one sale order and nothing else that survives; the
+ * behaviour, not the client's. Model calls go over the wire format the gateway's client picks for
+ * the server's version: JSON-RPC before 19, JSON-2 from 19 on (`POST /json/2/<model>/<method>`,
+ * bearer API key, parameters by name); the portal user, who has a password and no API key, and the
+ * generic calls (version probe, `common.*`, web login) stay on their own routes. It creates one sale order and nothing else that survives; the
  * failing writes roll back. The demo portal user (`portal`/`portal`) plays the user without rights.
  * Addon exchanges are recorded too when `retail_gateway` is installed in the database; before them
  * the recorder acknowledges every pending outbox event, so record against a copy of a database.
@@ -12,7 +15,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { at, fill, normaliseBody, type Recording, type Vars } from './format.js';
+import { at, envelope, fill, normaliseBody, requestHeaders, type Recording, type Vars } from './format.js';
 
 type Step = Omit<Recording, 'response' | 'source'>;
 
@@ -187,6 +190,41 @@ export const steps: Step[] = [
   },
 ];
 
+/** How JSON-2 names the positional parameters of the ORM methods the steps call (it has no positional ones). */
+const POSITIONAL_NAMES: Record<string, string[]> = {
+  read: ['ids'],
+  write: ['ids', 'vals'],
+  unlink: ['ids'],
+  action_confirm: ['ids'],
+  no_such_method: ['ids'],
+  search: ['domain'],
+  search_read: ['domain'],
+  search_count: ['domain'],
+  create: ['vals_list'],
+};
+
+/** Steps about JSON-RPC itself, with no JSON-2 form (JSON-2 has no positional arguments). */
+const JSONRPC_ONLY = new Set(['create_with_keyword_values']);
+
+/**
+ * The JSON-2 form of a step: an `execute_kw` with an API key (the recording user's, or a wrong
+ * one) becomes `POST /json/2/<model>/<method>` with its parameters by name; `create` takes a list
+ * and answers a list of ids, so its extracted id is the first. Other steps are kept as they are.
+ */
+export function json2Step(step: Step): Step {
+  const body = step.request.body as { params?: { service?: string; method?: string; args?: unknown[] } };
+  const args = body.params?.args;
+  if (body.params?.service !== 'object' || body.params.method !== 'execute_kw' || !args) return step;
+  const [, , key, model, method, positional = [], kwargs = {}] = args as [unknown, unknown, string, string, string, unknown[]?, Record<string, unknown>?];
+  if (key !== '$key' && key !== 'wrong-key') return step;
+  const named: Record<string, unknown> = {};
+  (POSITIONAL_NAMES[method] ?? []).forEach((name, i) => {
+    if (i < positional.length) named[name] = name === 'vals_list' && !Array.isArray(positional[i]) ? [positional[i]] : positional[i];
+  });
+  const extract = step.extract && method === 'create' ? Object.fromEntries(Object.entries(step.extract).map(([k, path]) => [k, path === 'result' ? 'result.0' : path])) : step.extract;
+  return { ...step, request: { method: 'POST', path: `/json/2/${model}/${method}`, bearer: key, body: { ...named, ...kwargs } }, ...(extract ? { extract } : {}) };
+}
+
 const recordingOrder = (externalId: string, sku: string) => ({
   external_id: externalId,
   channel: 'web',
@@ -265,8 +303,8 @@ export const addonSteps: Step[] = [
   },
   {
     name: 'addon_create_product',
-    description: 'A storable product with an internal reference (its SKU) and a barcode.',
-    request: ek('product.product', 'create', [{ name: 'Recording Lamp', default_code: '$rec_sku', barcode: '$rec_barcode', type: 'consu', is_storable: true, list_price: 12.5, invoice_policy: 'order' }]),
+    description: 'A storable product with an internal reference (its SKU) and a barcode, without taxes (totals do not depend on the database\'s default tax).',
+    request: ek('product.product', 'create', [{ name: 'Recording Lamp', default_code: '$rec_sku', barcode: '$rec_barcode', type: 'consu', is_storable: true, list_price: 12.5, invoice_policy: 'order', taxes_id: [[6, 0, []]] }]),
     extract: { rec_product_id: 'result' },
     compare: { mode: 'shape' },
   },
@@ -592,7 +630,7 @@ async function send(url: string, step: Step, vars: Vars): Promise<{ status: numb
   const body = fill(step.request.body, vars);
   const res = await fetch(url.replace(/\/+$/, '') + step.request.path, {
     method: step.request.method,
-    headers: { 'content-type': 'application/json' },
+    headers: requestHeaders(step.request, vars),
     body: step.request.method === 'POST' ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -633,7 +671,12 @@ async function main() {
     console.error('set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY (or ODOO_PASSWORD)');
     process.exit(2);
   }
-  const outDir = join(dirname(fileURLToPath(import.meta.url)), 'odoo18');
+  const probe = await send(url, steps[0]!, {});
+  const major = Number(at(probe.body, 'result.server_version_info.0'));
+  if (!Number.isInteger(major)) throw new Error(`no version from ${url}: ${JSON.stringify(probe.body).slice(0, 300)}`);
+  // The wire format the gateway's client picks for this version (gateway/src/odoo/client.ts).
+  const json2 = major >= 19;
+  const outDir = join(dirname(fileURLToPath(import.meta.url)), `odoo${major}`);
   mkdirSync(outDir, { recursive: true });
   for (const f of readdirSync(outDir)) if (f.endsWith('.json')) rmSync(join(outDir, f));
 
@@ -656,19 +699,21 @@ async function main() {
   console.log(withAddon ? 'retail_gateway is installed: recording its RPC methods too' : 'retail_gateway is not installed: skipping its RPC methods');
   let serverVersion = 'unknown';
   let n = 0;
-  for (const step of withAddon ? [...steps, ...addonSteps] : steps) {
-    if (step === addonSteps[0]) await drainOutbox(url, vars);
+  for (const plain of withAddon ? [...steps, ...addonSteps] : steps) {
+    if (json2 && JSONRPC_ONLY.has(plain.name)) continue;
+    if (plain === addonSteps[0]) await drainOutbox(url, vars);
+    const step = json2 ? json2Step(plain) : plain;
     const res = await send(url, step, vars);
     if (step.name === 'version_info') serverVersion = String(at(res.body, 'result.server_version'));
     for (const [name, path] of Object.entries(step.extract ?? {})) {
-      const v = at(res.body, path);
+      const v = at(envelope(step.request, res.status, res.body), path);
       if (v === undefined) throw new Error(`${step.name}: nothing at ${path} in ${JSON.stringify(res.body).slice(0, 300)}`);
       vars[name] = v;
     }
     const recording: Recording = {
       name: step.name,
       description: step.description,
-      source: { server_version: serverVersion, transport: step.request.path === '/jsonrpc' ? 'jsonrpc' : 'http' },
+      source: { server_version: serverVersion, transport: step.request.bearer !== undefined ? 'json2' : step.request.path === '/jsonrpc' ? 'jsonrpc' : 'http' },
       request: step.request,
       ...(step.extract ? { extract: step.extract } : {}),
       compare: step.compare,
@@ -682,7 +727,7 @@ async function main() {
     }
     const file = join(outDir, `${String(++n).padStart(2, '0')}-${step.name}.json`);
     writeFileSync(file, text + '\n');
-    const error = at(res.body, 'error.data.name');
+    const error = at(envelope(step.request, res.status, res.body), 'error.data.name');
     console.log(`${file.split('/').slice(-2).join('/')}: HTTP ${res.status}${error ? ` ${String(error)}` : ''}`);
   }
   if (withAddon) {
