@@ -19,7 +19,7 @@ import { createTestDatabase } from '../support/postgres.js';
 import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
 
 
-describe.skipIf(!live)('intake exactly-once on a real Odoo 18', () => {
+describe.skipIf(!live)('intake exactly-once on a real Odoo', () => {
   const code = `rgeo${randomBytes(3).toString('hex')}`;
   const gateways: ChildGateway[] = [];
   const dirs: string[] = [];
