@@ -520,6 +520,18 @@ export const addonSteps: Step[] = [
     compare: { mode: 'shape' },
   },
   {
+    name: 'addon_create_partner',
+    description: 'create_partner (the `partner create` command): a partner and its first client secret (redacted here), shown once.',
+    request: registry('create_partner', { code: '$gw_code_3', scopes: ['products:read', 'orders:write'], name: 'Recordings (CLI)' }),
+    compare: { mode: 'shape', equal: ['result.partner.code', 'result.partner.scopes', 'result.partner.tier', 'result.partner.mode', 'result.partner.active'] },
+  },
+  {
+    name: 'addon_create_partner_taken',
+    description: 'create_partner with a code already registered: UserError, nothing overwritten.',
+    request: registry('create_partner', { code: '$gw_code', scopes: ['products:read'] }),
+    compare: { mode: 'value' },
+  },
+  {
     name: 'addon_rotate_inbound_secret',
     description: 'rotate_inbound_secret for a provider with no previous secret.',
     request: registry('rotate_inbound_secret', { partner: '$gw_code', provider: 'shopify', secret: 'recording-inbound-placeholder', grace_seconds: 60 }),
@@ -596,6 +608,7 @@ export const addonSteps: Step[] = [
 export const replayVars = {
   gw_code: 'recordings',
   gw_code_2: 'recordings-other',
+  gw_code_3: 'recordings-cli',
   order_ext: 'REC-1',
   order_ext_2: 'REC-2',
   order_ext_3: 'REC-3',
@@ -732,7 +745,7 @@ async function main() {
   }
   if (withAddon) {
     // The recordings' gateway partner is archived afterwards, so it never shows up as a live partner.
-    const found = await send(url, { name: 'cleanup', description: '', compare: { mode: 'value' }, request: ek('retail_gateway.partner', 'search', [[['code', 'in', ['$gw_code', '$gw_code_2']]]]) }, vars);
+    const found = await send(url, { name: 'cleanup', description: '', compare: { mode: 'value' }, request: ek('retail_gateway.partner', 'search', [[['code', 'in', ['$gw_code', '$gw_code_2', '$gw_code_3']]]]) }, vars);
     const ids = at(found.body, 'result');
     if (Array.isArray(ids) && ids.length) {
       await send(url, { name: 'cleanup', description: '', compare: { mode: 'value' }, request: ek('retail_gateway.partner', 'write', [ids, { active: false }]) }, vars);

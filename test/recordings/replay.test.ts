@@ -58,14 +58,17 @@ interface JsonRpcBody {
 const PLACEHOLDERS = Object.entries(replayVars).sort(([a], [b]) => b.length - a.length);
 
 /**
- * A value under `compare.equal`, as compared: in the recording, the placeholders of the run's
+ * A value under `compare.equal` (and an error's message), as compared: in the recording, the placeholders of the run's
  * unique values inside strings (`"Unknown SKU $rec_barcode."`) read as their replay values; in
  * both, the numbers in a reason's `message` (record names such as `S00029`) are volatile, as in an
  * error's message.
  */
+/** A recorded string with the placeholders of the run's unique values read as their replay values. */
+const withReplayValues = (text: string) => PLACEHOLDERS.reduce((t, [name, v]) => t.replaceAll(`$${name}`, v), text);
+
 function equalValue(value: unknown, recorded: boolean, key?: string): unknown {
   if (typeof value === 'string') {
-    const text = recorded ? PLACEHOLDERS.reduce((t, [name, v]) => t.replaceAll(`$${name}`, v), value) : value;
+    const text = recorded ? withReplayValues(value) : value;
     return key === 'message' ? normaliseMessage(text) : text;
   }
   if (Array.isArray(value)) return value.map((v) => equalValue(v, recorded));
@@ -86,7 +89,8 @@ function compare(rec: Recording, actualRaw: unknown): string[] {
     if (a.code !== e.code) problems.push(`error.code ${a.code} ≠ ${e.code}`);
     if (a.message !== e.message) problems.push(`error.message ${a.message} ≠ ${e.message}`);
     if (a.data.name !== e.data.name) problems.push(`error name ${a.data.name} ≠ ${e.data.name}`);
-    if (firstParagraph(a.data.message) !== firstParagraph(e.data.message)) problems.push(`message ${JSON.stringify(firstParagraph(a.data.message))} ≠ ${JSON.stringify(firstParagraph(e.data.message))}`);
+    const [am, em] = [firstParagraph(a.data.message), firstParagraph(withReplayValues(e.data.message))];
+    if (am !== em) problems.push(`message ${JSON.stringify(am)} ≠ ${JSON.stringify(em)}`);
     if (a.data.arguments.length !== e.data.arguments.length) problems.push(`arguments length ${a.data.arguments.length} ≠ ${e.data.arguments.length}`);
     if (!isDeepStrictEqual(a.data.context, e.data.context)) problems.push('error context differs');
     const [en, an] = [exceptionNames(e.data.debug), exceptionNames(a.data.debug)];
