@@ -37,7 +37,7 @@ export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 interface Prepared {
   route: LaneRoute;
-  series: RouteSeries | undefined;
+  series: RouteSeries;
 }
 
 /** Requests each gateway's lane answered, by its services (what the route suites check the lane by). */
@@ -59,7 +59,6 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
   return function fastLane(req, res) {
     if (req.method !== 'GET') return false;
     const auth = services.auth;
-    if (!auth) return false;
     const url = req.url ?? '';
     let lane: Prepared | undefined;
     let input: LaneRequest | null = null;
@@ -107,7 +106,7 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
       }
     };
     try {
-      const charging = services.rateLimit?.chargePartner(principal.partner, 'read', partner.tier);
+      const charging = services.rateLimit.chargePartner(principal.partner, 'read', partner.tier);
       if (charging instanceof Promise) {
         charging.then(
           (charge) => {
@@ -149,7 +148,7 @@ interface Answer {
   started: number;
   partner: Principal['partner'];
   path: string;
-  series: RouteSeries | undefined;
+  series: RouteSeries;
   recorder: RequestRecorder;
   log: AccessLine;
   charge: RateCharge | undefined;

@@ -25,8 +25,8 @@ const ORDER_PATH = /^\/v1\/orders\/?$/;
 const CONTRACT_REFUSALS: Record<number, string> = { 400: 'invalid_request', 413: 'payload_too_large', 415: 'unsupported_media_type', 422: 'validation_failed' };
 
 export interface RequestMetricsOptions {
-  metrics?: GatewayMetrics;
-  anomalies?: AnomalyDetector;
+  metrics: GatewayMetrics;
+  anomalies: AnomalyDetector;
 }
 
 /**
@@ -34,27 +34,27 @@ export interface RequestMetricsOptions {
  * detector. The middleware and the fast lane both end here.
  */
 export class RequestRecorder {
-  private readonly series: RequestSeries | undefined;
+  private readonly series: RequestSeries;
 
   constructor(private readonly options: RequestMetricsOptions) {
-    this.series = options.metrics ? requestSeries(options.metrics) : undefined;
+    this.series = requestSeries(options.metrics);
   }
 
   /** The series of one route, to hold on to (the fast lane); `record` finds it by name. */
-  route(method: string, route: string): RouteSeries | undefined {
-    return this.series?.route(method, route);
+  route(method: string, route: string): RouteSeries {
+    return this.series.route(method, route);
   }
 
-  record(series: RouteSeries | undefined, partner: string, status: number, seconds: number, isOrder = false): void {
+  record(series: RouteSeries, partner: string, status: number, seconds: number, isOrder = false): void {
     const { metrics, anomalies } = this.options;
-    if (series) series.record(partner, status, seconds);
-    if (metrics && isOrder && partner !== '-') {
+    series.record(partner, status, seconds);
+    if (isOrder && partner !== '-') {
       // Accepted, duplicates, created and Odoo's rejections come from the intake queue (intake-hooks.ts).
       metrics.ordersReceived.inc({ partner });
       const refused = CONTRACT_REFUSALS[status];
       if (refused) metrics.ordersRejected.inc({ partner, reason: refused });
     }
-    if (anomalies && partner !== '-') anomalies.record(partner, { status, order: isOrder });
+    if (partner !== '-') anomalies.record(partner, { status, order: isOrder });
   }
 }
 
@@ -62,10 +62,8 @@ const recorders = new WeakMap<object, RequestRecorder>();
 
 /** The recorder of a gateway's metrics and anomaly detector (one each; shared by the middleware and the fast lane). */
 export function requestRecorder(options: RequestMetricsOptions): RequestRecorder {
-  const key = options.metrics ?? options.anomalies;
-  if (!key) return new RequestRecorder(options);
-  let recorder = recorders.get(key);
-  if (!recorder) recorders.set(key, (recorder = new RequestRecorder(options)));
+  let recorder = recorders.get(options.metrics);
+  if (!recorder) recorders.set(options.metrics, (recorder = new RequestRecorder(options)));
   return recorder;
 }
 
