@@ -120,7 +120,9 @@ export const envSchema = z
         }
       })
       .pipe(z.partialRecord(z.enum(['standard', 'premium', 'internal']), z.strictObject({ rate: z.number().positive(), burst: z.number().int().min(1) }))),
-    GATEWAY_TOKEN_RATE_PER_MIN: int(1, 100_000).default(10),
+    GATEWAY_TOKEN_RATE_PER_MIN: int(1, 100_000).default(30),
+    GATEWAY_TOKEN_FAILURES_PER_MIN: int(1, 100_000).default(5),
+    GATEWAY_TOKEN_CLIENT_FAILURES_PER_MIN: int(1, 100_000).default(50),
     ODOO_MAX_IN_FLIGHT: int(1, 1_000).default(8),
     ODOO_QUEUE_MAX: int(0, 100_000).default(200),
     ODOO_QUEUE_TIMEOUT_MS: int(1, 600_000).default(5_000),
@@ -222,7 +224,12 @@ export interface OpsConfig {
   rateLimitRedisTimeoutMs: number;
   /** Overrides of the default tiers (rate per second, burst). */
   rateLimitTiers: Partial<Record<'standard' | 'premium' | 'internal', { rate: number; burst: number }>>;
+  /** Credential attempts (token endpoint, dashboard sign-in) a minute per address, whatever the outcome. */
   tokenRatePerMinute: number;
+  /** Failed credential checks a minute per (client id or login, address). */
+  tokenFailuresPerMinute: number;
+  /** Failed credential checks a minute per client id or login, holding back only addresses that failed and are not known. */
+  tokenClientFailuresPerMinute: number;
   /** Bulkhead: Odoo calls in flight at most, calls waiting at most, and how long one may wait. */
   odooMaxInFlight: number;
   odooQueueMax: number;
@@ -354,6 +361,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       rateLimitRedisTimeoutMs: e.GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS,
       rateLimitTiers: e.GATEWAY_RATE_LIMIT_TIERS,
       tokenRatePerMinute: e.GATEWAY_TOKEN_RATE_PER_MIN,
+      tokenFailuresPerMinute: e.GATEWAY_TOKEN_FAILURES_PER_MIN,
+      tokenClientFailuresPerMinute: e.GATEWAY_TOKEN_CLIENT_FAILURES_PER_MIN,
       odooMaxInFlight: e.ODOO_MAX_IN_FLIGHT,
       odooQueueMax: e.ODOO_QUEUE_MAX,
       odooQueueTimeoutMs: e.ODOO_QUEUE_TIMEOUT_MS,

@@ -58,7 +58,7 @@ export async function setupOps(options: SetupOpsOptions): Promise<OpsServices> {
     keyPrefix: ops.rateLimitPrefix,
     redisTimeoutMs: ops.rateLimitRedisTimeoutMs,
     tiers: ops.rateLimitTiers,
-    tokenLimit: { rate: ops.tokenRatePerMinute, burst: ops.tokenRatePerMinute },
+    credentialLimits: { attemptsPerMin: ops.tokenRatePerMinute, failuresPerMin: ops.tokenFailuresPerMinute, clientFailuresPerMin: ops.tokenClientFailuresPerMinute },
     logger,
     onLimited: (partner, policy) => metrics.rateLimited.inc({ partner, policy }),
     onFallback: () => metrics.rateLimitFallback.inc(),

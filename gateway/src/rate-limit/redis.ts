@@ -13,7 +13,8 @@ import type { LimiterBackend, RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 
 /**
- * KEYS[1]: the bucket. ARGV: emission interval (µs), burst, cost.
+ * KEYS[1]: the bucket. ARGV: emission interval (µs), burst, cost, and 1 to charge an admitted
+ * request (0 only tells what it would get).
  * Returns {allowed, remaining, reset µs, retry-after µs}. Times are µs so fractional intervals of
  * fast tiers survive Redis's integer replies.
  */
@@ -37,14 +38,16 @@ if now < allow_at then
   if reset < 0 then reset = 0 end
   return {0, remaining, math.ceil(reset), math.ceil(allow_at - now)}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+end
 return {1, math.floor((now - allow_at) / interval), math.ceil(new_tat - now), 0}
 `;
 
 type GcraReply = [number, number, number, number];
 
 interface RedisWithGcra extends Redis {
-  gcra(key: string, intervalUs: string, burst: number, cost: number): Promise<GcraReply>;
+  gcra(key: string, intervalUs: string, burst: number, cost: number, commit: '0' | '1'): Promise<GcraReply>;
 }
 
 export interface RedisLimiterOptions {
@@ -100,22 +103,61 @@ export class RedisRateLimiter implements RateLimiter {
     });
   }
 
-  async consume(key: string, policy: RatePolicy, cost = 1): Promise<RateDecision> {
+  consume(key: string, policy: RatePolicy, cost = 1): Promise<RateDecision> {
+    return this.decide(key, policy, cost, true);
+  }
+
+  peek(key: string, policy: RatePolicy): Promise<RateDecision> {
+    return this.decide(key, policy, 1, false);
+  }
+
+  async remember(key: string, ttlMs: number): Promise<void> {
+    try {
+      await this.redis.set(`mark:${key}`, '1', 'PX', Math.max(1, Math.round(ttlMs)));
+      this.reachable();
+    } catch (err) {
+      this.unreachable(err);
+    }
+    // Kept locally too, so an outage does not forget an address this replica saw authenticate.
+    this.local.mark(key, ttlMs);
+  }
+
+  async recalls(key: string): Promise<boolean> {
+    if (this.local.marked(key)) return true;
+    try {
+      const held = (await this.redis.exists(`mark:${key}`)) === 1;
+      this.reachable();
+      return held;
+    } catch (err) {
+      this.unreachable(err);
+      return false;
+    }
+  }
+
+  private async decide(key: string, policy: RatePolicy, cost: number, commit: boolean): Promise<RateDecision> {
     try {
       const intervalUs = (emissionInterval(policy) * 1000).toFixed(3);
-      const [allowed, remaining, resetUs, retryUs] = await this.redis.gcra(`${policy.name}:${key}`, intervalUs, policy.burst, cost);
-      if (this.failing) {
-        this.failing = false;
-        this.log.info('rate limiter: Redis is reachable again, limits are shared across replicas');
-      }
+      const [allowed, remaining, resetUs, retryUs] = await this.redis.gcra(`${policy.name}:${key}`, intervalUs, policy.burst, cost, commit ? '1' : '0');
+      this.reachable();
       return { allowed: allowed === 1, remaining, resetMs: resetUs / 1000, retryAfterMs: retryUs / 1000 };
     } catch (err) {
-      if (!this.failing && !this.closed) {
-        this.failing = true;
-        this.log.error({ err: { message: (err as Error).message } }, 'rate limiter: Redis is unreachable, falling back to per-replica in-memory limits');
-      }
+      this.unreachable(err);
       this.options.onFallback?.();
-      return this.local.decide(key, policy, cost);
+      return commit ? this.local.decide(key, policy, cost) : this.local.inspect(key, policy);
+    }
+  }
+
+  private reachable(): void {
+    if (this.failing) {
+      this.failing = false;
+      this.log.info('rate limiter: Redis is reachable again, limits are shared across replicas');
+    }
+  }
+
+  private unreachable(err: unknown): void {
+    if (!this.failing && !this.closed) {
+      this.failing = true;
+      this.log.error({ err: { message: (err as Error).message } }, 'rate limiter: Redis is unreachable, falling back to per-replica in-memory limits');
     }
   }
 

@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { RateLimitTier } from '../../../contracts/src/scopes.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
+import { CredentialThrottle, type CredentialRealm } from './credentials.js';
 import type { RateDecision, RatePolicy } from './gcra.js';
 import { formatLimit, formatPolicy, rateLimitHeaders } from './headers.js';
 import type { LimiterBackend, RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 import { RedisRateLimiter } from './redis.js';
-import { buildPolicies, routeClassOf, type RatePolicies, type RouteClass, type TierLimit } from './tiers.js';
+import { buildPolicies, routeClassOf, type CredentialLimits, type RatePolicies, type RouteClass, type TierLimit } from './tiers.js';
 
 /** `RateLimit-Policy` of one policy, formatted once (policies are built once, at start-up). */
 const policyHeaders = new WeakMap<RatePolicy, string>();
@@ -39,9 +40,21 @@ export interface RateLimitServiceOptions {
   policies: RatePolicies;
   /** The partner's tier from the partner registry; unknown partners get `standard`. */
   tierOf?: (partner: string) => RateLimitTier | undefined;
-  /** Called for every refused request (metrics). */
+  /**
+   * Called for every refused request (metrics), with a verified partner code or `unverified`
+   * (credential checks: the caller has not proven who it is).
+   */
   onLimited?: (partner: string, policy: string) => void;
 }
+
+/** The label of refusals of callers that have not authenticated (never a claimed client id or login). */
+export const UNVERIFIED = 'unverified';
+
+/**
+ * Entries of the refusal counts at most. Keys are a verified partner or `unverified` with a policy
+ * name, so the real number is partners × policies; past the cap new pairs count under `other`.
+ */
+export const MAX_LIMITED_KEYS = 1_000;
 
 export interface RateLimitSnapshot {
   backend: LimiterBackend;
@@ -56,14 +69,17 @@ export class RateLimitService {
   private readonly onLimited?: (partner: string, policy: string) => void;
   /** Requests already charged: a route that adds `partnerRateLimit` behind the auth middleware is charged once. */
   private readonly charged = new WeakSet<object>();
-  /** Refusals per `partner policy` since start, for the dashboard. */
+  /** Refusals per `partner policy` since start, for the dashboard (bounded: `MAX_LIMITED_KEYS`). */
   private readonly limited = new Map<string, number>();
+  /** Budgets of credential checks (token endpoint, dashboard sign-in). */
+  readonly credentials: CredentialThrottle;
 
   constructor(options: RateLimitServiceOptions) {
     this.limiter = options.limiter;
     this.policies = options.policies;
     this.tierOf = options.tierOf ?? (() => undefined);
     this.onLimited = options.onLimited;
+    this.credentials = new CredentialThrottle(this.limiter, this.policies);
   }
 
   /**
@@ -101,16 +117,24 @@ export class RateLimitService {
     return { policy: policyHeader(policy), limit: formatLimit(policy, decision) };
   }
 
-  /** Charges the token endpoint's budgets: one per client id (when known) and one per address. */
-  async enforceToken(c: Context<AppEnv>, clientId: string | undefined): Promise<void> {
+  /** Charges one credential attempt to the caller's address; throws 429 when its budget is spent. */
+  async enforceAttempt(c: Context<AppEnv>, realm: CredentialRealm): Promise<void> {
+    this.apply(c, UNVERIFIED, [await this.credentials.attempt(realm, c.get('clientIp') ?? 'unknown')]);
+  }
+
+  /**
+   * Before a secret or password is checked for `subject` (a client id, a login): throws 429 when
+   * this address has failed too often for it (see `CredentialThrottle.gate`).
+   */
+  async gateCredential(c: Context<AppEnv>, realm: CredentialRealm, subject: string): Promise<void> {
+    const refused = await this.credentials.gate(realm, subject, c.get('clientIp') ?? 'unknown');
+    if (refused) this.refuse(UNVERIFIED, [refused]);
+  }
+
+  /** Records the outcome of a credential check from the caller's address. */
+  credentialChecked(c: Context<AppEnv>, realm: CredentialRealm, subject: string, ok: boolean): Promise<void> {
     const ip = c.get('clientIp') ?? 'unknown';
-    const checks: Promise<{ policy: RatePolicy; decision: RateDecision }>[] = [
-      this.limiter.consume(ip, this.policies.tokenPerIp).then((decision) => ({ policy: this.policies.tokenPerIp, decision })),
-    ];
-    if (clientId) {
-      checks.push(this.limiter.consume(clientId, this.policies.tokenPerClient).then((decision) => ({ policy: this.policies.tokenPerClient, decision })));
-    }
-    this.apply(c, clientId ?? ip, await Promise.all(checks));
+    return ok ? this.credentials.succeeded(realm, subject, ip) : this.credentials.failed(realm, subject, ip);
   }
 
   private apply(c: Context<AppEnv>, who: string, decisions: { policy: RatePolicy; decision: RateDecision }[]): void {
@@ -122,7 +146,8 @@ export class RateLimitService {
   private refuse(who: string, decisions: { policy: RatePolicy; decision: RateDecision }[]): never {
     const headers = rateLimitHeaders(decisions);
     const refused = decisions.find((d) => !d.decision.allowed)!;
-    const key = `${who} ${refused.policy.name}`;
+    let key = `${who} ${refused.policy.name}`;
+    if (!this.limited.has(key) && this.limited.size >= MAX_LIMITED_KEYS) key = `other ${refused.policy.name}`;
     this.limited.set(key, (this.limited.get(key) ?? 0) + 1);
     this.onLimited?.(who, refused.policy.name);
     throw new ApiError('rate_limited', `Rate limit "${refused.policy.name}" exceeded; retry after ${headers['Retry-After']} s.`, { policy: refused.policy.name }, headers);
@@ -143,7 +168,7 @@ export interface CreateRateLimitOptions {
   /** Deadline of one Redis decision (default 250 ms); start-up waits at least 1 s for Redis. */
   redisTimeoutMs?: number;
   tiers?: Partial<Record<RateLimitTier, TierLimit>>;
-  tokenLimit?: TierLimit;
+  credentialLimits?: Partial<CredentialLimits>;
   logger: Logger;
   tierOf?: (partner: string) => RateLimitTier | undefined;
   onLimited?: (partner: string, policy: string) => void;
@@ -152,7 +177,7 @@ export interface CreateRateLimitOptions {
 
 /** In memory by default; in Redis (shared by replicas) when a Redis URL is configured. */
 export async function createRateLimitService(options: CreateRateLimitOptions): Promise<RateLimitService> {
-  const policies = buildPolicies(options.tiers, options.tokenLimit);
+  const policies = buildPolicies(options.tiers, options.credentialLimits);
   let limiter: RateLimiter;
   if (options.redisUrl) {
     const redis = new RedisRateLimiter({ url: options.redisUrl, keyPrefix: options.keyPrefix, logger: options.logger, onFallback: options.onFallback, commandTimeoutMs: options.redisTimeoutMs });
@@ -175,33 +200,13 @@ export function partnerRateLimit(routeClass?: RouteClass): MiddlewareHandler<App
   };
 }
 
-/** The client id a token request names (Basic credentials or the `client_id` form field), unverified. */
-async function claimedClientId(c: Context<AppEnv>): Promise<string | undefined> {
-  const auth = c.req.header('authorization');
-  if (auth?.toLowerCase().startsWith('basic ')) {
-    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
-    const id = decoded.split(':')[0];
-    if (id) {
-      try {
-        return decodeURIComponent(id).slice(0, 200);
-      } catch {
-        return id.slice(0, 200);
-      }
-    }
-  }
-  if ((c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
-    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const id = body['client_id'];
-    if (typeof id === 'string' && id) return id.slice(0, 200);
-  }
-  return undefined;
-}
-
-/** Middleware for `POST /oauth/token`: 10 a minute per client id and per client address by default. */
+/**
+ * Middleware for `POST /oauth/token`: charges the attempt to the caller's address. The route
+ * itself gates and records the client's credential check (it has parsed the credentials).
+ */
 export function tokenRateLimit(): MiddlewareHandler<AppEnv> {
   return async function tokenRateLimitMiddleware(c, next) {
-    const service = c.get('services').rateLimit;
-    if (c.req.method === 'POST') await service.enforceToken(c, await claimedClientId(c));
+    if (c.req.method === 'POST') await c.get('services').rateLimit.enforceAttempt(c, 'token');
     await next();
   };
 }

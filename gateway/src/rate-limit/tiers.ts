@@ -1,7 +1,8 @@
 /**
  * The documented rate-limit tiers. A partner's tier comes from the partner registry in Odoo; each
  * route class (reads, writes) has its own budget of the tier's size, so a burst of orders never
- * starves availability reads. The token endpoint is limited per client and per address.
+ * starves availability reads. Credential checks (the token endpoint, the dashboard sign-in) have
+ * their own budgets: attempts per address, failures per (client, address) and per client.
  */
 import type { RateLimitTier } from '../../../contracts/src/scopes.js';
 import { checkPolicy, type RatePolicy } from './gcra.js';
@@ -22,18 +23,36 @@ export const defaultTiers: Record<RateLimitTier, TierLimit> = {
   internal: { rate: 5_000, burst: 10_000 },
 };
 
-/** The token endpoint: 10 requests a minute per client id and, separately, per client address. */
-export const defaultTokenLimit: TierLimit = { rate: 10, burst: 10 };
+/**
+ * Budgets of credential checks, each per minute (burst: the same number at once):
+ * - `attemptsPerMin`: every attempt from one address, whatever the outcome;
+ * - `failuresPerMin`: failed attempts for one client id (or login) from one address;
+ * - `clientFailuresPerMin`: failed attempts for one client id from all addresses together. It only
+ *   holds back addresses that have themselves failed for that client lately and never
+ *   authenticated as it: a known address, or a first attempt, is never refused by it.
+ */
+export interface CredentialLimits {
+  attemptsPerMin: number;
+  failuresPerMin: number;
+  clientFailuresPerMin: number;
+}
+
+export const defaultCredentialLimits: CredentialLimits = { attemptsPerMin: 30, failuresPerMin: 5, clientFailuresPerMin: 50 };
 const TOKEN_WINDOW_MS = 60_000;
 
 export interface RatePolicies {
   partner(tier: RateLimitTier, routeClass: RouteClass): RatePolicy;
-  tokenPerClient: RatePolicy;
+  /** Every credential attempt per address. */
   tokenPerIp: RatePolicy;
+  /** Failed credential checks per (client id or login, address). */
+  tokenFailures: RatePolicy;
+  /** Failed credential checks per client id or login, from addresses that failed and never succeeded. */
+  tokenClientFailures: RatePolicy;
 }
 
 /** Builds every policy once (checked at start-up); lookups on the request path are map reads. */
-export function buildPolicies(tiers: Partial<Record<RateLimitTier, TierLimit>> = {}, token: TierLimit = defaultTokenLimit): RatePolicies {
+export function buildPolicies(tiers: Partial<Record<RateLimitTier, TierLimit>> = {}, credentials: Partial<CredentialLimits> = {}): RatePolicies {
+  const cred = { ...defaultCredentialLimits, ...credentials };
   const merged = { ...defaultTiers, ...tiers };
   const table = new Map<string, RatePolicy>();
   for (const [tier, limit] of Object.entries(merged) as [RateLimitTier, TierLimit][]) {
@@ -43,8 +62,9 @@ export function buildPolicies(tiers: Partial<Record<RateLimitTier, TierLimit>> =
   }
   return {
     partner: (tier, cls) => table.get(`${tier}:${cls}`) ?? table.get(`standard:${cls}`)!,
-    tokenPerClient: checkPolicy({ name: 'token-client', rate: token.rate, windowMs: TOKEN_WINDOW_MS, burst: token.burst }),
-    tokenPerIp: checkPolicy({ name: 'token-ip', rate: token.rate, windowMs: TOKEN_WINDOW_MS, burst: token.burst }),
+    tokenPerIp: checkPolicy({ name: 'token-ip', rate: cred.attemptsPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.attemptsPerMin }),
+    tokenFailures: checkPolicy({ name: 'token-failures', rate: cred.failuresPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.failuresPerMin }),
+    tokenClientFailures: checkPolicy({ name: 'token-client-failures', rate: cred.clientFailuresPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.clientFailuresPerMin }),
   };
 }
 

@@ -82,10 +82,15 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
     if (!sameToken(typeof body.csrf === 'string' ? body.csrf : undefined, getCookie(c, LOGIN_CSRF_COOKIE) ?? '')) return showLogin(c, 'expired', login, 403);
     const verifier = verifierNow();
     if (!verifier) return showLogin(c, 'not_configured', login, 503);
-    // Guessing passwords costs the token endpoint's budget: 10 a minute per login and per address.
-    await services.rateLimit.enforceToken(c, `dashboard:${login}`);
+    // Attempts count per address; failures per (login, address), so strangers guessing a
+    // password cannot keep its owner out (rate-limit/credentials.ts).
+    const { rateLimit } = services;
+    await rateLimit.enforceAttempt(c, 'dashboard');
     if (!login || !password) return showLogin(c, 'bad_credentials', login, 401);
+    await rateLimit.gateCredential(c, 'dashboard', login);
     const result = await verifier.verify(login, password);
+    // `not_manager` means the password was right; only a wrong one is a failure.
+    if (result.ok || result.reason !== 'odoo_unavailable') await rateLimit.credentialChecked(c, 'dashboard', login, result.ok || result.reason === 'not_manager');
     if (!result.ok) {
       c.var.log.warn({ login, reason: result.reason }, 'dashboard sign-in refused');
       return showLogin(c, result.reason, login, result.reason === 'odoo_unavailable' ? 503 : result.reason === 'not_manager' ? 403 : 401);

@@ -69,7 +69,7 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
     tags: ['auth'],
     summary: 'Get an access token (OAuth 2.0 client credentials)',
     description:
-      'Authenticate with HTTP Basic (client_secret_basic) or with client_id and client_secret in the form (client_secret_post). Errors follow RFC 6749 §5.2.',
+      'Authenticate with HTTP Basic (client_secret_basic) or with client_id and client_secret in the form (client_secret_post). Errors follow RFC 6749 §5.2. Attempts are limited per address, failed attempts per client id and address (429 `rate_limited`).',
     security: [{ clientBasic: [] }, {}],
     request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: TokenRequest } } } },
     responses: {
@@ -124,6 +124,10 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
     }
     if (!clientId || !secret) return oauthError(c, 'invalid_client', 'Client authentication failed.');
 
+    // Failures, not attempts, count against a client id, and per address: strangers guessing a
+    // client's secret cannot get the right secret refused (rate-limit/credentials.ts).
+    const rateLimit = services.rateLimit;
+    await rateLimit.gateCredential(c, 'token', clientId);
     let client;
     try {
       client = await auth.clients.authenticate(clientId, secret, c.get('requestId'));
@@ -131,6 +135,7 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
       c.get('log').warn({ err: { message: (err as Error).message } }, 'oauth: client check failed in Odoo');
       throw new ApiError('upstream_unavailable', 'Client credentials cannot be checked right now; retry shortly.', undefined, { 'Retry-After': '1' });
     }
+    await rateLimit.credentialChecked(c, 'token', clientId, client !== null);
     if (!client) return oauthError(c, 'invalid_client', 'Client authentication failed.');
     // Odoo has just accepted the secret, so the partner exists even if this replica's registry
     // was read a moment before it was created.
