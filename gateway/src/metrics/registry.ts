@@ -57,7 +57,7 @@ export class GatewayMetrics {
     this.httpDuration = new Histogram({ name: 'gateway_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['method', 'route', 'status_class'], buckets: LATENCY_BUCKETS, registers });
     this.odooCalls = new Counter({ name: 'gateway_odoo_calls_total', help: 'Odoo calls by model, method and outcome (ok or the error kind)', labelNames: ['model', 'method', 'outcome'], registers });
     this.odooDuration = new Histogram({ name: 'gateway_odoo_call_duration_seconds', help: 'Odoo call latency by model and method', labelNames: ['model', 'method'], buckets: ODOO_BUCKETS, registers });
-    this.rateLimited = new Counter({ name: 'gateway_rate_limited_total', help: 'Requests refused with 429 by partner (or client) and policy', labelNames: ['partner', 'policy'], registers });
+    this.rateLimited = new Counter({ name: 'gateway_rate_limited_total', help: 'Requests refused with 429 by partner (`unverified` for callers not yet authenticated) and policy', labelNames: ['partner', 'policy'], registers });
     this.rateLimitFallback = new Counter({ name: 'gateway_rate_limit_fallback_total', help: 'Rate-limit decisions taken locally because Redis was unreachable', registers });
     this.circuitTransitions = new Counter({ name: 'gateway_odoo_circuit_transitions_total', help: 'Odoo circuit breaker state changes', labelNames: ['to'], registers });
     this.ordersReceived = new Counter({ name: 'gateway_orders_received_total', help: 'Orders received from partners (every submission)', labelNames: ['partner'], registers });
