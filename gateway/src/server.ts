@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
 import { createApp } from './app.js';
 import { fastLaneServer } from './fast-lane/server.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, logPseudonymKey, type Logger } from './logger.js';
 import type { OdooClient } from './odoo/client.js';
 import { buildServices, type ServiceOverrides, type Services } from './services.js';
 
@@ -30,7 +30,7 @@ export interface StartOptions {
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
-  const logger = options.logger ?? options.overrides?.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? options.overrides?.logger ?? createLogger(config.logLevel, undefined, { pseudonymKey: logPseudonymKey(config.masterKey) });
   const built = await buildServices(config, { ...options.overrides, logger, ...(options.odoo ? { odoo: options.odoo } : {}) });
   const { services } = built;
   const { store } = services;

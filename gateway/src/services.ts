@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, logPseudonymKey } from './logger.js';
 import type { OdooClient } from './odoo/client.js';
 import { odooClientFromConfig } from './odoo/from-config.js';
 import { OdooMonitor } from './health/odoo-monitor.js';
@@ -98,7 +98,7 @@ export interface BuiltServices {
 
 /** Builds every service of a gateway process from its configuration (and the overrides). */
 export async function buildServices(config: Config, overrides: ServiceOverrides = {}): Promise<BuiltServices> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger = overrides.logger ?? createLogger(config.logLevel, undefined, { pseudonymKey: logPseudonymKey(config.masterKey) });
   const now = overrides.now ?? Date.now;
   const store = overrides.store ?? openStore(config);
   await store.migrate(migrations);

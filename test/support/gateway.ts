@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../gateway/src/config.js';
-import { createLogger } from '../../gateway/src/logger.js';
+import { createLogger, type Logger } from '../../gateway/src/logger.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
@@ -27,6 +27,8 @@ export interface TestGatewayOptions {
   sim?: FakeOdoo;
   /** Clock of the Odoo circuit breaker, so a suite decides when an open circuit may probe again. */
   breakerClock?: () => number;
+  /** The gateway's logger (a suite that reads the log lines passes one writing to a stream). */
+  logger?: Logger;
 }
 
 export interface TestGateway {
@@ -63,7 +65,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     GATEWAY_KEEPALIVE_TIMEOUT_MS: '30000',
     ...options.env,
   });
-  const logger = createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel);
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
   const gateway = await startGateway({ config, odoo, logger, overrides: { breakerClock: options.breakerClock } });
   const url = gateway.url;

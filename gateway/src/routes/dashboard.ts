@@ -132,7 +132,7 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, 
       fromIp: c.var.clientIp,
       details: { event_id: row.event_id, deliveries: ids.length, previous_status: row.status },
     });
-    c.var.log.info({ delivery: id, event_id: row.event_id, partner: row.partner, by: session.login }, 'dashboard: delivery replayed');
+    c.var.log.info({ delivery: id, event_id: row.event_id, partner: row.partner, login: session.login }, 'dashboard: delivery replayed');
     return c.redirect(ids.length ? '/dashboard?done=replayed#replayed' : '/dashboard?done=nothing#dead-letters', 303);
   });
 }
