@@ -100,3 +100,14 @@ describe('AvailabilityCache', () => {
     expect(cache.size).toBe(rows.length);
   });
 });
+
+describe('AvailabilityCache bounds', () => {
+  it('remembers the completeness of at most maxCompleteSkus SKUs, however many unknown SKUs partners ask for', async () => {
+    const cache = new AvailabilityCache({ odoo: ctx.odoo, freshnessMs: 60_000, maxCompleteSkus: 50 });
+    for (let i = 0; i < 5; i++) await cache.lookup(Array.from({ length: 40 }, (_, k) => `NOPE_${i}_${k}`), undefined);
+    expect(cache.completeSkus).toBeGreaterThan(0);
+    expect(cache.completeSkus).toBeLessThanOrEqual(50);
+    // Known SKUs are still served (and remembered) after the map was emptied.
+    expect((await cache.lookup(['FURN_8888'], undefined)).length).toBeGreaterThan(0);
+  });
+});

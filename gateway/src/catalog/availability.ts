@@ -24,6 +24,11 @@ export interface AvailabilityCacheOptions {
   freshnessMs: number;
   logger?: Logger;
   now?: () => number;
+  /**
+   * SKUs whose completeness is remembered at most (default 100,000). Partners choose the SKUs they
+   * ask for, known to Odoo or not, so the map is emptied when full (it only saves Odoo calls).
+   */
+  maxCompleteSkus?: number;
 }
 
 const FETCH_CHUNK = 500;
@@ -54,6 +59,11 @@ export class AvailabilityCache {
 
   get size(): number {
     return this.count;
+  }
+
+  /** SKUs whose completeness is remembered (bounded by `maxCompleteSkus`). */
+  get completeSkus(): number {
+    return this.complete.size;
   }
 
   /**
@@ -179,7 +189,13 @@ export class AvailabilityCache {
         offset += page.items.length;
       }
       for (const f of items) this.store(f, now);
-      if (warehouse === undefined) for (const sku of chunk) this.complete.set(sku, now);
+      if (warehouse === undefined) {
+        const max = this.options.maxCompleteSkus ?? 100_000;
+        for (const sku of chunk) {
+          if (this.complete.size >= max && !this.complete.has(sku)) this.complete.clear();
+          this.complete.set(sku, now);
+        }
+      }
     }
   }
 
