@@ -55,6 +55,10 @@ const ClaimedEvent = z.strictObject({
   recipients: z
     .array(PartnerCode)
     .describe("The partners this event is for, decided by the addon when the event was written (tenant and warehouse rules); the relay delivers to these partners' subscriptions that list the type"),
+  replay: z
+    .boolean()
+    .default(false)
+    .describe('An Odoo user asked for this event to be delivered again (Replay): the relay sends a new attempt to each subscription at once, whether it was delivered, failed or waiting for a retry, under the same event id'),
 });
 
 const method = <A extends z.ZodType, R extends z.ZodType>(model: string, args: A, result: R, doc: string) => ({ model, args, result, doc });
@@ -104,7 +108,7 @@ export const rpc = {
       types: z.array(EventType).optional(),
       limit: z.number().int().min(1).max(1000),
     }),
-    z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true, recipients: true })), cursor: z.number().int(), has_more: z.boolean() }),
+    z.strictObject({ events: z.array(ClaimedEvent.omit({ event_id: true, recipients: true, replay: true })), cursor: z.number().int(), has_more: z.boolean() }),
     'Non-claiming read of events after the cursor, for cache tailing by every replica. Cursors are commit-ordered positions, so an event whose transaction committed late is never skipped.',
   ),
   authenticate_client: method(

@@ -366,7 +366,7 @@ function claim(c: CallContext, a: Args<'claim'>): Result<'claim'> {
       continue;
     }
     Object.assign(e, { state: 'leased', leaseUntil, consumer: a.consumer });
-    events.push({ event_id: e.eventId, cursor: e.cursor, envelope: e.envelope as Result<'claim'>['events'][number]['envelope'], recipients: [...e.recipients] });
+    events.push({ event_id: e.eventId, cursor: e.cursor, envelope: e.envelope as Result<'claim'>['events'][number]['envelope'], recipients: [...e.recipients], replay: e.replayRequested === true });
   }
   return { events, lease_until: new Date(leaseUntil).toISOString() };
 }
@@ -380,7 +380,7 @@ function ack(c: CallContext, a: Args<'ack'>): Result<'ack'> {
     const e = byId.get(id);
     if (e?.state === 'dispatched') acked.push(id);
     else if (e?.state === 'leased' && e.consumer === a.consumer) {
-      Object.assign(e, { state: 'dispatched', leaseUntil: null });
+      Object.assign(e, { state: 'dispatched', leaseUntil: null, replayRequested: false });
       acked.push(id);
     } else notLeased.push(id);
   }

@@ -176,6 +176,8 @@ export interface OutboxEvent {
   state: 'pending' | 'leased' | 'dispatched';
   leaseUntil: number | null;
   consumer: string | null;
+  /** An Odoo user pressed Replay; cleared by the acknowledgement. */
+  replayRequested?: boolean;
 }
 
 export interface DeliveryReport {
@@ -844,6 +846,13 @@ export class FakeState {
   /** The outbox, oldest first: envelopes, recipients and delivery state. */
   outbox(filter: { type?: string } = {}): Array<{ cursor: number; state: OutboxEvent['state']; envelope: EventEnvelope; recipients: string[] }> {
     return this.events.filter((e) => !filter.type || e.envelope.type === filter.type).map((e) => ({ cursor: e.cursor, state: e.state, envelope: e.envelope, recipients: [...e.recipients] }));
+  }
+
+  /** The Replay button of an outbox event: back in the queue, marked for a new attempt to every subscription. */
+  replayEvent(eventId: string): void {
+    const e = this.events.find((x) => x.eventId === eventId);
+    if (!e) throw new Error(`no outbox event ${eventId}`);
+    Object.assign(e, { state: 'pending', leaseUntil: null, consumer: null, replayRequested: true });
   }
 
   /** What the gateway reported about the deliveries of an event (`report_deliveries`). */

@@ -8,6 +8,7 @@ import type { SqlStore } from '../../gateway/src/store/store.js';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../../gateway/src/relay/schedule.js';
 import { generateSecret } from '../../gateway/src/webhooks/outbound/signing.js';
 import { createStaticPartnerDirectory } from '../../gateway/src/relay/directory.js';
+import { createLogger } from '../../gateway/src/logger.js';
 import { deliveryFor, dispatcherRig, orderCreated, partner } from './support/fixtures.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 
@@ -64,6 +65,22 @@ describe('dispatcher', () => {
     expect(last.last_error).toMatch(/schedule exhausted/);
     expect(rig.receiver.received).toHaveLength(MAX_ATTEMPTS);
     expect(rig.receiver.received.every((r) => r.id === e.id && r.verified)).toBe(true);
+  });
+
+  it('logs one warning line per failed attempt, with ids and what happens next, never the endpoint URL', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const rig = await setup({ logger });
+    rig.receiver.respond = ({ count }) => ({ status: count === 1 ? 503 : 404 });
+    const e = orderCreated(6, 'acme');
+    await rig.queue.enqueue([deliveryFor(e, 1, 'acme')]);
+    await rig.dispatcher.drain();
+    const warnings = lines.filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({ msg: 'relay: delivery failed; will retry', partner: 'acme', subscription: 1, event_id: e.id, event_type: e.type, attempt: 1, status: 503, error: 'HTTP 503' });
+    expect(typeof warnings[0]!.next_attempt_at).toBe('string');
+    expect(warnings[1]).toMatchObject({ msg: 'relay: delivery failed; dead-lettered', event_id: e.id, attempt: 2, status: 404, dead_lettered: true });
+    expect(JSON.stringify(lines)).not.toContain(rig.receiver.url);
   });
 
   it('honours Retry-After on 429', async () => {

@@ -80,6 +80,38 @@ describe('relay against the fake Odoo', () => {
     expect(sim.state.deliveries(event!.envelope.id)[0]).toMatchObject({ status: 'dead', attempts: 2 });
   });
 
+  it("Odoo's Replay sends a new attempt at once: failed → endpoint back → Replay → delivered, with no wait for the schedule", async () => {
+    const { sim, receiver } = await world();
+    const rig = await relayRig(sim);
+    cleanups.push(() => rig.close());
+    await subscribe(rig, receiver, 'acme', ['product.updated']);
+    receiver.respond = () => ({ status: 503 });
+    sim.state.updateProduct(simSkus(sim)[3]!, { listPrice: 15 });
+    const [event] = sim.state.outbox({ type: 'product.updated' });
+    const id = event!.envelope.id;
+    await rig.relay.runOnce(); // attempt 1 and its immediate retry fail; the next waits for the schedule
+    expect(sim.state.deliveries(id)[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    receiver.respond = () => ({ status: 200 });
+    // The clock does not move: without the Replay nothing would be due for minutes.
+    expect((await rig.relay.runOnce()).attempts).toBe(0);
+
+    sim.state.replayEvent(id);
+    const round = await rig.relay.runOnce();
+    expect(round.attempts).toBe(1);
+    expect(sim.state.deliveries(id)[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(sim.state.outbox({ type: 'product.updated' })[0]!.state).toBe('dispatched');
+    const answered = receiver.received.filter((r) => r.answered === 200);
+    expect(answered.map((r) => r.id)).toEqual([id]); // same webhook-id: receivers de-duplicate
+    const [stored] = await rig.relay.queue.store.query<{ replays: number }>('SELECT replays FROM webhook_deliveries WHERE event_id = ?', [id]);
+    expect(Number(stored!.replays)).toBe(1);
+
+    // A delivered event replayed is sent again too; a claim that is no replay sends nothing new.
+    sim.state.replayEvent(id);
+    expect((await rig.relay.runOnce()).attempts).toBe(1);
+    expect(receiver.received.filter((r) => r.answered === 200)).toHaveLength(2);
+    expect((await rig.relay.runOnce()).attempts).toBe(0);
+  });
+
   it('disables an endpoint that keeps failing, in the registry (the addon notifies the managers)', async () => {
     const { sim, receiver } = await world();
     const rig = await relayRig(sim, { env: { RELAY_DISABLE_AFTER_FAILURES: '2', RELAY_DISABLE_AFTER_HOURS: '0' } });

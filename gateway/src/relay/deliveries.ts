@@ -275,6 +275,30 @@ export class DeliveryQueue {
     ).changes;
   }
 
+  /**
+   * Replay asked for in Odoo: every stored delivery of these outbox events gets a new attempt now,
+   * under the same event id (so `webhook-id` is unchanged). Delivered and dead ones start a new round
+   * of the schedule; ones waiting for their next retry are due at once; one being sent right now
+   * (leased) is left to finish. Returns how many were put back.
+   */
+  async replayNow(eventIds: readonly string[]): Promise<number> {
+    if (eventIds.length === 0) return 0;
+    const now = this.now();
+    let n = 0;
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const chunk = eventIds.slice(i, i + 500);
+      n += (
+        await this.store.run(
+          `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
+              replays = replays + 1, updated_at = ?
+            WHERE source = 'outbox' AND event_id IN (${placeholders(chunk.length)}) AND (lease_until IS NULL OR lease_until < ?)`,
+          [now, now, ...chunk, now],
+        )
+      ).changes;
+    }
+    return n;
+  }
+
   /** How many deliveries a replay filter selects (for progress bars and dry runs). */
   async countForReplay(filter: ReplayFilter): Promise<number> {
     const { where, params } = replayWhere(filter);

@@ -200,6 +200,19 @@ export class Dispatcher {
     return { delivery: row, at, statusCode: null, error, durationMs: 0, next: delay === null ? { kind: 'dead' } : { kind: 'retry', at: at + delay } };
   }
 
+  /**
+   * One warning line per failed attempt: who, which event, what went wrong and what happens next.
+   * Ids and codes only (the endpoint URL may carry a partner's token, the body personal data).
+   */
+  private warnFailed(r: AttemptResult): void {
+    const d = r.delivery;
+    const next = r.next.kind === 'retry' ? { next_attempt_at: new Date(r.next.at).toISOString() } : { dead_lettered: true };
+    this.o.logger.warn(
+      { partner: d.partner, subscription: d.subscription_id, event_id: d.event_id, event_type: d.event_type, attempt: d.attempts + 1, status: r.statusCode, error: r.error, ...next },
+      r.next.kind === 'retry' ? 'relay: delivery failed; will retry' : 'relay: delivery failed; dead-lettered',
+    );
+  }
+
   private async attempt(row: DeliveryRow): Promise<AttemptResult> {
     const at = () => this.o.now();
     const fail = (error: string): AttemptResult => ({ delivery: row, at: at(), statusCode: null, error, durationMs: 0, next: { kind: 'dead' } });
@@ -289,6 +302,7 @@ export class Dispatcher {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+    for (const r of counted) if (r.next.kind !== 'delivered') this.warnFailed(r);
     for (const r of batch) {
       this.inFlight--;
       const n = this.inFlightFor(r.delivery.subscription_id) - 1;

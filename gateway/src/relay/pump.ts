@@ -72,7 +72,10 @@ export class OutboxPump {
     this.lastClaim = { at: this.o.now(), oldestEventMs: events.length ? Math.min(...events.map((e) => Date.parse(e.envelope.time) || this.o.now())) : null };
     if (events.length === 0) return 0;
     const deliveries = await this.deliveriesFor(events.map((e) => ({ envelope: e.envelope as EventEnvelope, recipients: e.recipients, source: 'outbox' as const })));
-    const added = await this.o.queue.enqueue(deliveries);
+    // A Replay from Odoo: the deliveries already stored get a new attempt now (before the insert,
+    // so a subscription that is new since the first claim is not counted as replayed).
+    const replayed = await this.o.queue.replayNow(events.filter((e) => e.replay).map((e) => e.envelope.id));
+    const added = (await this.o.queue.enqueue(deliveries)) + replayed;
     if (added > 0) this.o.onEnqueued?.(added);
     if (this.o.bus) {
       await this.o.bus.publish(events.map((e) => ({ id: e.envelope.id, type: e.envelope.type, partner: partnerOf(e.envelope as EventEnvelope), body: JSON.stringify(e.envelope) })));

@@ -104,6 +104,12 @@ class RetailGatewayOutboxEvent(models.Model):
     consumer = fields.Char(readonly=True)
     claim_count = fields.Integer(readonly=True)
     dispatched_at = fields.Datetime(readonly=True)
+    replay_requested = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A user asked to deliver this event again: the gateway sends a new attempt to every subscription "
+        "at once, delivered before or not. Cleared when the gateway has queued them.",
+    )
     delivery_ids = fields.One2many("retail_gateway.delivery", "event_id", string="Deliveries", readonly=True)
     delivery_count = fields.Integer(compute="_compute_delivery_count")
 
@@ -323,7 +329,7 @@ class RetailGatewayOutboxEvent(models.Model):
         cr.execute(
             SQL(
                 """SELECT e.id, e.name, e.event_type, e.event_time, e.aggregate_model, e.aggregate_id,
-                          e.sequence, e.request_id, e.payload
+                          e.sequence, e.request_id, e.payload, e.replay_requested
                      FROM %s e WHERE e.id = ANY(%s) ORDER BY e.id""",
                 SQL.identifier(self._table),
                 list(ids),
@@ -398,6 +404,7 @@ class RetailGatewayOutboxEvent(models.Model):
                         "cursor": row["id"],
                         "envelope": self._rg_envelope(row, source),
                         "recipients": recipients.get(row["id"], []),
+                        "replay": bool(row["replay_requested"]),
                     }
                 )
         return {"events": events, "lease_until": rfc3339(lease_until)}
@@ -487,7 +494,7 @@ class RetailGatewayOutboxEvent(models.Model):
             cr.execute(
                 SQL(
                     """UPDATE %s SET state = 'dispatched', dispatched_at = %s, lease_until = NULL,
-                              write_uid = %s, write_date = %s
+                              replay_requested = FALSE, write_uid = %s, write_date = %s
                         WHERE id = ANY(%s)""",
                     SQL.identifier(self._table),
                     now,
@@ -496,7 +503,7 @@ class RetailGatewayOutboxEvent(models.Model):
                     to_dispatch,
                 )
             )
-            self.invalidate_model(["state", "dispatched_at", "lease_until"])
+            self.invalidate_model(["state", "dispatched_at", "lease_until", "replay_requested"])
         return {"acked": acked, "not_leased": not_leased}
 
     @api.model
@@ -663,10 +670,13 @@ class RetailGatewayOutboxEvent(models.Model):
     # ------------------------------------------------------------------ actions
 
     def action_replay(self):
-        """Puts events back in the queue; the relay delivers them again under the same event id,
-        so receivers de-duplicate them."""
+        """Puts events back in the queue marked for replay: the relay sends a new attempt to every
+        subscription at once (delivered, failed or waiting for its next retry), under the same event
+        id, so receivers de-duplicate them."""
         check_caller(self.env, (MANAGER_GROUP,))
-        self.sudo().write({"state": "pending", "lease_until": False, "consumer": False, "dispatched_at": False})
+        self.sudo().write(
+            {"state": "pending", "lease_until": False, "consumer": False, "dispatched_at": False, "replay_requested": True}
+        )
         for event in self:
             _logger.info("Outbox event %s put back in the queue by %s", event.name, self.env.user.login)
         return True

@@ -148,12 +148,17 @@ class TestRelayApi(RetailGatewayCase):
         self.assertEqual(Outbox._rg_stamp_positions(self.env.cr), 0, "positions are given once")
 
     def test_replay_puts_a_dispatched_event_back_in_the_queue(self):
-        self.claim("relay-a")
+        first = self.claim("relay-a")
+        self.assertEqual({e["replay"] for e in first["events"]}, {False}, "a first claim is no replay")
         self.Outbox.ack(event_ids=[self.box_1.name], consumer="relay-a")
         self.box_1.action_replay()
         self.assertEqual(self.box_1.state, "pending")
+        self.assertTrue(self.box_1.replay_requested)
         answer = self.claim("relay-b")
         self.assertEqual(self.claimed_ids(answer), [self.box_1.name], "same event id, so receivers de-duplicate")
+        self.assertEqual([e["replay"] for e in answer["events"]], [True], "the relay is told to send it again")
+        self.Outbox.ack(event_ids=[self.box_1.name], consumer="relay-b")
+        self.assertFalse(self.box_1.replay_requested, "the acknowledgement ends the replay request")
 
     def test_arguments_are_checked(self):
         with self.assertRaises(ValidationError):
