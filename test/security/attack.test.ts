@@ -249,7 +249,7 @@ describe('attack suite: the token endpoint', () => {
   });
 
   it('an old client secret after the grace deadline → 401 invalid_client; within it, both work', async () => {
-    const admin = await t.token('demo', 'demo-secret', 'admin');
+    const admin = await t.token('ops', 'ops-secret', 'admin');
     const rotate = (grace: number) =>
       t.fetch('/admin/rotate/client-secret/acme', { token: admin, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grace_seconds: grace }) });
     const first = await rotate(3600);
