@@ -294,7 +294,7 @@ describe(`rotations under load (${CLIENTS} clients, ≥ ${SECONDS} s each)`, () 
     const actions = entries.map((e) => e.action);
     for (const a of ['rotate.signing_key', 'rotate.client_secret', 'rotate.master_key', 'rotate.odoo_key']) expect(actions).toContain(a);
     for (const e of entries) {
-      expect(e.who).toBe('demo/demo');
+      expect(e.who).toBe('ops/ops');
       expect(e.from_ip).toBeTruthy();
       expect(JSON.stringify(e.details)).not.toMatch(/secret"\s*:\s*"(?!\[redacted\])/);
     }
