@@ -6,7 +6,8 @@
  */
 // First: zod 4 attaches `.openapi` per schema, so the extension must load before any contract does.
 import '@hono/zod-openapi';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { base64url, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -14,6 +15,9 @@ import { seedChannelPartners } from './support.js';
 
 const ROUTE = '/v1/products';
 const ROUTE_SCOPE = 'products:read';
+
+const STRIPE_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
+const STANDARD_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
 let t: TestGateway;
 let issuer: string;
@@ -57,6 +61,7 @@ beforeAll(async () => {
     },
   });
   seedChannelPartners(t.sim);
+  t.sim.state.addPartner({ code: 'hooked', scopes: ['orders:write'], inboundSecrets: { stripe: STRIPE_SECRET, standard: STANDARD_SECRET } });
   await t.gateway.services.auth!.partners.refresh();
   const auth = t.gateway.services.auth!;
   issuer = auth.issuerUrl;
@@ -95,10 +100,35 @@ const refusedTokens: Case[] = [
       const jwk = t.gateway.services.auth!.keys.jwks().keys.find((k) => k.kid === kid)!;
       const { importJWK } = await import('jose');
       const pem = await exportSPKI((await importJWK(jwk, 'ES256', { extractable: true })) as CryptoKey);
-      const { createHmac } = await import('node:crypto');
       const now = Math.floor(Date.now() / 1000);
       const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid })}.${b64({ iss: issuer, aud: issuer, sub: 'demo', client_id: 'demo', scope: ROUTE_SCOPE, jti: randomUUID(), iat: now, exp: now + 300 })}`;
       return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
+    },
+    status: 401,
+    code: 'invalid_token',
+  },
+  {
+    name: 'alg: NONE (another spelling), no kid, no signature',
+    token: async () => `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${(await forge()).split('.')[1]}.`,
+    status: 401,
+    code: 'invalid_token',
+  },
+  {
+    name: 'alg: none carrying the genuine signature of the same payload',
+    token: async () => {
+      const [, payload, signature] = (await forge()).split('.');
+      return `${b64({ alg: 'none', typ: 'at+jwt', kid })}.${payload}.${signature}`;
+    },
+    status: 401,
+    code: 'invalid_token',
+  },
+  {
+    name: 'HS256 keyed with the published JWK (JSON text)',
+    token: async () => {
+      const jwk = t.gateway.services.auth!.keys.jwks().keys.find((k) => k.kid === kid)!;
+      const now = Math.floor(Date.now() / 1000);
+      const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid })}.${b64({ iss: issuer, aud: issuer, sub: 'demo', client_id: 'demo', scope: ROUTE_SCOPE, jti: randomUUID(), iat: now, exp: now + 300 })}`;
+      return `${input}.${createHmac('sha256', JSON.stringify(jwk)).update(input).digest('base64url')}`;
     },
     status: 401,
     code: 'invalid_token',
@@ -294,5 +324,141 @@ describe('attack suite: the token endpoint', () => {
     expect(body.expires_in).toBeLessThanOrEqual(900);
     const denied = await t.fetch('/admin/rotate/signing-key', { token: body.access_token, method: 'POST' });
     expect(denied.status).toBe(403);
+  });
+});
+
+// ---- request bodies and parameters ---------------------------------------------------------------
+
+const example = (name: string) => JSON.parse(readFileSync(new URL(`../../contracts/examples/api/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** A JSON write as a partner with every scope but admin, with a fresh Idempotency-Key. */
+async function write(path: string, body: unknown, init: { raw?: string; method?: string } = {}): Promise<Response> {
+  return t.fetch(path, {
+    token: await t.token('demo'),
+    method: init.method ?? 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: init.raw ?? JSON.stringify(body),
+  });
+}
+
+async function expectRefused(res: Response, status: number, code: string): Promise<{ error: { code: string; details?: { path: string; code: string }[] } }> {
+  const body = (await res.json()) as { error: { code: string; details?: { path: string; code: string }[] } };
+  expect(res.status, JSON.stringify(body)).toBe(status);
+  expect(body.error.code).toBe(code);
+  return body;
+}
+
+const intakeRows = async () => (await t.gateway.services.store.query<{ n: number }>('SELECT COUNT(*) AS n FROM intake_items'))[0]!.n;
+
+describe('attack suite: NUL characters (PostgreSQL text refuses them)', () => {
+  const order = example('order');
+  it.each([
+    ['an order external id', '/v1/orders', { ...order, external_id: 'WEB-1\u0000' }, 'external_id'],
+    ['an order note', '/v1/orders', { ...order, external_id: 'WEB-NUL-2', note: 'ring\u0000twice' }, 'note'],
+    ['a nested customer name', '/v1/orders', { ...order, external_id: 'WEB-NUL-3', customer: { ...(order.customer as object), name: 'Ines\u0000' } }, 'customer/name'],
+    ['a key the contract does not know', '/v1/orders', { ...order, external_id: 'WEB-NUL-4', 'x\u0000y': 1 }, 'x\\u0000y'],
+    ['a return note', '/v1/returns', { ...example('return'), note: '\u0000' }, 'note'],
+    ['a shipment tracking number', '/v1/shipments', { ...example('shipment-confirmation'), tracking_number: '3232\u00009' }, 'tracking_number'],
+    ['a stock count external id', '/v1/inventory/counts', { ...example('stock-count'), external_id: 'CNT\u0000' }, 'external_id'],
+    ['a webhook URL', '/v1/webhooks', { url: 'https://hooks.example.com/\u0000', event_types: ['order.created'] }, 'url'],
+  ])('in %s → 422 validation_failed (nul_character)', async (_name, path, body, at) => {
+    const before = await intakeRows();
+    const refused = await expectRefused(await write(path, body), 422, 'validation_failed');
+    // The contract's own check may speak first (a strict object's unknown key, a URL's format);
+    // otherwise the caller-input rule does.
+    expect(refused.error.details?.[0]?.code).toMatch(/^(nul_character|unrecognized_keys|invalid_format)$/);
+    if (!['x\\u0000y', 'url'].includes(at)) expect(refused.error.details?.[0]?.code).toBe('nul_character');
+    expect(JSON.stringify(refused.error.details)).toContain(at);
+    expect(await intakeRows()).toBe(before);
+  });
+
+  it.each([
+    ['a path parameter', '/v1/orders/ord%00x'],
+    ['a query parameter', '/v1/inventory?sku=FURN_8888%00'],
+    ['a query parameter no contract declares', '/v1/products?limit=1&x=%00'],
+    ['a cursor', '/v1/products?cursor=%00'],
+  ])('in %s → 422 validation_failed (nul_character)', async (_name, path) => {
+    const refused = await expectRefused(await t.fetch(path, { token: await t.token('demo') }), 422, 'validation_failed');
+    expect(refused.error.details?.[0]?.code).toBe('nul_character');
+  });
+
+  it('in token endpoint credentials → 400 invalid_request, never an Odoo error', async () => {
+    const res = await tokenRequest({ grant_type: 'client_credentials', client_id: 'acme\u0000', client_secret: 'acme-secret' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+  });
+});
+
+describe('attack suite: prototype keys, oversized and deeply nested bodies', () => {
+  const order = example('order');
+  it.each([
+    ['__proto__ at the top', `{"__proto__":{"admin":true},${JSON.stringify({ ...order, external_id: 'WEB-PROTO-1' }).slice(1)}`, '__proto__'],
+    ['__proto__ in a line', JSON.stringify({ ...order, external_id: 'WEB-PROTO-2' }).replace('"sku"', '"__proto__":{"polluted":1},"sku"'), '__proto__'],
+    ['constructor.prototype', `{"constructor":{"prototype":{"admin":true}},${JSON.stringify({ ...order, external_id: 'WEB-PROTO-3' }).slice(1)}`, 'constructor'],
+  ])('%s → 422 validation_failed, nothing polluted or queued', async (_name, raw, at) => {
+    const before = await intakeRows();
+    const refused = await expectRefused(await write('/v1/orders', null, { raw }), 422, 'validation_failed');
+    expect(JSON.stringify(refused.error.details)).toContain(at);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await intakeRows()).toBe(before);
+  });
+
+  it('prototype keys and NUL pass a lenient contract object, and are refused all the same', async () => {
+    // The Odoo key rotation's body is a plain (key-stripping) object: the rule, not the contract, refuses.
+    const admin = await t.token('ops', 'ops-secret', 'admin');
+    const rotate = (raw: string) => t.fetch('/admin/rotate/odoo-key', { token: admin, method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+    for (const [raw, code, at] of [
+      ['{"__proto__":{"admin":true},"api_key":"0123456789abcdef"}', 'prototype_key', '__proto__'],
+      ['{"api_key":"0123456789abcdef","constructor":{"prototype":{"admin":true}}}', 'prototype_key', 'constructor'],
+      ['{"api_key":"0123456789abcdef","nested":[{"__proto__":null}]}', 'prototype_key', 'nested/0/__proto__'],
+      ['{"api_key":"0123456789\\u0000abcdef"}', 'nul_character', 'api_key'],
+    ] as const) {
+      const refused = await expectRefused(await rotate(raw), 422, 'validation_failed');
+      expect(refused.error.details).toEqual([expect.objectContaining({ code, path: at })]);
+    }
+  });
+
+  it('__proto__ in a subscription update → 422, the subscription unchanged', async () => {
+    const token = await t.token('acme', 'acme-secret', 'webhooks:manage');
+    const created = await t.fetch('/v1/webhooks', { token, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/proto', event_types: ['order.created'] }) });
+    const { id } = (await created.json()) as { id: number };
+    const res = await t.fetch(`/v1/webhooks/${id}`, { token, method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"__proto__":{"active":false},"active":true}' });
+    await expectRefused(res, 422, 'validation_failed');
+    expect(((await (await t.fetch(`/v1/webhooks/${id}`, { token })).json()) as { active: boolean }).active).toBe(true);
+  });
+
+  it('a body over GATEWAY_BODY_LIMIT_BYTES → 413 payload_too_large, declared or chunked', async () => {
+    const limit = t.config.bodyLimitBytes;
+    const big = JSON.stringify({ ...order, external_id: 'WEB-BIG', note: 'x'.repeat(limit) });
+    await expectRefused(await write('/v1/orders', null, { raw: big }), 413, 'payload_too_large');
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(Math.ceil(limit / 3))));
+        controller.close();
+      },
+    });
+    const res = await t.fetch('/v1/orders', {
+      token: await t.token('demo'),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    await expectRefused(res, 413, 'payload_too_large');
+  });
+
+  it.each([
+    ['arrays', 100_000, '[', ']'],
+    ['objects', 50_000, '{"a":', '}'],
+  ])('deeply nested %s within the size limit → 4xx, the gateway still answering', async (_name, depth, open, close) => {
+    const nested = open.repeat(depth) + '1' + close.repeat(depth);
+    for (const raw of [`{"external_id":"WEB-DEEP","note":${nested}}`, `{"external_id":"WEB-DEEP","extra":${nested}}`, nested]) {
+      const res = await write('/v1/orders', null, { raw });
+      expect(res.status, raw.slice(0, 40)).toBeGreaterThanOrEqual(400);
+      expect(res.status, raw.slice(0, 40)).toBeLessThan(500);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^(validation_failed|malformed_json)$/);
+    }
+    expect((await t.fetch('/healthz')).status).toBe(200);
   });
 });
