@@ -8,6 +8,8 @@
 import '@hono/zod-openapi';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { base64url, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -460,5 +462,271 @@ describe('attack suite: prototype keys, oversized and deeply nested bodies', () 
       expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^(validation_failed|malformed_json)$/);
     }
     expect((await t.fetch('/healthz')).status).toBe(200);
+  });
+});
+
+// ---- inbound commerce webhooks -------------------------------------------------------------------
+
+const fixture = (path: string) => readFileSync(new URL(`../webhooks/fixtures/${path}`, import.meta.url), 'utf8');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** Far outside the replay window (300 s by default), either way. */
+const OUTSIDE = 3600;
+
+/** A Stripe event with its own id (Stripe's delivery id). */
+const stripeEvent = (id: string) => fixture('stripe/payment_intent.succeeded.json').replace(/"id": "evt_[^"]+"/, `"id": "${id}"`);
+const stripeSig = (body: string, ts: number, secret = STRIPE_SECRET) => createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+const standardBody = (externalId: string, note?: string) => {
+  const env = JSON.parse(fixture('standard/order.created.json')) as { data: Record<string, unknown> };
+  env.data.external_id = externalId;
+  if (note !== undefined) env.data.note = note;
+  return JSON.stringify(env);
+};
+const standardSig = (id: string, ts: number, body: string) =>
+  createHmac('sha256', Buffer.from(STANDARD_SECRET.slice('whsec_'.length), 'base64')).update(`${id}.${ts}.${body}`).digest('base64');
+
+const inbound = (provider: 'stripe' | 'standard', body: string, headers: Record<string, string>) =>
+  fetch(`${t.url}/webhooks/${provider}/hooked`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+describe('attack suite: inbound webhook signatures and timestamps', () => {
+  it('the control deliveries (Stripe, Standard Webhooks) are accepted, whatever the header names\' case', async () => {
+    const body = stripeEvent('evt_control_1');
+    const ts = nowSeconds();
+    const stripe = await inbound('stripe', body, { 'STRIPE-SIGNATURE': `t=${ts},v1=${stripeSig(body, ts)}` });
+    expect(stripe.status).toBe(200);
+    expect(((await stripe.json()) as { outcome: string }).outcome).toBe('accepted');
+    const std = standardBody('STD-CONTROL-1');
+    const standard = await inbound('standard', std, { 'Webhook-Id': 'msg_control_1', 'WEBHOOK-TIMESTAMP': String(ts), 'webhook-SIGNATURE': `v1,${standardSig('msg_control_1', ts, std)}` });
+    expect(standard.status).toBe(200);
+  });
+
+  const stripeCases: [string, () => [string, Record<string, string>]][] = [
+    ['Stripe: correctly signed, timestamp an hour old', () => {
+      const body = stripeEvent('evt_old_1');
+      const ts = nowSeconds() - OUTSIDE;
+      return [body, { 'stripe-signature': `t=${ts},v1=${stripeSig(body, ts)}` }];
+    }],
+    ['Stripe: correctly signed, timestamp an hour ahead', () => {
+      const body = stripeEvent('evt_future_1');
+      const ts = nowSeconds() + OUTSIDE;
+      return [body, { 'stripe-signature': `t=${ts},v1=${stripeSig(body, ts)}` }];
+    }],
+    ['Stripe: an old signed header with a fresh t= appended', () => {
+      const body = stripeEvent('evt_old_2');
+      const old = nowSeconds() - OUTSIDE;
+      return [body, { 'stripe-signature': `t=${old},v1=${stripeSig(body, old)},t=${nowSeconds()}` }];
+    }],
+    ['Stripe: a fresh t= before an old signed header', () => {
+      const body = stripeEvent('evt_old_3');
+      const old = nowSeconds() - OUTSIDE;
+      return [body, { 'stripe-signature': `t=${nowSeconds()},t=${old},v1=${stripeSig(body, old)}` }];
+    }],
+    ['Stripe: the signature of another body', () => {
+      const ts = nowSeconds();
+      return [stripeEvent('evt_swapped_1'), { 'stripe-signature': `t=${ts},v1=${stripeSig(stripeEvent('evt_other_1'), ts)}` }];
+    }],
+    ['Stripe: several v1 signatures, none valid', () => {
+      const body = stripeEvent('evt_junk_1');
+      const ts = nowSeconds();
+      return [body, { 'stripe-signature': `t=${ts},v1=${'0'.repeat(64)},v1=${stripeSig(body, ts, 'whsec_wrong')},v1=zz` }];
+    }],
+    ['Stripe: a valid digest under another scheme (v0)', () => {
+      const body = stripeEvent('evt_v0_1');
+      const ts = nowSeconds();
+      return [body, { 'stripe-signature': `t=${ts},v0=${stripeSig(body, ts)}` }];
+    }],
+    ['Stripe: two Stripe-Signature headers, the valid one stale', () => {
+      const body = stripeEvent('evt_two_headers_1');
+      const old = nowSeconds() - OUTSIDE;
+      const headers = new Headers({ 'stripe-signature': `t=${old},v1=${stripeSig(body, old)}` });
+      headers.append('stripe-signature', `t=${nowSeconds()},v1=${'0'.repeat(64)}`);
+      return [body, Object.fromEntries([['stripe-signature', headers.get('stripe-signature')!]])];
+    }],
+  ];
+  const standardCases: [string, () => [string, Record<string, string>]][] = [
+    ['Standard Webhooks: correctly signed, timestamp an hour old', () => {
+      const body = standardBody('STD-OLD-1');
+      const ts = nowSeconds() - OUTSIDE;
+      return [body, { 'webhook-id': 'msg_old_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_old_1', ts, body)}` }];
+    }],
+    ['Standard Webhooks: correctly signed, timestamp an hour ahead', () => {
+      const body = standardBody('STD-FUTURE-1');
+      const ts = nowSeconds() + OUTSIDE;
+      return [body, { 'webhook-id': 'msg_future_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_future_1', ts, body)}` }];
+    }],
+    ['Standard Webhooks: an old signature under a fresh timestamp header', () => {
+      const body = standardBody('STD-OLD-2');
+      const old = nowSeconds() - OUTSIDE;
+      return [body, { 'webhook-id': 'msg_old_2', 'webhook-timestamp': String(nowSeconds()), 'webhook-signature': `v1,${standardSig('msg_old_2', old, body)}` }];
+    }],
+    ['Standard Webhooks: the signature of another body', () => {
+      const ts = nowSeconds();
+      return [standardBody('STD-SWAP-1'), { 'webhook-id': 'msg_swap_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_swap_1', ts, standardBody('STD-OTHER-1'))}` }];
+    }],
+    ['Standard Webhooks: the signature of another message id', () => {
+      const body = standardBody('STD-ID-1');
+      const ts = nowSeconds();
+      return [body, { 'webhook-id': 'msg_id_2', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_id_1', ts, body)}` }];
+    }],
+    ['Standard Webhooks: a valid digest under another scheme (v1a)', () => {
+      const body = standardBody('STD-V1A-1');
+      const ts = nowSeconds();
+      return [body, { 'webhook-id': 'msg_v1a_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1a,${standardSig('msg_v1a_1', ts, body)}` }];
+    }],
+  ];
+
+  it.each([...stripeCases, ...standardCases])('%s → 401 invalid_signature, nothing queued', async (name, make) => {
+    const [body, headers] = make();
+    const before = await intakeRows();
+    await expectRefused(await inbound(name.startsWith('Stripe') ? 'stripe' : 'standard', body, headers), 401, 'invalid_signature');
+    expect(await intakeRows()).toBe(before);
+  });
+
+  it('several signatures with one valid among them are accepted (secret rolling)', async () => {
+    const body = stripeEvent('evt_multi_ok_1');
+    const ts = nowSeconds();
+    expect((await inbound('stripe', body, { 'stripe-signature': `t=${ts},v1=${'0'.repeat(64)},v1=${stripeSig(body, ts)}` })).status).toBe(200);
+    const std = standardBody('STD-MULTI-OK-1');
+    const sig = `v1,${Buffer.alloc(32).toString('base64')} v2,abc v1,${standardSig('msg_multi_ok_1', ts, std)}`;
+    expect((await inbound('standard', std, { 'webhook-id': 'msg_multi_ok_1', 'webhook-timestamp': String(ts), 'webhook-signature': sig })).status).toBe(200);
+  });
+
+  it('a repeated delivery id is acknowledged as a duplicate and queues nothing, even with another signed body', async () => {
+    const ts = nowSeconds();
+    const first = stripeEvent('evt_dup_1');
+    expect(((await (await inbound('stripe', first, { 'stripe-signature': `t=${ts},v1=${stripeSig(first, ts)}` })).json()) as { outcome: string }).outcome).toBe('accepted');
+    const before = await intakeRows();
+    const again = await inbound('stripe', first, { 'stripe-signature': `t=${ts},v1=${stripeSig(first, ts)}` });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { outcome: string }).outcome).toBe('duplicate');
+    const altered = first.replace('"amount": 2000', '"amount": 1');
+    expect(altered).not.toBe(first);
+    const swapped = await inbound('stripe', altered, { 'stripe-signature': `t=${ts},v1=${stripeSig(altered, ts)}` });
+    expect(((await swapped.json()) as { outcome: string }).outcome).toBe('duplicate');
+
+    const std = standardBody('STD-DUP-1');
+    const other = standardBody('STD-DUP-2');
+    const sign = (b: string) => ({ 'webhook-id': 'msg_dup_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_dup_1', ts, b)}` });
+    expect(((await (await inbound('standard', std, sign(std))).json()) as { outcome: string }).outcome).toBe('accepted');
+    const stdBefore = await intakeRows();
+    expect(((await (await inbound('standard', other, sign(other))).json()) as { outcome: string }).outcome).toBe('duplicate');
+    expect(await intakeRows()).toBe(stdBefore);
+    expect(stdBefore).toBe(before + 1);
+  });
+
+  it('an authentic delivery whose mapped order carries U+0000 → 422 validation_failed, nothing queued', async () => {
+    const body = standardBody('STD-NUL-1', 'leave at\u0000door');
+    const ts = nowSeconds();
+    const before = await intakeRows();
+    const res = await inbound('standard', body, { 'webhook-id': 'msg_nul_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${standardSig('msg_nul_1', ts, body)}` });
+    const refused = await expectRefused(res, 422, 'validation_failed');
+    expect(JSON.stringify(refused.error.details)).toContain('note');
+    expect(await intakeRows()).toBe(before);
+  });
+});
+
+// ---- outbound webhook targets (SSRF) -------------------------------------------------------------
+
+describe('attack suite: partner webhook endpoints aimed at the inside', () => {
+  let strict: TestGateway;
+  beforeAll(async () => {
+    // No WEBHOOK_ALLOWED_TARGETS: the default policy.
+    strict = await startTestGateway({ sim: t.sim, env: { GATEWAY_TOKEN_RATE_PER_MIN: '10000' } });
+  });
+  afterAll(async () => {
+    await strict?.close();
+  });
+
+  it.each([
+    'http://127.0.0.1/',
+    'http://2130706433/',
+    'http://0x7f000001/',
+    'http://0177.0.0.1/',
+    'http://0177.0000.0000.0001/',
+    'http://127.1/',
+    'http://0/',
+    'http://[::1]/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[::ffff:7f00:1]/',
+    'http://[0:0:0:0:0:ffff:a9fe:a9fe]/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fd00:ec2::254]/',
+    'http://10.0.0.1/',
+    'http://localhost/',
+    'http://LOCALHOST./',
+    'http://localhost:8069/web',
+    'http://user:pw@localhost/',
+    'file:///etc/passwd',
+    'gopher://127.0.0.1:6379/_INFO',
+  ])('%s → 422 validation_failed (target_refused)', async (url) => {
+    const token = await strict.token('acme', 'acme-secret', 'webhooks:manage');
+    const created = await strict.fetch('/v1/webhooks', { token, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url, event_types: ['order.created'] }) });
+    const refused = await expectRefused(created, 422, 'validation_failed');
+    expect(refused.error.details?.[0]?.path).toBe('url');
+    // Refused by the target policy itself, not by the URL's shape (other schemes may stop earlier).
+    if (url.startsWith('http')) expect(refused.error.details?.[0]?.code).toBe('target_refused');
+  });
+
+  it('an existing subscription cannot be re-aimed at an internal address', async () => {
+    // Created through the permissive gateway (127.0.0.1 allowlisted there), patched through the strict one.
+    const permissive = await t.token('acme', 'acme-secret', 'webhooks:manage');
+    const created = await t.fetch('/v1/webhooks', { token: permissive, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/ok', event_types: ['order.created'] }) });
+    const { id } = (await created.json()) as { id: number };
+    const token = await strict.token('acme', 'acme-secret', 'webhooks:manage');
+    for (const url of ['http://2130706433/', 'http://[::ffff:127.0.0.1]/', 'http://localhost/']) {
+      const res = await strict.fetch(`/v1/webhooks/${id}`, { token, method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
+      await expectRefused(res, 422, 'validation_failed');
+    }
+  });
+});
+
+describe('attack suite: a receiver that redirects to a private address', () => {
+  const listen = (server: Server, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+    });
+  let inside: Server;
+  let redirector: Server;
+  let insideHits = 0;
+  let redirectorHits = 0;
+  let insidePort: number;
+  let redirectorPort: number;
+
+  beforeAll(async () => {
+    // The private target: another loopback address, which WEBHOOK_ALLOWED_TARGETS (127.0.0.1) does not allow.
+    inside = createServer((_req, res) => {
+      insideHits++;
+      res.end('ok');
+    });
+    insidePort = await listen(inside, '127.0.0.2');
+    redirector = createServer((_req, res) => {
+      redirectorHits++;
+      res.writeHead(307, { location: `http://127.0.0.2:${insidePort}/internal` }).end();
+    });
+    redirectorPort = await listen(redirector, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await new Promise((r) => inside?.close(r));
+    await new Promise((r) => redirector?.close(r));
+  });
+
+  it('the delivery fails with the 307; the redirect is never followed', async () => {
+    const token = await t.token('acme', 'acme-secret', 'webhooks:manage');
+    const created = await t.fetch('/v1/webhooks', { token, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://127.0.0.1:${redirectorPort}/hook`, event_types: ['order.created'] }) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    expect((await t.fetch(`/v1/webhooks/${id}/test`, { token, method: 'POST' })).status).toBe(202);
+    type Log = { data: { attempts: number; last_status_code: number | null; status: string }[] };
+    let log: Log = { data: [] };
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      log = (await (await t.fetch(`/v1/webhooks/${id}/deliveries`, { token })).json()) as Log;
+      if (log.data.some((d) => d.attempts > 0)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(redirectorHits).toBeGreaterThan(0);
+    expect(log.data[0]).toMatchObject({ last_status_code: 307 });
+    expect(log.data[0]!.status).not.toBe('delivered');
+    expect(insideHits).toBe(0);
   });
 });
