@@ -20,6 +20,9 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
+# Outside a container the gateway listens on 127.0.0.1 unless told otherwise; in one, the port is
+# published through the container's own interface, so the image listens on every interface.
+ENV GATEWAY_HOST=0.0.0.0
 EXPOSE 8080
 ENTRYPOINT ["node", "dist/gateway/src/main.js"]
 CMD ["serve"]

@@ -36,6 +36,12 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(compose.services)) expect(s.healthcheck?.test, name).toBeDefined();
   });
 
+  it('makes the gateway listen on every interface of its container, explicitly (the default is loopback)', () => {
+    expect(compose.services.gateway!.environment!.GATEWAY_HOST).toBe('0.0.0.0');
+    const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(/^ENV GATEWAY_HOST=0\.0\.0\.0$/m);
+  });
+
   it('points the gateway at the Odoo service and the addon database', () => {
     const env = compose.services.gateway!.environment!;
     expect(env.ODOO_URL).toBe('http://odoo:8069');

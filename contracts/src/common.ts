@@ -51,3 +51,59 @@ export const Page = <T extends z.ZodType>(item: T) =>
     data: z.array(item),
     next_cursor: z.string().nullable(),
   });
+
+/**
+ * Two rules for everything a caller sends (request bodies, path and query parameters, mapped
+ * provider payloads), checked in one walk:
+ * - no string or object key carries U+0000: PostgreSQL's text types refuse it, and no legitimate
+ *   name, note or identifier needs it;
+ * - no object key is `__proto__`, nor `constructor` holding a `prototype`: no contract has such a
+ *   field, and code that copies objects key by key must never meet one.
+ */
+export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+export const PROTOTYPE_KEY_MESSAGE = 'must not use the key "__proto__", nor "constructor" with a "prototype"';
+
+export interface CallerInputIssue {
+  /** `/`-joined path of the offending value or key ('' for the whole value). */
+  path: string;
+  message: string;
+  code: 'nul_character' | 'prototype_key';
+}
+
+/**
+ * The first place in `value` that breaks the caller-input rules above; null if none. Iterative,
+ * and a path is spelt only for the place it reports, so however deep a parsed body nests neither
+ * the stack nor the work grows beyond the body's size.
+ */
+export function callerInputIssue(value: unknown): CallerInputIssue | null {
+  interface Node {
+    value: unknown;
+    key: string;
+    parent: Node | null;
+  }
+  const pathOf = (node: Node | null, last?: string): string => {
+    const keys: string[] = last === undefined ? [] : [last];
+    for (let n = node; n && n.parent; n = n.parent) keys.push(n.key);
+    return keys.reverse().join('/');
+  };
+  const stack: Node[] = [{ value, key: '', parent: null }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return { path: pathOf(node), message: NUL_MESSAGE, code: 'nul_character' };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: String(i), parent: node });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (const [key, child] of entries) {
+        if (key.includes('\0')) return { path: pathOf(node, key.replaceAll('\0', '\\u0000')), message: NUL_MESSAGE, code: 'nul_character' };
+        if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'))) {
+          return { path: pathOf(node, key), message: PROTOTYPE_KEY_MESSAGE, code: 'prototype_key' };
+        }
+      }
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: node });
+    }
+  }
+  return null;
+}

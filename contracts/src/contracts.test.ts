@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { computeAvailable } from './availability.js';
+import { callerInputIssue, NUL_MESSAGE } from './common.js';
 import { EventEnvelope, addonEventTypes, eventTypes } from './events.js';
 import { renderJsonSchemas } from './json-schema.js';
 import { Order } from './order.js';
@@ -71,5 +72,25 @@ describe('contract rules', () => {
     const lines = base.lines as Record<string, unknown>[];
     expect(Order.safeParse({ ...base, lines: [{ ...lines[0], unit_price: 19.99 }] }).success).toBe(false);
     expect(Order.safeParse({ ...base, surprise: true }).success).toBe(false);
+  });
+});
+
+describe('callerInputIssue: the rules of every caller string', () => {
+  it('finds U+0000 in values and keys, and prototype keys, with their path', () => {
+    expect(callerInputIssue({ a: [{ b: 'ok' }, { c: 'x\u0000' }] })).toEqual({ path: 'a/1/c', message: NUL_MESSAGE, code: 'nul_character' });
+    expect(callerInputIssue({ 'k\u0000': 1 })).toMatchObject({ path: 'k\\u0000', code: 'nul_character' });
+    expect(callerInputIssue(JSON.parse('{"a":{"__proto__":{"x":1}}}'))).toMatchObject({ path: 'a/__proto__', code: 'prototype_key' });
+    expect(callerInputIssue({ constructor: { prototype: {} } })).toMatchObject({ path: 'constructor', code: 'prototype_key' });
+    expect(callerInputIssue('\u0000')).toMatchObject({ path: '', code: 'nul_character' });
+  });
+
+  it('passes ordinary input, an escaped "\\\\u0000" text and a constructor key without a prototype', () => {
+    expect(callerInputIssue(JSON.parse('{"note":"\\\\u0000","constructor":"x","n":[1,null,true]}'))).toBeNull();
+  });
+
+  it('walks any depth without overflowing the stack', () => {
+    const depth = 200_000;
+    const deep = JSON.parse(`${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}`) as unknown;
+    expect(callerInputIssue(deep)?.code).toBe('nul_character');
   });
 });

@@ -5,7 +5,8 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
-import { ApiError, handleError, notFound, validationError } from './errors.js';
+import { callerInputIssue, NUL_MESSAGE } from '../../contracts/src/common.js';
+import { ApiError, callerInputRefusal, handleError, notFound, validationError } from './errors.js';
 import { clientIp } from './middleware/client-ip.js';
 import { accessLog } from './middleware/access-log.js';
 import { nodeBodyLimit } from './middleware/node-body.js';
@@ -15,9 +16,15 @@ import type { Services } from './services.js';
 
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
-    // zod-openapi validation failures answer in the gateway's error shape.
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, result.target === 'json' ? 'request body' : `request ${result.target}`);
+    // zod-openapi validation failures answer in the gateway's error shape. What passes the contract
+    // is refused still if it breaks the rules of every caller string (contracts/src/common.ts: no
+    // U+0000, no prototype keys), whatever the route: for a JSON body the body as sent is walked
+    // (Hono caches its parse), keys the contract would strip included.
+    defaultHook: async (result, c) => {
+      const what = result.target === 'json' ? 'request body' : `request ${result.target}`;
+      if (!result.success) throw validationError(result.error, what);
+      const issue = callerInputIssue(result.target === 'json' ? await c.req.json<unknown>() : result.data);
+      if (issue) throw callerInputRefusal(what, issue);
     },
   });
 
@@ -27,6 +34,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use('*', clientIp(services.config.trustedProxies));
+  // `%00` in the raw URL is a NUL in a decoded path or query parameter: refused before any route
+  // (a parameter no contract declares included). Node's parser refuses a raw NUL byte already.
+  app.use('*', async (c, next) => {
+    if (c.req.url.includes('%00')) throw callerInputRefusal('request URL', { path: 'url', message: NUL_MESSAGE, code: 'nul_character' });
+    await next();
+  });
   app.use('*', accessLog(services.logger));
   const limitBody = nodeBodyLimit({
     maxSize: services.config.bodyLimitBytes,

@@ -8,10 +8,21 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.odoo).toBeNull();
     expect(c.port).toBe(8080);
-    expect(c.publicUrl).toBe('http://localhost:8080');
+    // Loopback unless told otherwise, and the public URL (the token issuer) is where it listens.
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.publicUrl).toBe('http://127.0.0.1:8080');
+    expect(c.ops.metricsToken).toBeNull();
     expect(c.bodyLimitBytes).toBe(1024 * 1024);
     expect(c.trustedProxies).toEqual([]);
     expect(c.storeUrl).toBeNull();
+  });
+
+  it('derives the default public URL from GATEWAY_HOST, and GATEWAY_PUBLIC_URL wins', () => {
+    expect(loadConfig({ GATEWAY_HOST: '0.0.0.0', GATEWAY_PORT: '9000' }).publicUrl).toBe('http://localhost:9000');
+    expect(loadConfig({ GATEWAY_HOST: '::' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ GATEWAY_HOST: '::1' }).publicUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ GATEWAY_HOST: 'gw.internal' }).publicUrl).toBe('http://gw.internal:8080');
+    expect(loadConfig({ GATEWAY_HOST: '0.0.0.0', GATEWAY_PUBLIC_URL: 'https://api.example/' }).publicUrl).toBe('https://api.example');
   });
 
   it('reads a complete Odoo configuration and prefers the API key', () => {

@@ -50,7 +50,7 @@ export const envSchema = z
     ODOO_TRANSPORT: z.enum(['auto', 'jsonrpc', 'json2']).default('auto'),
     ODOO_MAX_CONNECTIONS: int(1, 256).default(8),
     ODOO_TIMEOUT_MS: int(100, 600_000).default(30_000),
-    GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+    GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     GATEWAY_PORT: int(0, 65_535).default(8080),
     GATEWAY_PUBLIC_URL: httpUrl.optional(),
     GATEWAY_DATA_DIR: z.string().min(1).default('./.data'),
@@ -277,6 +277,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The host part of a URL that reaches a listener on `host`: a wildcard address is reached on
+ * `localhost`, an IPv6 literal goes in brackets.
+ */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
 const SECRET_VARS = new Set(['ODOO_API_KEY', 'ODOO_PASSWORD', 'GATEWAY_MASTER_KEY', 'GATEWAY_MASTER_KEY_PREVIOUS', 'GATEWAY_METRICS_TOKEN']);
 
 /** Parses the environment. Empty strings count as unset. */
@@ -309,7 +318,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : null,
     host: e.GATEWAY_HOST,
     port,
-    publicUrl: (e.GATEWAY_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: (e.GATEWAY_PUBLIC_URL ?? `http://${urlHost(e.GATEWAY_HOST)}:${port}`).replace(/\/+$/, ''),
     dataDir: e.GATEWAY_DATA_DIR,
     masterKey: e.GATEWAY_MASTER_KEY ?? null,
     previousMasterKey: e.GATEWAY_MASTER_KEY_PREVIOUS ?? null,

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
+import type { CallerInputIssue } from '../../contracts/src/common.js';
 import { errorStatus, type ErrorBody, type ErrorCode } from '../../contracts/src/errors.js';
 import type { AppEnv } from './context.js';
 
@@ -31,6 +32,15 @@ export function zodDetails(error: ZodError) {
 
 export function validationError(error: ZodError, what = 'request body'): ApiError {
   return new ApiError('validation_failed', `The ${what} does not match the contract.`, zodDetails(error));
+}
+
+/**
+ * Caller input that breaks the rules every caller string follows (`callerInputIssue`): 422
+ * `validation_failed`, the detail's code `nul_character` or `prototype_key`.
+ */
+export function callerInputRefusal(what: string, issue: CallerInputIssue): ApiError {
+  const why = issue.code === 'nul_character' ? 'a NUL character (U+0000)' : 'a prototype key';
+  return new ApiError('validation_failed', `The ${what} contains ${why}.`, [issue]);
 }
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

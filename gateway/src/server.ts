@@ -3,7 +3,7 @@
  * and shuts down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight work, flush).
  */
 import { serve, type ServerType } from '@hono/node-server';
-import type { Config } from './config.js';
+import { urlHost, type Config } from './config.js';
 import { createApp } from './app.js';
 import { fastLaneServer } from './fast-lane/server.js';
 import { createLogger, logPseudonymKey, type Logger } from './logger.js';
@@ -12,6 +12,8 @@ import { buildServices, type ServiceOverrides, type Services } from './services.
 
 export interface RunningGateway {
   url: string;
+  /** The address the listener is bound to (`127.0.0.1` unless GATEWAY_HOST says otherwise). */
+  address: string;
   services: Services;
   /** Stops accepting, drains in-flight requests and workers, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -43,8 +45,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   built.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, store: store.dialect, odoo: config.odoo?.url ?? 'demo' }, 'gateway listening');
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : urlHost(config.host)}:${port}`;
+  const bound = typeof address === 'object' && address ? address.address : config.host;
+  logger.info({ url, address: bound, store: store.dialect, odoo: config.odoo?.url ?? 'demo' }, 'gateway listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -77,5 +80,5 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { url, services, close };
+  return { url, address: bound, services, close };
 }

@@ -203,7 +203,7 @@ describe.each([
   });
 
   it('counts every answer in the request metrics under the route pattern, partner and status', async () => {
-    const text = await (await t.fetch('/metrics')).text();
+    const text = await t.metrics();
     const count = (route: string, partner: string, status: number) =>
       Number(new RegExp(`^gateway_http_requests_total\\{method="GET",route="${route.replace(/[/{}]/g, '\\$&')}",partner="${partner}",status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     // demo: inventory 200 ×4 (two with 200 after 304) + traceparent + generated id + 2 odd, 304 ×1.
@@ -226,7 +226,7 @@ describe.each([
     const buckets = new RegExp('^gateway_http_request_duration_seconds_bucket\\{le="\\+Inf",method="GET",route="/v1/inventory",status_class="2xx"\\} (\\d+)$', 'm').exec(text);
     expect(Number(buckets?.[1])).toBe(11);
     // A second scrape shows the same totals (nothing folded twice).
-    const again = await (await t.fetch('/metrics')).text();
+    const again = await t.metrics();
     expect(/^gateway_http_request_duration_seconds_count\{method="GET",route="\/v1\/inventory",status_class="2xx"\} (\d+)$/m.exec(again)?.[1]).toBe('11');
   });
 });

@@ -1,12 +1,14 @@
 /**
- * `npm run demo` as a user runs it: the printed `export` block, pasted into a shell, points the
- * `retail-gateway` commands at the running demo (its fake Odoo and its store); SIGTERM stops the
- * demo and removes its temporary data directory.
+ * `npm run demo` as a user runs it: it listens on loopback only, the URL it prints is the issuer a
+ * standard OAuth client discovers, its published client has no `admin` scope; the printed `export`
+ * block, pasted into a shell, points the `retail-gateway` commands at the running demo (its fake
+ * Odoo and its store); SIGTERM stops the demo and removes its temporary data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,7 +33,8 @@ interface Demo {
 function startDemo(): Demo {
   const child = spawn(process.execPath, [tsxCli, 'test/odoo-fake/demo.ts'], {
     cwd: root,
-    env: { ...cleanEnv(), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    // No GATEWAY_HOST: the default listen address is under test.
+    env: { ...cleanEnv(), GATEWAY_PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -104,6 +107,61 @@ describe('npm run demo and the retail-gateway commands', () => {
     const rest = demo.stdout().replace(exportLine, '') + demo.stderr();
     expect(rest).not.toContain(vars.ODOO_API_KEY);
     expect(rest).not.toContain(vars.GATEWAY_MASTER_KEY);
+  });
+
+  it('listens on 127.0.0.1 only, with no GATEWAY_HOST', async () => {
+    // The log line may be flushed after the banner.
+    const listening = await waitFor(
+      'the listening log line',
+      () =>
+        demo
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg?: string; address?: string })
+          .find((l) => l.msg === 'gateway listening'),
+      demo,
+    );
+    expect(listening.address).toBe('127.0.0.1');
+    expect(new URL(base).hostname).toBe('127.0.0.1');
+  }, DEADLINE_MS);
+
+  it('prints the issuer: oauth4webapi discovers the server from the printed URL and gets a token', async () => {
+    const issuer = new URL(base);
+    const options = { [oauth.allowInsecureRequests]: true };
+    // processDiscoveryResponse refuses metadata whose `issuer` is not exactly the URL it was given.
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }));
+    expect(as.issuer).toBe(base);
+    const client: oauth.Client = { client_id: 'demo' };
+    const tokens = await oauth.processClientCredentialsResponse(
+      as,
+      client,
+      await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic('demo-secret'), {}, options),
+    );
+    expect(tokens.access_token).toBeTruthy();
+    // The published client has every scope but admin, and cannot ask for it.
+    expect(tokens.scope?.split(' ')).toContain('products:read');
+    expect(tokens.scope?.split(' ')).not.toContain('admin');
+    const res = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${base}/v1/products?limit=1`), undefined, undefined, options);
+    expect(res.status).toBe(200);
+    const admin = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic('demo-secret'), { scope: 'admin' }, options);
+    expect(admin.status).toBe(400);
+    expect(((await admin.json()) as { error: string }).error).toBe('invalid_scope');
+    const rotate = await fetch(`${base}/admin/rotate/signing-key`, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(rotate.status).toBe(403);
+  }, DEADLINE_MS);
+
+  it('prints a metrics command that works, and /metrics is closed without its token', async () => {
+    const line = demo
+      .stdout()
+      .split('\n')
+      .find((l) => l.startsWith('Metrics: curl '));
+    const header = /'Authorization: Bearer ([^']+)'/.exec(line ?? '')?.[1];
+    expect(header).toBeDefined();
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${header}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('gateway_http_requests_total');
   });
 
   it('runs the printed example command on the demo store', async () => {

@@ -37,15 +37,23 @@ try {
   env.GATEWAY_MASTER_KEY ??= randomBytes(32).toString('base64');
   // GATEWAY_PORT=0 (any free port): pick the port now, so the public URL (the issuer of the demo's
   // tokens, which the commands' own tokens must match) names the port the demo listens on.
-  if (env.GATEWAY_PORT === '0' && !env.GATEWAY_PUBLIC_URL) env.GATEWAY_PORT = String(await freePort(env.GATEWAY_HOST || '0.0.0.0'));
+  if (env.GATEWAY_PORT === '0' && !env.GATEWAY_PUBLIC_URL) env.GATEWAY_PORT = String(await freePort(env.GATEWAY_HOST || '127.0.0.1'));
+  // /metrics wants a bearer token; the demo makes one up and prints it.
+  env.GATEWAY_METRICS_TOKEN ??= randomBytes(24).toString('base64url');
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
   const sim = await startOdooFake({});
+  // The operator partner, with the `admin` scope that the published demo partner lacks: what the
+  // `retail-gateway` commands (reconcile) act as. Its secret is random and printed nowhere.
+  sim.state.addPartner({ code: 'ops', name: 'Operations', scopes: ['admin'], clientSecret: randomBytes(24).toString('base64url') });
   const odoo = createOdooClient({ url: sim.url, db: sim.db, user: sim.login, apiKey: sim.apiKey, logger });
   const gateway = await startGateway({ config, odoo, logger, handleSignals: true });
   // Dashboard sign-ins are checked against the fake (user admin / admin).
   gateway.services.dashboardLogin = createOdooLoginVerifier({ url: sim.url, db: sim.db });
-  const base = gateway.url;
+  // The URL the demo prints is the issuer of its tokens (RFC 8414 §3.3: the issuer a client
+  // discovers from must be exactly the URL it was given): the public URL, by default
+  // http://127.0.0.1:<port>, where it listens.
+  const base = config.publicUrl;
   // What the `retail-gateway` commands need to work on this demo: the fake Odoo, the store and its key.
   const cliEnv: [string, string][] = [
     ['ODOO_URL', sim.url],
@@ -59,16 +67,17 @@ try {
   process.stdout.write(
     [
       '',
-      `retail-gateway demo on ${base} (fake Odoo at ${sim.url}, data in ${config.dataDir})`,
+      `retail-gateway demo on ${base} (${base === gateway.url ? '' : `listening on ${gateway.url}, `}fake Odoo at ${sim.url}, data in ${config.dataDir})`,
       '',
-      'Demo partner: client id "demo", secret "demo-secret", every scope.',
+      'Demo partner: client id "demo", secret "demo-secret", every scope but admin.',
       '',
       `  curl -s ${base}/healthz`,
       `  TOKEN=$(curl -s -u demo:demo-secret -d grant_type=client_credentials ${base}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
       `  curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/products`,
       `  curl -s ${base}/openapi.json | head -c 300`,
       '',
-      `Operations dashboard: ${base}/dashboard (Odoo login admin / admin). Metrics: ${base}/metrics`,
+      `Operations dashboard: ${base}/dashboard (Odoo login admin / admin).`,
+      `Metrics: curl -s -H ${shellQuote(`Authorization: Bearer ${env.GATEWAY_METRICS_TOKEN}`)} ${base}/metrics`,
       '',
       'The retail-gateway commands (intake, partner, replay, reconcile, rotate, erase-customer) work on this',
       "demo's fake Odoo and store with this environment, in another shell, while the demo runs:",

@@ -330,7 +330,8 @@ export class FakeState {
     };
     for (const p of CATALOG) this.insertProduct({ ...p, stock: { ...(p.wh ? { WH: p.wh } : {}), ...(p.eu ? { EU: p.eu } : {}) } });
     for (const [name, email, city, country] of SEED_CUSTOMERS) this.insertCustomer({ name, email, city, countryCode: country });
-    this.insertPartner({ code: 'demo', name: 'Demo Partner', clientId: 'demo', clientSecret: 'demo-secret' });
+    // Every scope but `admin`: its credentials are published (the demo prints them).
+    this.insertPartner({ code: 'demo', name: 'Demo Partner', clientId: 'demo', clientSecret: 'demo-secret', scopes: allScopes.filter((s) => s !== 'admin') });
   }
 
   // ---- clock, ids, users ---------------------------------------------------------------------------

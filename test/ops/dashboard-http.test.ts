@@ -113,3 +113,28 @@ describe('dashboard over HTTP', () => {
     expect(rows.some((r) => r.who === 'odoo:admin')).toBe(true);
   });
 });
+
+describe('dashboard cookies behind an https public URL', () => {
+  it.each(['https://gateway.example', 'HTTPS://Gateway.Example/'])('carry Secure when GATEWAY_PUBLIC_URL is %s', async (publicUrl) => {
+    const tls = await startTestGateway({ sim, env: { ODOO_URL: sim.url, ODOO_DB: sim.db, ODOO_USER: sim.login, ODOO_API_KEY: sim.apiKey, GATEWAY_PUBLIC_URL: publicUrl } });
+    try {
+      const form = await tls.fetch('/dashboard/login');
+      const html = await form.text();
+      const loginCookie = form.headers.getSetCookie().find((c) => c.startsWith('rg_dash_login='))!;
+      expect(loginCookie).toMatch(/;\s*Secure/i);
+      const res = await tls.fetch('/dashboard/login', {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie.split(';')[0]! },
+        body: new URLSearchParams({ login: 'admin', password: 'admin', csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]! }),
+      });
+      expect(res.status).toBe(303);
+      const session = res.headers.getSetCookie().find((c) => c.startsWith('rg_dash='))!;
+      expect(session).toMatch(/;\s*Secure/i);
+      expect(session).toMatch(/HttpOnly/i);
+      expect(session).toMatch(/SameSite=Strict/i);
+    } finally {
+      await tls.close();
+    }
+  });
+});

@@ -65,7 +65,7 @@ describe('load shedding while Odoo is down', () => {
       body: JSON.stringify(submitted),
     });
     expect(write.status).toBe(202);
-    const metrics = await (await gw.fetch('/metrics')).text();
+    const metrics = await gw.metrics();
     expect(metrics).toMatch(/^gateway_odoo_circuit_state\{state="open"\} 1$/m);
     expect(metrics).toMatch(/^gateway_odoo_calls_total\{model="[^"]+",method="[^"]+",outcome="network"\} \d+$/m);
 
@@ -87,7 +87,7 @@ describe('load shedding while Odoo is down', () => {
     expect(gw.gateway.services.odooGuard!.circuit().state).toBe('closed');
     expect((await availability()).body.data.every((a) => !a.stale)).toBe(true);
     // The order funnel followed it: received and accepted at the edge, created once Odoo answered.
-    const after = await (await gw.fetch('/metrics')).text();
+    const after = await gw.metrics();
     expect(after).toMatch(/^gateway_orders_received_total\{partner="demo"\} 1$/m);
     expect(after).toMatch(/^gateway_orders_accepted_total\{partner="demo"\} 1$/m);
     expect(after).toMatch(/^gateway_orders_created_total\{partner="demo"\} 1$/m);

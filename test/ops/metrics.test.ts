@@ -46,8 +46,32 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe('/metrics', () => {
   it('wants its bearer token when one is configured', async () => {
-    expect((await gw.fetch('/metrics')).status).toBe(401);
-    expect((await gw.fetch('/metrics', { headers: { authorization: 'Bearer wrong-token-of-the-same-length!' } })).status).toBe(401);
+    for (const res of [await gw.fetch('/metrics'), await gw.fetch('/metrics', { headers: { authorization: 'Bearer wrong-token-of-the-same-length!' } })]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+      const body = (await res.json()) as { error: { code: string } };
+      expect(body.error.code).toBe('unauthorized');
+    }
+    // A partner's access token (every scope but admin) is not the metrics token either.
+    expect((await gw.fetch('/metrics', { token: await gw.token('demo') })).status).toBe(401);
+    expect((await gw.fetch('/metrics', { headers: { authorization: 'Bearer metrics-token-of-the-test-suite' } })).status).toBe(200);
+  });
+
+  it('is closed to everyone while no metrics token is configured', async () => {
+    const open = await startTestGateway({ env: { GATEWAY_METRICS_TOKEN: '' } });
+    try {
+      expect(open.config.ops.metricsToken).toBeNull();
+      for (const headers of [{}, { authorization: 'Bearer ' }, { authorization: 'Bearer null' }]) {
+        const res = await open.fetch('/metrics', { headers });
+        expect(res.status).toBe(401);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('unauthorized');
+        expect(body.error.message).toContain('GATEWAY_METRICS_TOKEN');
+        expect(JSON.stringify(body)).not.toContain('gateway_http_requests_total');
+      }
+    } finally {
+      await open.close();
+    }
   });
 
   it('counts requests by route, partner and status, Odoo calls, and refusals', async () => {

@@ -101,7 +101,7 @@ describe('rate limits across gateway replicas', () => {
       expect(res.headers.get('ratelimit')).toMatch(/^"[a-z]+-read";r=\d+;t=\d+$/);
     }
     expect(g.gateway.services.rateLimit!.limiter.backend()).toBe('fallback');
-    const metrics = await (await g.fetch('/metrics')).text();
+    const metrics = await g.metrics();
     expect(Number(/^gateway_rate_limit_fallback_total (\d+)$/m.exec(metrics)![1])).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/^gateway_rate_limit_backend\{backend="fallback"\} 1$/m);
   });

@@ -22,6 +22,8 @@ let cliConfig: Config;
 
 beforeAll(async () => {
   sim = await startOdooFake();
+  // `reconcile` acts as a partner with the `admin` scope.
+  sim.state.addPartner({ code: 'ops', scopes: ['admin'] });
   gw = await startTestGateway({ sim, env: { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' } });
   receiver = await startReceiver();
   // The commands run on a gateway host: same store and master key, Odoo from the environment.

@@ -15,14 +15,17 @@ let gw: TestGateway;
 let receiver: Receiver;
 let demo: string;
 let acme: string;
+let admin: string;
 
 beforeAll(async () => {
   sim = await startOdooFake();
   sim.state.addPartner({ code: 'acme', scopes: ['products:read', 'webhooks:manage', 'events:replay'] });
+  sim.state.addPartner({ code: 'ops', scopes: ['admin'] });
   gw = await startTestGateway({ sim, env: { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' } });
   receiver = await startReceiver();
   demo = await gw.token('demo', 'demo-secret');
   acme = await gw.token('acme', 'acme-secret');
+  admin = await gw.token('ops', 'ops-secret');
 });
 afterAll(async () => {
   await receiver?.close();
@@ -93,7 +96,7 @@ describe('webhook subscriptions API', () => {
   });
 
   it('delivers events from Odoo, signed with both secrets during a rotation', async () => {
-    const rotated = await gw.fetch(`/admin/rotate/subscription-secret/demo/${id}`, { ...json({ grace_seconds: 3600 }), token: demo });
+    const rotated = await gw.fetch(`/admin/rotate/subscription-secret/demo/${id}`, { ...json({ grace_seconds: 3600 }), token: admin });
     expect(rotated.status).toBe(200);
     const { secret: newSecret } = (await rotated.json()) as { secret: string };
     receiver.secrets.splice(0, receiver.secrets.length, newSecret); // the receiver switched to the new secret at once
@@ -121,7 +124,7 @@ describe('webhook subscriptions API', () => {
     expect(notYours.status).toBe(404);
     const otherPartner = await gw.fetch('/v1/events/replay', { ...json({ partner: 'demo', dead_letters: true }), token: acme });
     expect(otherPartner.status).toBe(403);
-    const res = await gw.fetch('/admin/replay', { ...json({ event_id: eventId }), token: demo });
+    const res = await gw.fetch('/admin/replay', { ...json({ event_id: eventId }), token: admin });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { replayed: number }).replayed).toBe(1);
     await eventually(() => receiver.received.filter((r) => r.id === eventId).length === before + 1, 'the replayed delivery');

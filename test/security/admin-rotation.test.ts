@@ -26,7 +26,7 @@ beforeAll(async () => {
   t = await startTestGateway({ env: { GATEWAY_TOKEN_RATE_PER_MIN: '1000', GATEWAY_RELAY: 'false' } });
   seedChannelPartners(t.sim);
   await t.gateway.services.auth!.partners.refresh();
-  admin = await t.token('demo', 'demo-secret', 'admin');
+  admin = await t.token('ops', 'ops-secret', 'admin');
 });
 
 afterAll(async () => {
@@ -106,7 +106,7 @@ describe('admin rotation routes', () => {
     expect(text).not.toContain('shpss_new_secret_value');
     expect(text).not.toMatch(/whsec_/);
     for (const e of entries) {
-      expect(e.who).toBe('demo/demo');
+      expect(e.who).toBe('ops/ops');
       expect(e.from_ip).toBe('127.0.0.1');
     }
   });

@@ -53,7 +53,7 @@ describe('replicas on one PostgreSQL store', () => {
 
   it("after a rotation on one replica, the other accepts the new key's tokens at once and soon signs with it", async () => {
     const before = await b.token('acme', 'acme-secret', 'webhooks:manage');
-    const admin = await a.token('demo', 'demo-secret', 'admin');
+    const admin = await a.token('ops', 'ops-secret', 'admin');
     const rotated = await a.fetch('/admin/rotate/signing-key', { token: admin, method: 'POST' });
     expect(rotated.status).toBe(200);
     const { kid, previous_kid } = (await rotated.json()) as { kid: string; previous_kid: string };

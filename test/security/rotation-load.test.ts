@@ -208,13 +208,13 @@ beforeAll(async () => {
   const sim = before.sim;
   seedChannelPartners(sim);
   const firstKey = addApiKey(sim);
-  const adminBefore = await before.token('demo', 'demo-secret', 'admin');
+  const adminBefore = await before.token('ops', 'ops-secret', 'admin');
   const r = await before.fetch('/admin/rotate/odoo-key', { token: adminBefore, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: firstKey }) });
   expect(r.status).toBe(200);
   await before.gateway.close();
   // Then every replica restarts with B as the master key and A as the previous one.
   t = await startTestGateway({ sim, env: { ...env, GATEWAY_MASTER_KEY: masterB, GATEWAY_MASTER_KEY_PREVIOUS: masterA } });
-  adminToken = await t.token('demo', 'demo-secret', 'admin');
+  adminToken = await t.token('ops', 'ops-secret', 'admin');
 }, 180_000);
 
 afterAll(async () => {
@@ -294,7 +294,7 @@ describe(`rotations under load (${CLIENTS} clients, ≥ ${SECONDS} s each)`, () 
     const actions = entries.map((e) => e.action);
     for (const a of ['rotate.signing_key', 'rotate.client_secret', 'rotate.master_key', 'rotate.odoo_key']) expect(actions).toContain(a);
     for (const e of entries) {
-      expect(e.who).toBe('demo/demo');
+      expect(e.who).toBe('ops/ops');
       expect(e.from_ip).toBeTruthy();
       expect(JSON.stringify(e.details)).not.toMatch(/secret"\s*:\s*"(?!\[redacted\])/);
     }

@@ -1,6 +1,6 @@
 /**
  * FakeOdoo set-up shared by the security suites: two ordinary channel partners for tenant
- * isolation, and API keys of the gateway's Odoo user added and revoked the way an Odoo admin would.
+ * isolation, an operator partner with the `admin` scope, and API keys of the gateway's Odoo user added and revoked the way an Odoo admin would.
  */
 import { randomBytes } from 'node:crypto';
 import type { Scope } from '../../contracts/src/scopes.js';
@@ -9,9 +9,13 @@ import type { OdooFake } from '../odoo-fake/index.js';
 /** What a sales channel gets: no customer data, no admin. */
 export const CHANNEL_SCOPES: Scope[] = ['products:read', 'inventory:read', 'orders:read', 'orders:write', 'returns:read', 'returns:write', 'shipments:read', 'webhooks:manage', 'events:replay'];
 
-/** (Re)creates `acme` and `globex` with client secrets `<code>-secret`. */
+/**
+ * (Re)creates `acme` and `globex` with client secrets `<code>-secret`, and `ops`, the operator with
+ * the `admin` scope (client secret `ops-secret`; the demo partner has every scope but `admin`).
+ */
 export function seedChannelPartners(sim: OdooFake): void {
   for (const code of ['acme', 'globex']) sim.state.addPartner({ code, name: code, scopes: CHANNEL_SCOPES });
+  sim.state.addPartner({ code: 'ops', name: 'Operations', scopes: ['admin'] });
 }
 
 function apiKeysOf(sim: OdooFake): string[] {

@@ -13,6 +13,9 @@ import { createOdooClient } from '../../gateway/src/odoo/client.js';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
+/** The `/metrics` bearer token of every test gateway (`GATEWAY_METRICS_TOKEN: ''` for none). */
+export const TEST_METRICS_TOKEN = 'metrics-token-of-the-test-gateway';
+
 /** PostgreSQL connections a test gateway holds at most. */
 export const TEST_STORE_POOL_MAX = '4';
 
@@ -38,6 +41,8 @@ export interface TestGateway {
   config: Config;
   /** A bearer token from `POST /oauth/token` (client_secret_basic). */
   token(clientId?: string, secret?: string, scope?: string): Promise<string>;
+  /** `GET /metrics` with the test gateway's metrics token: the Prometheus text. */
+  metrics(): Promise<string>;
   /** fetch against the gateway with a bearer token. */
   fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   close(): Promise<void>;
@@ -63,6 +68,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     // stalls the test process past both, a request written on the idle connection meets the
     // server closing it (ECONNRESET). With a longer server timeout the client always closes first.
     GATEWAY_KEEPALIVE_TIMEOUT_MS: '30000',
+    GATEWAY_METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...options.env,
   });
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -86,6 +92,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     gateway,
     config,
     token,
+    metrics: async () => {
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${config.ops.metricsToken ?? ''}` } });
+      if (!res.ok) throw new Error(`/metrics: ${res.status} ${await res.text()}`);
+      return res.text();
+    },
     fetch: (path, init = {}) => {
       const headers = new Headers(init.headers);
       if (init.token) headers.set('authorization', `Bearer ${init.token}`);

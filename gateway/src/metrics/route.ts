@@ -1,6 +1,7 @@
 /**
- * `GET /metrics`: the Prometheus text format. When GATEWAY_METRICS_TOKEN is set it wants that
- * bearer token; otherwise keep the port off the public network (the usual practice for scrapes).
+ * `GET /metrics`: the Prometheus text format, for `Authorization: Bearer <GATEWAY_METRICS_TOKEN>`
+ * only. The series name partners, routes and volumes, so without a configured token nobody reads
+ * them (401); `npm run demo` makes one up and prints it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -23,11 +24,10 @@ export function registerMetrics(app: OpenAPIHono<AppEnv>, services: Services): v
   registerOpsGauges(metrics, services);
   const token = services.config.ops.metricsToken;
   app.get('/metrics', async (c) => {
-    if (token) {
-      const auth = c.req.header('authorization') ?? '';
-      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), token)) {
-        throw new ApiError('unauthorized', 'The metrics endpoint wants its bearer token.', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
-      }
+    const auth = c.req.header('authorization') ?? '';
+    if (!token || !/^bearer /i.test(auth) || !sameSecret(auth.slice(7), token)) {
+      const why = token ? 'The metrics endpoint wants its bearer token.' : 'The metrics endpoint is closed until GATEWAY_METRICS_TOKEN is configured.';
+      throw new ApiError('unauthorized', why, undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
     }
     const { contentType, body } = await metrics.expose();
     return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });

@@ -41,7 +41,8 @@ export interface DashboardRouteOptions {
 
 export function registerDashboard(app: OpenAPIHono<AppEnv>, services: Services, options: DashboardRouteOptions = {}): void {
   const { config } = services;
-  const secure = config.publicUrl.startsWith('https://');
+  // `Secure` whenever the public URL is https, however its scheme is spelt (`HTTPS://…` too).
+  const secure = new URL(config.publicUrl).protocol === 'https:';
   const sessions = new DashboardSessions(services.store, config.ops.dashboardSessionMinutes * 60_000, services.now);
   // Read per sign-in: the demo sets `services.dashboardLogin` after start-up.
   const verifierNow = () => options.verifier ?? services.dashboardLogin;

@@ -8,6 +8,7 @@
  */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { NUL_MESSAGE } from '../../../contracts/src/common.js';
 import { OAuthErrorBody } from '../../../contracts/src/errors.js';
 import { Scope, type Scope as ScopeName } from '../../../contracts/src/scopes.js';
 import type { AppEnv } from '../context.js';
@@ -123,6 +124,7 @@ export function registerOAuth(app: OpenAPIHono<AppEnv>, services: Services): voi
       return oauthError(c, 'invalid_client', 'Client authentication is required (client_secret_basic or client_secret_post).');
     }
     if (!clientId || !secret) return oauthError(c, 'invalid_client', 'Client authentication failed.');
+    if ([clientId, secret, field('scope') ?? ''].some((v) => v.includes('\0'))) return oauthError(c, 'invalid_request', `Parameters ${NUL_MESSAGE}.`);
 
     // Failures, not attempts, count against a client id, and per address: strangers guessing a
     // client's secret cannot get the right secret refused (rate-limit/credentials.ts).

@@ -23,6 +23,9 @@ const tokens = new Map<string, string>();
 beforeAll(async () => {
   const generous = JSON.stringify({ rate: 10_000, burst: 10_000 });
   gw = await startTestGateway({ env: { GATEWAY_RATE_LIMIT_TIERS: `{"standard":${generous},"premium":${generous},"internal":${generous}}` } });
+  // The demo partner holds every scope but admin; an operator partner holds admin.
+  gw.sim.state.addPartner({ code: 'ops', scopes: ['admin'] });
+  await gw.gateway.services.auth!.partners.refresh();
   const doc = (await (await gw.fetch('/openapi.json')).json()) as {
     paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: Record<string, unknown> }>>;
   };
@@ -38,11 +41,11 @@ afterAll(async () => {
   await gw?.close();
 });
 
-/** A token of the demo partner (which holds every scope) narrowed to `scope`. */
+/** A token narrowed to `scope`: the demo partner's (every scope but admin), or the operator's for admin. */
 async function tokenFor(scope: string): Promise<string> {
   let token = tokens.get(scope);
   if (!token) {
-    token = await gw.token('demo', 'demo-secret', scope);
+    token = scope === 'admin' ? await gw.token('ops', 'ops-secret', scope) : await gw.token('demo', 'demo-secret', scope);
     tokens.set(scope, token);
   }
   return token;

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { MappingIssue, MapResult, InboundItem } from './types.js';
+import { callerInputIssue } from '../../../../contracts/src/common.js';
 
 /** Thrown inside a mapper for a payload that cannot be mapped; becomes a 422 with details. */
 export class MappingError extends Error {
@@ -119,6 +120,9 @@ export function validated<S extends z.ZodType>(schema: S, value: unknown, prefix
       parsed.error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('/'), message: i.message })),
     );
   }
+  // The rule every caller string follows (contracts/src/common.ts), for what providers send too.
+  const issue = callerInputIssue(parsed.data);
+  if (issue) throw new MappingError([{ path: [prefix, issue.path].filter(Boolean).join('/'), message: issue.message }]);
   return parsed.data;
 }
 
