@@ -231,6 +231,26 @@ export class IntakeQueue {
   }
 
   /**
+   * Accepts several items in one transaction, only if `guard` (run first, in that transaction)
+   * returns true; null when it refused, and then nothing is queued. Items are queued in input order.
+   * Inbound webhooks use it to compare-and-set an order's version together with its updates.
+   */
+  async acceptIf(inputs: AcceptInput[], guard: (tx: SqlExecutor) => Promise<boolean>): Promise<Accepted[] | null> {
+    const prepared = await Promise.all(inputs.map((i) => this.prepare(i)));
+    const accepted = await this.committer.run(async (tx) => {
+      if (!(await guard(tx))) return null;
+      const out: Accepted[] = [];
+      for (const p of prepared) out.push(await this.insert(tx, p));
+      return out;
+    });
+    if (!accepted) return null;
+    if (accepted.some((a) => !a.duplicate)) this.signals.emit('accepted');
+    // Metrics (ops): the order funnel and duplicates suppressed.
+    accepted.forEach((a, i) => this.signals.emit('intake', { partner: inputs[i]!.partner, kind: inputs[i]!.kind, duplicate: a.duplicate }));
+    return accepted;
+  }
+
+  /**
    * Accepts an item guarded by an idempotency key: the key's claim, the item and the stored response
    * are one transaction, so a crash can never leave a key answered without its item or the reverse.
    */

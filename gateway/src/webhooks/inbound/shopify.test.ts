@@ -92,7 +92,11 @@ describe('shopify mapping of the documented payloads', () => {
 
   it('maps orders/cancelled to a cancellation with the reason', async () => {
     const result = await shopify.map(ctx('orders/cancelled', fixture('shopify/orders-cancelled.json')));
-    expect(result).toEqual({ outcome: 'mapped', items: [{ kind: 'cancel', externalId: '820982911946154508', payload: { external_id: '820982911946154508', reason: 'customer' } }] });
+    expect(result).toEqual({
+      outcome: 'mapped',
+      items: [{ kind: 'cancel', externalId: '820982911946154508', payload: { external_id: '820982911946154508', reason: 'customer' } }],
+      version: { externalId: '820982911946154508', at: Date.parse('2021-12-31T19:00:00-05:00'), rule: 'record' },
+    });
   });
 
   it('maps refunds/create to a refund payment and a return for the restocked line only', async () => {

@@ -64,6 +64,7 @@ describe('stripe mapping of the documented objects', () => {
           payload: { external_id: '727', kind: 'paid', amount: '20.00', currency: 'USD', provider: 'stripe', transaction_id: 'pi_3MtwBwLkdIwHu7ix28a3tqPa', at: '2023-04-06T17:01:50.000Z' },
         },
       ],
+      version: { externalId: '727', at: 1680800510_000, rule: 'not_older' },
     });
   });
 
@@ -87,6 +88,7 @@ describe('stripe mapping of the documented objects', () => {
           payload: { external_id: '727', kind: 'refunded', amount: '10.99', currency: 'USD', provider: 'stripe', transaction_id: 'ch_3MmlLrLkdIwHu7ix0snN0B15:refunded:1099', at: '2023-03-17T22:03:20.000Z' },
         },
       ],
+      version: { externalId: '727', at: 1679090600_000, rule: 'record' },
     });
     const partial = fixture('stripe/charge.refunded.json').replace('"amount_refunded": 1099', '"amount_refunded": 799').replace('"amount_refunded": 0,', '"amount_refunded": 500,');
     const second = await stripe.map(ctx('charge.refunded', partial));

@@ -59,6 +59,7 @@ describe('woocommerce mapping of the documented order', () => {
           },
         },
       ],
+      version: { externalId: '727', at: Date.parse('2017-03-22T19:28:08Z'), rule: 'record' },
     });
   });
 
