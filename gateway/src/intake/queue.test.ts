@@ -117,6 +117,19 @@ describe.each(suites)('IntakeQueue on %s', (_name, open) => {
     expect((await queue.get('leaseco', id))?.odoo).toEqual({ id: 7, name: 'S00007' });
   });
 
+  it('queues several items only when the guard, run in the same transaction, lets them in', async () => {
+    const refused = await queue.acceptIf([orderInput('GUARD-1', 'guardco'), orderInput('GUARD-2', 'guardco')], async (tx) => {
+      const [row] = await tx.query<{ n: number }>("SELECT COUNT(*) AS n FROM intake_items WHERE partner = 'guardco'");
+      return Number(row!.n) > 0;
+    });
+    expect(refused).toBeNull();
+    expect(await store.query("SELECT id FROM intake_items WHERE partner = 'guardco'")).toEqual([]);
+    const accepted = await queue.acceptIf([orderInput('GUARD-1', 'guardco'), orderInput('GUARD-2', 'guardco')], async () => true);
+    expect(accepted?.map((a) => a.duplicate)).toEqual([false, false]);
+    const rows = await store.query<{ external_id: string }>("SELECT external_id FROM intake_items WHERE partner = 'guardco' ORDER BY seq");
+    expect(rows.map((r) => r.external_id)).toEqual(['GUARD-1', 'GUARD-2']);
+  });
+
   it('holds a cancellation back while its order is still queued', async () => {
     await queue.accept(orderInput('ORD-9', 'holdco'));
     await queue.accept({ partner: 'holdco', kind: 'cancel', externalId: 'ORD-9', payload: { external_id: 'ORD-9' }, requestId: 'r', source: 'api' });

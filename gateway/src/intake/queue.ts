@@ -233,6 +233,8 @@ export class IntakeQueue {
   /**
    * Accepts several items in one transaction, only if `guard` (run first, in that transaction)
    * returns true; null when it refused, and then nothing is queued. Items are queued in input order.
+   * The transaction may be shared with other accepts (group commit): a guard writes only when it
+   * lets the items in (a refusal is not a rollback).
    * Inbound webhooks use it to compare-and-set an order's version together with its updates.
    */
   async acceptIf(inputs: AcceptInput[], guard: (tx: SqlExecutor) => Promise<boolean>): Promise<Accepted[] | null> {
