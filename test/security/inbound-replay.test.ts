@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastOrderVersion } from '../../gateway/src/webhooks/inbound/versions.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { fixture, inboundHarness, opensslHmacBase64, partnerRecord, type Harness } from '../webhooks/support.js';
 
@@ -37,12 +38,12 @@ const freshId = () => randomBytes(8).toString('hex');
 /** WooCommerce's naive UTC form (`*_gmt`). */
 const wooTime = (ms: number) => new Date(ms).toISOString().slice(0, 19);
 
-const shopifyHeaders = (body: string, topic: string, h: Harness) => ({
+const shopifyHeaders = (body: string, topic: string, now: number) => ({
   'content-type': 'application/json',
   'x-shopify-hmac-sha256': opensslHmacBase64(SHOPIFY, body),
   'x-shopify-topic': topic,
   'x-shopify-webhook-id': freshId(),
-  'x-shopify-triggered-at': new Date(h.clock.now - 1_000).toISOString(),
+  'x-shopify-triggered-at': new Date(now - 1_000).toISOString(),
 });
 const wooHeaders = (body: string, topic: string) => ({
   'content-type': 'application/json',
@@ -92,11 +93,11 @@ describe.each(['sqlite', 'postgres'] as const)('inbound webhook replays and re-a
   describe('a body is applied only as the topic it proves', () => {
     it('refuses a Shopify orders/create body re-sent as orders/cancelled, and queues no cancellation', async () => {
       const body = shopifyOrder('5000000000000000001', h.clock.now - 60_000);
-      const created = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/create', h));
+      const created = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/create', h.clock.now));
       expect(created.body.outcome).toBe('accepted');
       const before = await h.intakeCount('acme');
 
-      const reaimed = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/cancelled', h));
+      const reaimed = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/cancelled', h.clock.now));
       expect(reaimed.status).toBe(422);
       expect(reaimed.body.error.code).toBe('topic_mismatch');
       expect(reaimed.body.error.details?.reason).toMatch(/cancelled_at/);
@@ -107,7 +108,7 @@ describe.each(['sqlite', 'postgres'] as const)('inbound webhook replays and re-a
 
     it('still cancels from a genuine orders/cancelled body (cancelled_at set)', async () => {
       const body = fixture('shopify/orders-cancelled.json').replace('"id": 820982911946154508', '"id": 5000000000000000002');
-      const res = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/cancelled', h));
+      const res = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/cancelled', h.clock.now));
       expect(res.status).toBe(200);
       expect(res.body.outcome).toBe('accepted');
       expect(await h.intake.findByExternalId('acme', 'cancel', '5000000000000000002')).toHaveLength(1);
@@ -115,7 +116,7 @@ describe.each(['sqlite', 'postgres'] as const)('inbound webhook replays and re-a
 
     it('refuses a Shopify refund body re-sent as orders/create', async () => {
       const body = fixture('shopify/refunds-create.json');
-      const res = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/create', h));
+      const res = await post(h, '/webhooks/shopify/acme', body, shopifyHeaders(body, 'orders/create', h.clock.now));
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('topic_mismatch');
     });
@@ -189,8 +190,8 @@ describe.each(['sqlite', 'postgres'] as const)('inbound webhook replays and re-a
       const id = '5000000000000000003';
       const older = shopifyOrder(id, h.clock.now - 120_000, '1 Old Street');
       const newer = shopifyOrder(id, h.clock.now - 60_000, '2 New Street');
-      expect((await post(h, '/webhooks/shopify/acme', newer, shopifyHeaders(newer, 'orders/updated', h))).body.outcome).toBe('accepted');
-      const replay = await post(h, '/webhooks/shopify/acme', older, shopifyHeaders(older, 'orders/updated', h));
+      expect((await post(h, '/webhooks/shopify/acme', newer, shopifyHeaders(newer, 'orders/updated', h.clock.now))).body.outcome).toBe('accepted');
+      const replay = await post(h, '/webhooks/shopify/acme', older, shopifyHeaders(older, 'orders/updated', h.clock.now));
       expect(replay.status).toBe(200);
       expect(replay.body).toMatchObject({ outcome: 'stale', intake_ids: [] });
       expect((await updatesOf(h, id)).map((u) => u.shipping_address?.street)).toEqual(['2 New Street']);
@@ -263,5 +264,58 @@ describe('two replicas sharing PostgreSQL', () => {
       expect(streets).toEqual(answers[0].body.outcome === 'accepted' ? ['1 Older Street', '2 Newer Street'] : ['2 Newer Street']);
       expect(await lastOrderVersion(a.store, { provider: 'woocommerce', partner: 'acme' }, String(id))).toBe(Date.parse(`${wooTime(t + 2_000)}Z`));
     }
+  });
+});
+
+describe('against the fake Odoo, through a whole gateway', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway();
+    t.sim.state.addPartner({ code: 'acme', inboundSecrets: { shopify: SHOPIFY, woocommerce: WOO } });
+    await t.gateway.services.auth!.partners.refresh();
+  });
+  afterAll(async () => t?.close());
+
+  /** Posts a delivery and waits until whatever it queued has settled in Odoo. */
+  async function deliver(provider: string, body: string, headers: Record<string, string>) {
+    const res = await fetch(`${t.url}/webhooks/${provider}/acme`, { method: 'POST', headers, body });
+    const answer = (await res.json()) as Ack & ErrorAnswer;
+    const items = await Promise.all((answer.intake_ids ?? []).map((id) => t.gateway.services.intake!.waitFor('acme', id, 60_000)));
+    return { status: res.status, answer, items };
+  }
+  const now = () => Date.now();
+
+  it('never cancels an order from its orders/create body re-sent as orders/cancelled', async () => {
+    const id = '5100000000000000001';
+    const body = shopifyOrder(id, now() - 60_000)
+      .replace('"sku": "SKU2006-001"', '"sku": "FURN_7777"')
+      .replace('"sku": "SKU2006-020"', '"sku": "FURN_8888"')
+      .replace('"title": "Generic Shipping"', '"title": "Standard delivery"');
+    const created = await deliver('shopify', body, shopifyHeaders(body, 'orders/create', now()));
+    expect(created.items[0]).toMatchObject({ status: 'completed', outcome: 'created' });
+
+    const reaimed = await deliver('shopify', body, shopifyHeaders(body, 'orders/cancelled', now()));
+    const [order] = t.sim.state.saleOrders({ externalId: id });
+    expect(order!.state).toBe('sale');
+    expect(reaimed.status).toBe(422);
+    expect(reaimed.answer.error.code).toBe('topic_mismatch');
+    expect(await t.gateway.services.intake!.findByExternalId('acme', 'cancel', id)).toEqual([]);
+  });
+
+  it('keeps the newest shipping address when an older WooCommerce update is re-sent after a newer one was applied', async () => {
+    const created = now() - 3_600_000;
+    const demo = (b: string) => b.replace('"sku": "woo-single-1"', '"sku": "FURN_7777"').replace('"sku": "Bar3"', '"sku": "FURN_8888"').replace('"method_id": "flat_rate"', '"method_id": "Standard delivery"');
+    const order = demo(wooOrder(9501, created, created + 1_000, '969 Market'));
+    const older = demo(wooOrder(9501, created, created + 60_000, '1 Old Street'));
+    const newer = demo(wooOrder(9501, created, created + 120_000, '2 New Street'));
+    expect((await deliver('woocommerce', order, wooHeaders(order, 'order.created'))).items[0]).toMatchObject({ status: 'completed', outcome: 'created' });
+    expect((await deliver('woocommerce', older, wooHeaders(older, 'order.updated'))).items[0]).toMatchObject({ status: 'completed', outcome: 'updated' });
+    expect((await deliver('woocommerce', newer, wooHeaders(newer, 'order.updated'))).items[0]).toMatchObject({ status: 'completed', outcome: 'updated' });
+    expect(t.sim.state.saleOrders({ externalId: '9501' })[0]!.shippingAddress).toMatchObject({ street: '2 New Street' });
+
+    const replay = await deliver('woocommerce', older, wooHeaders(older, 'order.updated'));
+    expect(t.sim.state.saleOrders({ externalId: '9501' })[0]!.shippingAddress).toMatchObject({ street: '2 New Street' });
+    expect(replay.status).toBe(200);
+    expect(replay.answer).toMatchObject({ outcome: 'stale', intake_ids: [] });
   });
 });
