@@ -141,6 +141,30 @@ describe.each(suites)('IntakeQueue on %s', (_name, open) => {
     expect(next.map((c) => c.kind)).toEqual(['cancel']);
   });
 
+  it('holds an order update back while an earlier update of the same order is unsettled', async () => {
+    const update = (externalId: string, street: string, dedupe: string): AcceptInput => ({
+      partner: 'updco',
+      kind: 'order_update',
+      externalId,
+      payload: { external_id: externalId, note: street },
+      requestId: 'r',
+      source: 'woocommerce',
+      dedupeKey: dedupe,
+    });
+    await queue.accept(update('U-1', 'first', 'd1'));
+    await queue.accept(update('U-1', 'second', 'd2'));
+    await queue.accept(update('U-2', 'other order', 'd3'));
+    const first = await queue.claim('w1', 10, 30_000, { partner: 'updco' });
+    expect(first.map((c) => [c.externalId, (c.payload as { note: string }).note])).toEqual([
+      ['U-1', 'first'],
+      ['U-2', 'other order'],
+    ]);
+    expect(await queue.claim('w2', 10, 30_000, { partner: 'updco' })).toEqual([]);
+    await queue.settle('w1', [{ id: first[0]!.id, result: { intake_id: first[0]!.id, external_id: 'U-1', status: 'updated', record: { id: 1, name: 'S1' }, reasons: [] } }]);
+    const next = await queue.claim('w2', 10, 30_000, { partner: 'updco' });
+    expect(next.map((c) => (c.payload as { note: string }).note)).toEqual(['second']);
+  });
+
   it('marks shadow partners\' items and emits no events for them', async () => {
     const { id } = await queue.accept(orderInput('SH-1', 'shadowco'));
     expect((await queue.get('shadowco', id))?.shadow).toBe(true);
