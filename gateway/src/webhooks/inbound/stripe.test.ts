@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../../../../test/webhooks/support.js';
-import { stripe } from './stripe.js';
+import { stripe, stripeBodyProvesTopic } from './stripe.js';
 import type { MapContext } from './types.js';
 
 const SECRET = 'whsec_test_5b7e3f1c9a2d4e6f8a0b1c2d3e4f5a6b';
@@ -109,5 +109,24 @@ describe('stripe mapping of the documented objects', () => {
 
   it('ignores other events', async () => {
     expect(await stripe.map(ctx('customer.created', '{}'))).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe('what a Stripe event proves', () => {
+  const paid = JSON.parse(fixture('stripe/payment_intent.succeeded.json')) as Record<string, unknown>;
+  const refunded = JSON.parse(fixture('stripe/charge.refunded.json')) as Record<string, unknown>;
+  const withObject = (event: Record<string, unknown>, patch: Record<string, unknown>) => ({
+    ...event,
+    data: { ...(event.data as object), object: { ...((event.data as { object: object }).object), ...patch } },
+  });
+
+  it('takes the type from the signed body and needs the object that type carries', () => {
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', paid)).toBeNull();
+    expect(stripeBodyProvesTopic('charge.refunded', refunded)).toBeNull();
+    expect(stripeBodyProvesTopic('charge.refunded', paid)).toMatch(/signed body/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', withObject(paid, { status: 'requires_payment_method' }))).toMatch(/succeeded PaymentIntent/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', withObject(paid, { object: 'charge' }))).toMatch(/succeeded PaymentIntent/);
+    expect(stripeBodyProvesTopic('charge.refunded', withObject(refunded, { refunded: false, amount_refunded: 0 }))).toMatch(/refunded Charge/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', { ...paid, created: undefined })).toMatch(/created/);
   });
 });
