@@ -92,6 +92,16 @@ export interface InboundWebhookServiceOptions {
 }
 
 const NOT_FOUND = 'No inbound webhook endpoint at this address.';
+
+/** The counted outcome of each refusal (any other error counts as `error`). */
+const refusalOutcome: Partial<Record<ApiError['code'], InboundOutcome>> = {
+  invalid_signature: 'invalid_signature',
+  not_found: 'unknown_endpoint',
+  validation_failed: 'unprocessable',
+  topic_mismatch: 'topic_mismatch',
+  invalid_request: 'missing_delivery_id',
+  conflict: 'in_progress',
+};
 const DEFAULT_RETENTION_MS = 30 * 86_400_000;
 
 /** How repeats of each kind are recognised by the intake queue (per partner and kind). */
@@ -139,22 +149,7 @@ export class InboundWebhookService {
     try {
       return await this.process(input);
     } catch (err) {
-      const outcome: InboundOutcome =
-        err instanceof ApiError
-          ? err.code === 'invalid_signature'
-            ? 'invalid_signature'
-            : err.code === 'not_found'
-              ? 'unknown_endpoint'
-              : err.code === 'validation_failed'
-                ? 'unprocessable'
-                : err.code === 'topic_mismatch'
-                  ? 'topic_mismatch'
-                : err.code === 'invalid_request'
-                  ? 'missing_delivery_id'
-                  : err.code === 'conflict'
-                    ? 'in_progress'
-                    : 'error'
-          : 'error';
+      const outcome: InboundOutcome = (err instanceof ApiError && refusalOutcome[err.code]) || 'error';
       this.counter.inc({ provider: providerLabel, outcome });
       throw err;
     }
