@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lastOrderVersion } from '../../gateway/src/webhooks/inbound/versions.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { createTestDatabase } from '../support/postgres.js';
@@ -184,6 +184,21 @@ describe.each(['sqlite', 'postgres'] as const)('inbound webhook replays and re-a
       const ancient = wooOrder(9203, t, t + 60_000, '1 Ancient Street');
       expect((await post(h, '/webhooks/woocommerce/acme', ancient, wooHeaders(ancient, 'order.updated'))).body.outcome).toBe('stale');
       expect(await updatesOf(h, '9203')).toEqual([]);
+    });
+
+    it('forgets order versions once they are older than the retention period (the table stays bounded)', async () => {
+      const t = h.clock.now - 3_600_000;
+      const body = wooOrder(9204, t, t + 60_000, '1 Kept Street');
+      expect((await post(h, '/webhooks/woocommerce/acme', body, wooHeaders(body, 'order.updated'))).body.outcome).toBe('accepted');
+      const key = { provider: 'woocommerce', partner: 'acme' };
+      expect(await lastOrderVersion(h.store, key, '9204')).not.toBeNull();
+      // 31 days on, the next delivery prunes: the version has left the window, and so would any replay of it.
+      h.clock.now += 31 * 86_400_000;
+      const later = wooOrder(9205, h.clock.now - 60_000, h.clock.now - 30_000, '1 Later Street');
+      expect((await post(h, '/webhooks/woocommerce/acme', later, wooHeaders(later, 'order.updated'))).body.outcome).toBe('accepted');
+      await vi.waitFor(async () => expect(await lastOrderVersion(h.store, key, '9204')).toBeNull(), { timeout: 10_000, interval: 20 });
+      expect(await lastOrderVersion(h.store, key, '9205')).not.toBeNull();
+      expect((await post(h, '/webhooks/woocommerce/acme', body, wooHeaders(body, 'order.updated'))).body.outcome).toBe('stale');
     });
 
     it('does not apply a Shopify orders/updated older than the last applied one', async () => {
