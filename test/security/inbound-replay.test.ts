@@ -333,4 +333,15 @@ describe('against the fake Odoo, through a whole gateway', () => {
     expect(replay.status).toBe(200);
     expect(replay.answer).toMatchObject({ outcome: 'stale', intake_ids: [] });
   });
+
+  it('ends with the newest address in Odoo when several versions of an update arrive at once', async () => {
+    const created = now() - 3_600_000;
+    const demo = (b: string) => b.replace('"sku": "woo-single-1"', '"sku": "FURN_7777"').replace('"sku": "Bar3"', '"sku": "FURN_8888"').replace('"method_id": "flat_rate"', '"method_id": "Standard delivery"');
+    const order = demo(wooOrder(9502, created, created + 1_000, '969 Market'));
+    expect((await deliver('woocommerce', order, wooHeaders(order, 'order.created'))).items[0]).toMatchObject({ status: 'completed', outcome: 'created' });
+    const versions = Array.from({ length: 8 }, (_, i) => demo(wooOrder(9502, created, created + (i + 2) * 1_000, `${i + 1} Street`)));
+    const results = await Promise.all([...versions].reverse().map((b) => deliver('woocommerce', b, wooHeaders(b, 'order.updated'))));
+    expect(results.every((r) => r.status === 200 && r.items.every((i) => i?.status === 'completed'))).toBe(true);
+    expect(t.sim.state.saleOrders({ externalId: '9502' })[0]!.shippingAddress).toMatchObject({ street: '8 Street' });
+  });
 });
