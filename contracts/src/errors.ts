@@ -20,6 +20,7 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  topic_mismatch: 422,
   field_not_writable: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,

@@ -169,11 +169,14 @@ describe('POST /webhooks/{provider}/{partner}', () => {
       expect(((await res.json()) as { outcome: string }).outcome).toBe('ping');
     });
 
-    it('queues order.created as an order and order.updated as an update', async () => {
+    it('queues order.created as an order and a later order.updated as an update', async () => {
       const body = fixture('woocommerce/order.json');
       const created = (await (await h.post('/webhooks/woocommerce/acme', body, wooHeaders(body, 'order.created'))).json()) as { intake_ids: string[] };
       expect(await h.intake.get('acme', created.intake_ids[0]!)).toMatchObject({ kind: 'order', externalId: '727', source: 'woocommerce' });
-      const updated = (await (await h.post('/webhooks/woocommerce/acme', body, wooHeaders(body, 'order.updated'))).json()) as { intake_ids: string[] };
+      // An update is the order modified after its creation (and within the retention period).
+      const modified = new Date(h.clock.now - 60_000).toISOString().slice(0, 19);
+      const later = body.replace('"date_modified_gmt": "2017-03-22T19:28:08"', `"date_modified_gmt": "${modified}"`);
+      const updated = (await (await h.post('/webhooks/woocommerce/acme', later, wooHeaders(later, 'order.updated'))).json()) as { intake_ids: string[] };
       expect(await h.intake.get('acme', updated.intake_ids[0]!)).toMatchObject({ kind: 'order_update', externalId: '727' });
     });
 

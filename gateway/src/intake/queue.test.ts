@@ -117,6 +117,19 @@ describe.each(suites)('IntakeQueue on %s', (_name, open) => {
     expect((await queue.get('leaseco', id))?.odoo).toEqual({ id: 7, name: 'S00007' });
   });
 
+  it('queues several items only when the guard, run in the same transaction, lets them in', async () => {
+    const refused = await queue.acceptIf([orderInput('GUARD-1', 'guardco'), orderInput('GUARD-2', 'guardco')], async (tx) => {
+      const [row] = await tx.query<{ n: number }>("SELECT COUNT(*) AS n FROM intake_items WHERE partner = 'guardco'");
+      return Number(row!.n) > 0;
+    });
+    expect(refused).toBeNull();
+    expect(await store.query("SELECT id FROM intake_items WHERE partner = 'guardco'")).toEqual([]);
+    const accepted = await queue.acceptIf([orderInput('GUARD-1', 'guardco'), orderInput('GUARD-2', 'guardco')], async () => true);
+    expect(accepted?.map((a) => a.duplicate)).toEqual([false, false]);
+    const rows = await store.query<{ external_id: string }>("SELECT external_id FROM intake_items WHERE partner = 'guardco' ORDER BY seq");
+    expect(rows.map((r) => r.external_id)).toEqual(['GUARD-1', 'GUARD-2']);
+  });
+
   it('holds a cancellation back while its order is still queued', async () => {
     await queue.accept(orderInput('ORD-9', 'holdco'));
     await queue.accept({ partner: 'holdco', kind: 'cancel', externalId: 'ORD-9', payload: { external_id: 'ORD-9' }, requestId: 'r', source: 'api' });
@@ -126,6 +139,30 @@ describe.each(suites)('IntakeQueue on %s', (_name, open) => {
     await queue.settle('w1', [{ id: firstClaim[0]!.id, result: { intake_id: firstClaim[0]!.id, external_id: 'ORD-9', status: 'created', record: { id: 1, name: 'S1' }, reasons: [] } }]);
     const next = await queue.claim('w1', 10, 30_000, { partner: 'holdco' });
     expect(next.map((c) => c.kind)).toEqual(['cancel']);
+  });
+
+  it('holds an order update back while an earlier update of the same order is unsettled', async () => {
+    const update = (externalId: string, street: string, dedupe: string): AcceptInput => ({
+      partner: 'updco',
+      kind: 'order_update',
+      externalId,
+      payload: { external_id: externalId, note: street },
+      requestId: 'r',
+      source: 'woocommerce',
+      dedupeKey: dedupe,
+    });
+    await queue.accept(update('U-1', 'first', 'd1'));
+    await queue.accept(update('U-1', 'second', 'd2'));
+    await queue.accept(update('U-2', 'other order', 'd3'));
+    const first = await queue.claim('w1', 10, 30_000, { partner: 'updco' });
+    expect(first.map((c) => [c.externalId, (c.payload as { note: string }).note])).toEqual([
+      ['U-1', 'first'],
+      ['U-2', 'other order'],
+    ]);
+    expect(await queue.claim('w2', 10, 30_000, { partner: 'updco' })).toEqual([]);
+    await queue.settle('w1', [{ id: first[0]!.id, result: { intake_id: first[0]!.id, external_id: 'U-1', status: 'updated', record: { id: 1, name: 'S1' }, reasons: [] } }]);
+    const next = await queue.claim('w2', 10, 30_000, { partner: 'updco' });
+    expect(next.map((c) => (c.payload as { note: string }).note)).toEqual(['second']);
   });
 
   it('marks shadow partners\' items and emits no events for them', async () => {

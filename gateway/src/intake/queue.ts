@@ -192,6 +192,14 @@ const READY = `((i.status = 'accepted' AND i.next_attempt_at <= ?) OR (i.status 
 const NOT_BEHIND_ITS_ORDER = `(i.kind = 'order' OR i.order_ref IS NULL OR NOT EXISTS (
   SELECT 1 FROM intake_items o WHERE o.partner = i.partner AND o.order_ref = i.order_ref AND o.kind = 'order'
   AND o.status IN ('accepted', 'processing')))`;
+/**
+ * An order update waits for the earlier updates of its order to settle: updates reach Odoo in the
+ * order they were queued (inbound webhooks queue them in version order), even with several
+ * drainers or an earlier one put back to wait after a failure.
+ */
+const NOT_AHEAD_OF_AN_EARLIER_UPDATE = `(i.kind <> 'order_update' OR NOT EXISTS (
+  SELECT 1 FROM intake_items u WHERE u.partner = i.partner AND u.order_ref = i.order_ref AND u.kind = 'order_update'
+  AND u.seq < i.seq AND u.status IN ('accepted', 'processing')))`;
 
 export class IntakeQueue {
   readonly store: SqlStore;
@@ -228,6 +236,28 @@ export class IntakeQueue {
   /** Accepts several items; each shares the group commit. Results are in input order. */
   async acceptMany(inputs: AcceptInput[]): Promise<Accepted[]> {
     return Promise.all(inputs.map((i) => this.accept(i)));
+  }
+
+  /**
+   * Accepts several items in one transaction, only if `guard` (run first, in that transaction)
+   * returns true; null when it refused, and then nothing is queued. Items are queued in input order.
+   * The transaction may be shared with other accepts (group commit): a guard writes only when it
+   * lets the items in (a refusal is not a rollback).
+   * Inbound webhooks use it to compare-and-set an order's version together with its updates.
+   */
+  async acceptIf(inputs: AcceptInput[], guard: (tx: SqlExecutor) => Promise<boolean>): Promise<Accepted[] | null> {
+    const prepared = await Promise.all(inputs.map((i) => this.prepare(i)));
+    const accepted = await this.committer.run(async (tx) => {
+      if (!(await guard(tx))) return null;
+      const out: Accepted[] = [];
+      for (const p of prepared) out.push(await this.insert(tx, p));
+      return out;
+    });
+    if (!accepted) return null;
+    if (accepted.some((a) => !a.duplicate)) this.signals.emit('accepted');
+    // Metrics (ops): the order funnel and duplicates suppressed.
+    accepted.forEach((a, i) => this.signals.emit('intake', { partner: inputs[i]!.partner, kind: inputs[i]!.kind, duplicate: a.duplicate }));
+    return accepted;
   }
 
   /**
@@ -335,7 +365,7 @@ export class IntakeQueue {
   async claim(worker: string, limit: number, leaseMs: number, only: { partner?: string } = {}): Promise<IntakeItem[]> {
     const now = this.now();
     const [head] = await this.store.query<{ partner: string; kind: string; shadow: number }>(
-      `SELECT i.partner, i.kind, i.shadow FROM intake_items i WHERE ${READY} AND ${NOT_BEHIND_ITS_ORDER}${only.partner ? ' AND i.partner = ?' : ''} ORDER BY i.seq LIMIT 1`,
+      `SELECT i.partner, i.kind, i.shadow FROM intake_items i WHERE ${READY} AND ${NOT_BEHIND_ITS_ORDER} AND ${NOT_AHEAD_OF_AN_EARLIER_UPDATE}${only.partner ? ' AND i.partner = ?' : ''} ORDER BY i.seq LIMIT 1`,
       only.partner ? [now, now, only.partner] : [now, now],
     );
     if (!head) return [];
@@ -344,7 +374,7 @@ export class IntakeQueue {
       tx.query<ItemRow>(
         `UPDATE intake_items SET status = 'processing', leased_by = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
          WHERE seq IN (SELECT i.seq FROM intake_items i
-           WHERE i.partner = ? AND i.kind = ? AND i.shadow = ? AND ${READY} AND ${NOT_BEHIND_ITS_ORDER}
+           WHERE i.partner = ? AND i.kind = ? AND i.shadow = ? AND ${READY} AND ${NOT_BEHIND_ITS_ORDER} AND ${NOT_AHEAD_OF_AN_EARLIER_UPDATE}
            ORDER BY i.seq LIMIT ? ${lock})
          RETURNING ${ITEM_COLUMNS}`,
         [worker, now + leaseMs, now, head.partner, head.kind, head.shadow, now, now, limit],

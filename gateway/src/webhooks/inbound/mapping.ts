@@ -3,7 +3,7 @@
  * timestamp normalisation, and validation of the result against the canonical contract.
  */
 import type { z } from 'zod';
-import type { MappingIssue, MapResult, InboundItem } from './types.js';
+import type { MappingIssue, MapResult, InboundItem, OrderVersion } from './types.js';
 import { callerInputIssue } from '../../../../contracts/src/common.js';
 
 /** Thrown inside a mapper for a payload that cannot be mapped; becomes a 422 with details. */
@@ -126,14 +126,38 @@ export function validated<S extends z.ZodType>(schema: S, value: unknown, prefix
   return parsed.data;
 }
 
-/** Runs a mapper body, turning MappingError into the `unprocessable` outcome. */
-export async function mapping(fn: () => InboundItem[] | Promise<InboundItem[]>): Promise<MapResult> {
+/** Thrown inside a mapper when the body does not prove the topic it came under; becomes a 422 `topic_mismatch`. */
+export class TopicMismatch extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'TopicMismatch';
+  }
+}
+
+/** Refuses the delivery unless the body proves its topic (`proof` returned null). */
+export function requireTopicProof(proof: string | null): void {
+  if (proof !== null) throw new TopicMismatch(proof);
+}
+
+/** What a mapper produces: the items, and where the delivery stands in its order's history when it matters. */
+export type Mapped = InboundItem[] | { items: InboundItem[]; version?: OrderVersion };
+
+/** Runs a mapper body, turning MappingError into the `unprocessable` outcome and TopicMismatch into `topic_mismatch`. */
+export async function mapping(fn: () => Mapped | Promise<Mapped>): Promise<MapResult> {
   try {
-    return { outcome: 'mapped', items: await fn() };
+    const out = await fn();
+    if (Array.isArray(out)) return { outcome: 'mapped', items: out };
+    return out.version ? { outcome: 'mapped', items: out.items, version: out.version } : { outcome: 'mapped', items: out.items };
   } catch (err) {
     if (err instanceof MappingError) return { outcome: 'unprocessable', details: err.issues };
+    if (err instanceof TopicMismatch) return { outcome: 'topic_mismatch', reason: err.reason };
     throw err;
   }
+}
+
+/** A provider timestamp (see `timestamp`) as ms since epoch. */
+export function timestampMs(v: unknown, path: string, naiveIsUtc = false): number {
+  return Date.parse(timestamp(v, path, naiveIsUtc));
 }
 
 /** Parses the verified body as provider JSON, or a mapping error. */

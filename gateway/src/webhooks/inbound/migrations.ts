@@ -22,6 +22,16 @@ const refs = `CREATE TABLE inbound_payment_refs (
   PRIMARY KEY (provider, partner, ref)
 )`;
 
+const versions = `CREATE TABLE inbound_order_versions (
+  provider TEXT NOT NULL,
+  partner TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  PRIMARY KEY (provider, partner, external_id)
+)`;
+const versionsIndex = 'CREATE INDEX inbound_order_versions_version ON inbound_order_versions (version)';
+
 /**
  * Inbound webhook de-duplication: one row per provider delivery id and partner, claimed before the
  * items are queued and completed after; and the payment references (Stripe PaymentIntents) seen
@@ -32,5 +42,11 @@ export const inboundWebhookMigrations: Migration[] = [
     id: 'inbound-webhooks-001-deliveries',
     sqlite: `${deliveries};\n${deliveriesIndex};\n${refs};`,
     postgres: `${deliveries};\n${deliveriesIndex};\n${refs};`,
+  },
+  {
+    // The last applied version of each order per provider and partner (versions.ts).
+    id: 'inbound-webhooks-002-order-versions',
+    sqlite: `${versions};\n${versionsIndex};`,
+    postgres: `${versions};\n${versionsIndex};`,
   },
 ];

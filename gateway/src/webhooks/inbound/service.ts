@@ -4,23 +4,34 @@
  * objects, de-duplicates by the provider's delivery id and queues the objects durably. The
  * provider gets its 2xx as soon as the items are committed; Odoo is never called on this path.
  *
- * Outcomes (HTTP): 200 accepted, duplicate, ignored (unknown topic) or ping; 401 bad signature or
- * replay; 404 unknown provider or partner (one answer for both); 422 an authentic payload that
- * cannot be mapped; 400 no delivery id; 409 a copy of the same delivery still being queued.
+ * Two rules keep a signed body from being used as something else or at another time:
+ *
+ * - A body is applied only as what it proves it is: each provider checks the topic it was
+ *   delivered under against the body (Shopify's and WooCommerce's topic headers are unsigned);
+ *   a body that does not prove it is refused 422 `topic_mismatch` and nothing is queued.
+ * - An order's state is applied only when it is newer than the last one applied for that order
+ *   (versions.ts): an older update, a replayed one, or one older than the retention period is
+ *   acknowledged as `stale` (200, so the provider stops retrying) and never queued.
+ *
+ * Outcomes (HTTP): 200 accepted, duplicate, stale, ignored (unknown topic) or ping; 401 bad
+ * signature or replay; 404 unknown provider or partner (one answer for both); 422 an authentic
+ * payload that cannot be mapped, or one that does not prove its topic; 400 no delivery id; 409 a
+ * copy of the same delivery still being queued.
  */
 import type { Logger } from 'pino';
 import client from 'prom-client';
 import { PartnerCode } from '../../../../contracts/src/common.js';
 import { InboundProvider } from '../../../../contracts/src/partner.js';
 import { ApiError } from '../../errors.js';
-import type { AcceptInput, Accepted, IntakeSource } from '../../intake/queue.js';
+import type { IntakeQueue, IntakeSource } from '../../intake/queue.js';
 import type { SqlStore } from '../../store/store.js';
 import { InboundDeliveries, type DeliveryKey } from './deliveries.js';
 import type { InboundSecretSource } from './secrets.js';
 import { shopify } from './shopify.js';
 import { standard } from './standard.js';
 import { stripe } from './stripe.js';
-import type { InboundItem, InboundProviderModule, MapContext } from './types.js';
+import type { InboundItem, InboundProviderModule, MapContext, OrderVersion } from './types.js';
+import { advanceOrderVersion, pruneOrderVersions } from './versions.js';
 import { woocommerce } from './woocommerce.js';
 
 export const inboundProviders: Record<InboundProvider, InboundProviderModule> = { shopify, woocommerce, stripe, standard };
@@ -28,11 +39,13 @@ export const inboundProviders: Record<InboundProvider, InboundProviderModule> = 
 export type InboundOutcome =
   | 'accepted'
   | 'duplicate'
+  | 'stale'
   | 'ignored'
   | 'ping'
   | 'invalid_signature'
   | 'unknown_endpoint'
   | 'unprocessable'
+  | 'topic_mismatch'
   | 'missing_delivery_id'
   | 'in_progress'
   | 'error';
@@ -41,8 +54,12 @@ export interface InboundAck {
   received: true;
   provider: InboundProvider;
   delivery_id: string | null;
-  /** accepted: queued now; duplicate: this delivery id was queued before; ignored: a topic the gateway does not act on; ping: an endpoint test. */
-  outcome: 'accepted' | 'duplicate' | 'ignored' | 'ping';
+  /**
+   * accepted: queued now; duplicate: this delivery id was seen before; stale: an older state of the
+   * order than one already applied, acknowledged and not queued; ignored: a topic the gateway does
+   * not act on; ping: an endpoint test.
+   */
+  outcome: 'accepted' | 'duplicate' | 'stale' | 'ignored' | 'ping';
   /** The intake items (poll `GET /v1/orders/{id}` and friends). */
   intake_ids: string[];
 }
@@ -57,7 +74,7 @@ export interface InboundRequestInput {
 
 export interface InboundWebhookServiceOptions {
   store: SqlStore;
-  intake: { accept(input: AcceptInput): Promise<Accepted> };
+  intake: Pick<IntakeQueue, 'acceptIf'>;
   secrets: InboundSecretSource;
   now?: () => number;
   logger?: Logger;
@@ -65,13 +82,27 @@ export interface InboundWebhookServiceOptions {
   registry?: client.Registry;
   /** Replay windows in seconds, per provider (defaults: Stripe and Standard 300, Shopify 48 h). */
   toleranceSeconds?: Partial<Record<InboundProvider, number>>;
-  /** Delivery records are kept this long (replays older than this are only stopped by the queue's own de-duplication). */
+  /**
+   * Delivery records and order versions are kept this long; an order update whose version is older
+   * than this is stale by age (from providers that sign no timestamp).
+   */
   retentionMs?: number;
   /** How long a copy waits for another copy of the same delivery that is being queued. */
   duplicateWaitMs?: number;
 }
 
 const NOT_FOUND = 'No inbound webhook endpoint at this address.';
+
+/** The counted outcome of each refusal (any other error counts as `error`). */
+const refusalOutcome: Partial<Record<ApiError['code'], InboundOutcome>> = {
+  invalid_signature: 'invalid_signature',
+  not_found: 'unknown_endpoint',
+  validation_failed: 'unprocessable',
+  topic_mismatch: 'topic_mismatch',
+  invalid_request: 'missing_delivery_id',
+  conflict: 'in_progress',
+};
+const DEFAULT_RETENTION_MS = 30 * 86_400_000;
 
 /** How repeats of each kind are recognised by the intake queue (per partner and kind). */
 function dedupeKey(item: InboundItem, provider: string, deliveryId: string): string {
@@ -118,20 +149,7 @@ export class InboundWebhookService {
     try {
       return await this.process(input);
     } catch (err) {
-      const outcome: InboundOutcome =
-        err instanceof ApiError
-          ? err.code === 'invalid_signature'
-            ? 'invalid_signature'
-            : err.code === 'not_found'
-              ? 'unknown_endpoint'
-              : err.code === 'validation_failed'
-                ? 'unprocessable'
-                : err.code === 'invalid_request'
-                  ? 'missing_delivery_id'
-                  : err.code === 'conflict'
-                    ? 'in_progress'
-                    : 'error'
-          : 'error';
+      const outcome: InboundOutcome = (err instanceof ApiError && refusalOutcome[err.code]) || 'error';
       this.counter.inc({ provider: providerLabel, outcome });
       throw err;
     }
@@ -172,6 +190,10 @@ export class InboundWebhookService {
     if (mapped.outcome === 'unprocessable') {
       throw new ApiError('validation_failed', `The ${provider} payload for topic "${verified.topic}" cannot be mapped to the gateway's contract.`, mapped.details);
     }
+    if (mapped.outcome === 'topic_mismatch') {
+      this.options.logger?.warn({ provider, partner: input.partner, topic: verified.topic }, 'inbound webhook body does not prove its topic');
+      throw new ApiError('topic_mismatch', `The ${provider} body does not prove the topic "${verified.topic}" it was delivered under.`, { reason: mapped.reason });
+    }
     if (!verified.deliveryId) throw new ApiError('invalid_request', 'The webhook carries no delivery id.');
 
     const key: DeliveryKey = { provider, partner: input.partner, deliveryId: verified.deliveryId };
@@ -185,19 +207,29 @@ export class InboundWebhookService {
     if (claim.state === 'done') return this.ack(provider, verified.deliveryId, 'duplicate', claim.intakeIds);
 
     try {
-      const ids: string[] = [];
-      for (const item of mapped.items) {
-        const accepted = await this.options.intake.accept({
-          partner: input.partner,
-          kind: item.kind,
-          externalId: item.externalId,
-          payload: item.payload,
-          requestId: input.requestId,
-          source: provider satisfies IntakeSource,
-          dedupeKey: dedupeKey(item, provider, verified.deliveryId),
-        });
-        ids.push(accepted.id);
+      const version = mapped.version;
+      const stale = version ? this.staleByAge(module, version, now) : false;
+      const accepted = stale
+        ? null
+        : await this.options.intake.acceptIf(
+            mapped.items.map((item) => ({
+              partner: input.partner,
+              kind: item.kind,
+              externalId: item.externalId,
+              payload: item.payload,
+              requestId: input.requestId,
+              source: provider satisfies IntakeSource,
+              dedupeKey: dedupeKey(item, provider, verified.deliveryId),
+            })),
+            async (tx) => !version || advanceOrderVersion(tx, { provider, partner: input.partner }, version, this.now()),
+          );
+      if (!accepted) {
+        // An older state than one already applied (or too old to order): acknowledged, never queued.
+        await this.deliveries.complete(key, claim.token, []);
+        this.options.logger?.info({ provider, partner: input.partner, topic: verified.topic }, 'inbound webhook stale: an older state of the order than the last applied');
+        return this.ack(provider, verified.deliveryId, 'stale', []);
       }
+      const ids = accepted.map((a) => a.id);
       for (const ref of module.paymentRefs?.(mapped.items, ctx) ?? []) {
         await this.deliveries.rememberPaymentRef(provider, input.partner, ref.ref, ref.orderExternalId);
       }
@@ -214,10 +246,22 @@ export class InboundWebhookService {
     return { received: true, provider, delivery_id: deliveryId, outcome, intake_ids: ids };
   }
 
+  /**
+   * A state older than the retention period cannot be ordered any more (its successors' versions
+   * may have been pruned): from providers that sign no timestamp (a captured body can be re-sent at
+   * any time), an ordered delivery that old is stale.
+   */
+  private staleByAge(module: InboundProviderModule, version: OrderVersion, now: number): boolean {
+    if (version.rule === 'record' || module.signsTimestamp) return false;
+    return version.at < now - (this.options.retentionMs ?? DEFAULT_RETENTION_MS);
+  }
+
   private maybePrune(now: number): void {
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
-    const retention = this.options.retentionMs ?? 30 * 86_400_000;
+    const retention = this.options.retentionMs ?? DEFAULT_RETENTION_MS;
+    const cutoff = now - retention;
+    pruneOrderVersions(this.options.store, cutoff).catch((err: Error) => this.options.logger?.warn({ err: err.message }, 'inbound webhooks: pruning order versions failed'));
     this.deliveries.prune(retention).catch((err: Error) => this.options.logger?.warn({ err: err.message }, 'inbound webhooks: pruning delivery records failed'));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, opensslHmacBase64 } from '../../../../test/webhooks/support.js';
-import { shopify } from './shopify.js';
+import { shopify, shopifyBodyProvesTopic } from './shopify.js';
 import type { MapContext } from './types.js';
 
 const SECRET = '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';
@@ -92,7 +92,11 @@ describe('shopify mapping of the documented payloads', () => {
 
   it('maps orders/cancelled to a cancellation with the reason', async () => {
     const result = await shopify.map(ctx('orders/cancelled', fixture('shopify/orders-cancelled.json')));
-    expect(result).toEqual({ outcome: 'mapped', items: [{ kind: 'cancel', externalId: '820982911946154508', payload: { external_id: '820982911946154508', reason: 'customer' } }] });
+    expect(result).toEqual({
+      outcome: 'mapped',
+      items: [{ kind: 'cancel', externalId: '820982911946154508', payload: { external_id: '820982911946154508', reason: 'customer' } }],
+      version: { externalId: '820982911946154508', at: Date.parse('2021-12-31T19:00:00-05:00'), rule: 'record' },
+    });
   });
 
   it('maps refunds/create to a refund payment and a return for the restocked line only', async () => {
@@ -135,5 +139,47 @@ describe('shopify mapping of the documented payloads', () => {
 
   it('answers unprocessable for a body that is not JSON', async () => {
     expect(await shopify.map(ctx('orders/create', 'not json'))).toMatchObject({ outcome: 'unprocessable' });
+  });
+});
+
+describe('what a Shopify body proves', () => {
+  const order = JSON.parse(fixture('shopify/orders-create.json')) as Record<string, unknown>;
+  const cancelled = JSON.parse(fixture('shopify/orders-cancelled.json')) as Record<string, unknown>;
+  const refund = JSON.parse(fixture('shopify/refunds-create.json')) as Record<string, unknown>;
+
+  it('needs cancelled_at for orders/cancelled: an order that is not cancelled proves no cancellation', () => {
+    expect(shopifyBodyProvesTopic('orders/cancelled', cancelled)).toBeNull();
+    expect(shopifyBodyProvesTopic('orders/cancelled', order)).toMatch(/cancelled_at/);
+    expect(shopifyBodyProvesTopic('orders/cancelled', { ...cancelled, cancelled_at: 'not a date' })).toMatch(/cancelled_at/);
+  });
+
+  it('needs an order for the order topics, an updated_at for orders/updated, and a refund for refunds/create', () => {
+    expect(shopifyBodyProvesTopic('orders/create', order)).toBeNull();
+    expect(shopifyBodyProvesTopic('orders/updated', order)).toBeNull();
+    expect(shopifyBodyProvesTopic('orders/updated', { ...order, updated_at: null })).toMatch(/updated_at/);
+    expect(shopifyBodyProvesTopic('orders/create', refund)).toMatch(/order/);
+    expect(shopifyBodyProvesTopic('refunds/create', refund)).toBeNull();
+    expect(shopifyBodyProvesTopic('refunds/create', order)).toMatch(/refund/);
+  });
+
+  it('answers topic_mismatch from the mapper, naming why', async () => {
+    expect(await shopify.map(ctx('orders/cancelled', fixture('shopify/orders-create.json')))).toEqual({
+      outcome: 'topic_mismatch',
+      reason: 'an orders/cancelled body is a cancelled order: cancelled_at must be set',
+    });
+  });
+
+  it('maps orders/updated to an update ordered by updated_at', async () => {
+    const result = await shopify.map(ctx('orders/updated', fixture('shopify/orders-create.json').replace('"note": null', '"note": "Leave at the door"')));
+    expect(result.outcome).toBe('mapped');
+    if (result.outcome !== 'mapped') return;
+    expect(result.version).toEqual({ externalId: '820982911946154508', at: Date.parse('2021-12-31T19:00:00-05:00'), rule: 'newer' });
+    expect(result.items).toHaveLength(1);
+    expect(result.items[0]).toMatchObject({ kind: 'order_update', externalId: '820982911946154508' });
+    expect(result.items[0]!.payload).toMatchObject({
+      external_id: '820982911946154508',
+      shipping_address: { street: '123 Shipping Street', country_code: 'US' },
+      payment_status: 'paid',
+    });
   });
 });

@@ -3,11 +3,15 @@
  * client secret (or the store's webhook signing secret). `X-Shopify-Webhook-Id` names the delivery
  * (retries repeat it) and `X-Shopify-Triggered-At` the moment the event fired (retries keep it).
  *
- * Topics: `orders/create` → Order; `orders/cancelled` → OrderCancellation; `refunds/create` →
- * PaymentEvent `refunded` for the refund's successful transactions, plus a Return for the lines
- * restocked with `restock_type: "return"` (goods coming back). Everything else is acknowledged.
+ * Topics: `orders/create` → Order; `orders/updated` → OrderUpdate; `orders/cancelled` →
+ * OrderCancellation; `refunds/create` → PaymentEvent `refunded` for the refund's successful
+ * transactions, plus a Return for the lines restocked with `restock_type: "return"` (goods coming
+ * back). Everything else is acknowledged.
+ *
+ * The HMAC covers the body only: the topic header is not signed, so the body must prove the topic
+ * (`shopifyBodyProvesTopic`), and an order's `updated_at` orders its updates (an older one is stale).
  */
-import { Order, OrderCancellation, PaymentEvent } from '../../../../contracts/src/order.js';
+import { Order, OrderCancellation, OrderUpdate, PaymentEvent } from '../../../../contracts/src/order.js';
 import { Return } from '../../../../contracts/src/fulfilment.js';
 import { bodyHmacBase64Failure } from './crypto.js';
 import { parseProviderJson } from './json.js';
@@ -21,15 +25,53 @@ import {
   jsonBody,
   mapping,
   recordAt,
+  requireTopicProof,
   requiredText,
   text,
   timestamp,
+  timestampMs,
   toMicros,
   validated,
+  type Mapped,
 } from './mapping.js';
-import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, VerifyOptions, VerifyResult } from './types.js';
+import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, OrderVersion, TopicProof, VerifyOptions, VerifyResult } from './types.js';
 
-export const SHOPIFY_TOPICS = ['orders/create', 'orders/cancelled', 'refunds/create'] as const;
+export const SHOPIFY_TOPICS = ['orders/create', 'orders/updated', 'orders/cancelled', 'refunds/create'] as const;
+
+const isTimestamp = (v: unknown) => {
+  const s = text(v);
+  return s !== undefined && !Number.isNaN(Date.parse(s));
+};
+
+/**
+ * What a Shopify body proves it is. The order topics carry the order (`id`, `line_items`, no
+ * `order_id`); `orders/cancelled` needs the order cancelled (`cancelled_at` set), so a creation or
+ * an update re-sent under that topic cancels nothing; `orders/updated` needs an `updated_at` (its
+ * place in the order's history); `refunds/create` carries a refund of an order (`order_id`).
+ *
+ * `orders/create` and `orders/updated` bodies have the same shape: a creation re-sent as an update
+ * carries the order's state at creation, which the ordering rule makes stale once the order has
+ * been applied at that `updated_at` or later.
+ */
+export const shopifyBodyProvesTopic: TopicProof = (topic, body) => {
+  const isOrder = text(body.id) !== undefined && Array.isArray(body.line_items) && body.order_id === undefined;
+  switch (topic) {
+    case 'orders/create':
+      return isOrder ? null : 'an orders/create body is an order (id and line_items)';
+    case 'orders/updated':
+      if (!isOrder) return 'an orders/updated body is an order (id and line_items)';
+      return isTimestamp(body.updated_at) ? null : 'an orders/updated body carries the order\'s updated_at';
+    case 'orders/cancelled':
+      if (!isOrder) return 'an orders/cancelled body is an order (id and line_items)';
+      return isTimestamp(body.cancelled_at) ? null : 'an orders/cancelled body is a cancelled order: cancelled_at must be set';
+    case 'refunds/create':
+      return text(body.id) !== undefined && text(body.order_id) !== undefined && body.line_items === undefined
+        ? null
+        : 'a refunds/create body is a refund of an order (id and order_id)';
+    default:
+      return `topic ${topic} is not handled`;
+  }
+};
 
 /** Shopify's financial_status → the contract's payment status. */
 const financialStatus: Record<string, string> = {
@@ -142,6 +184,28 @@ function mapOrder(o: Record<string, unknown>): InboundItem {
   return { kind: 'order', externalId, payload: validated(Order, compact(order)) };
 }
 
+/** The order's place in its history: its `updated_at`. */
+function orderVersion(o: Record<string, unknown>, externalId: string, rule: OrderVersion['rule']): OrderVersion | undefined {
+  if (!isTimestamp(o.updated_at)) return undefined;
+  return { externalId, at: timestampMs(o.updated_at, 'updated_at'), rule };
+}
+
+/** `orders/updated`: the addresses, note and payment status as they now are. */
+function mapUpdate(o: Record<string, unknown>): Mapped {
+  const externalId = requiredText(o.id, 'id');
+  const update = compact({
+    external_id: externalId,
+    shipping_address: isRecord(o.shipping_address) ? address(o.shipping_address, 'shipping_address') : undefined,
+    billing_address: isRecord(o.billing_address) ? address(o.billing_address, 'billing_address') : undefined,
+    note: text(o.note),
+    payment_status: text(o.financial_status) ? financialStatus[text(o.financial_status)!] : undefined,
+  });
+  return {
+    items: [{ kind: 'order_update', externalId, payload: validated(OrderUpdate, update) }],
+    version: { externalId, at: timestampMs(o.updated_at, 'updated_at'), rule: 'newer' },
+  };
+}
+
 function mapCancellation(o: Record<string, unknown>): InboundItem {
   const externalId = requiredText(o.id, 'id');
   return { kind: 'cancel', externalId, payload: validated(OrderCancellation, compact({ external_id: externalId, reason: text(o.cancel_reason) })) };
@@ -196,10 +260,14 @@ function mapRefund(r: Record<string, unknown>): InboundItem[] {
 
 async function map(ctx: MapContext) {
   if (!(SHOPIFY_TOPICS as readonly string[]).includes(ctx.topic)) return { outcome: 'ignored' as const, reason: `topic ${ctx.topic || '(none)'} is not handled` };
-  return mapping(() => {
+  return mapping((): Mapped => {
     const body = jsonBody(parseProviderJson, ctx.rawBody);
-    if (ctx.topic === 'orders/create') return [mapOrder(body)];
-    if (ctx.topic === 'orders/cancelled') return [mapCancellation(body)];
+    requireTopicProof(shopifyBodyProvesTopic(ctx.topic, body));
+    const externalId = requiredText(body.id, 'id');
+    // A creation and a cancellation are applied whatever came before; their updated_at makes older updates stale.
+    if (ctx.topic === 'orders/create') return { items: [mapOrder(body)], version: orderVersion(body, externalId, 'record') };
+    if (ctx.topic === 'orders/updated') return mapUpdate(body);
+    if (ctx.topic === 'orders/cancelled') return { items: [mapCancellation(body)], version: orderVersion(body, externalId, 'record') };
     return mapRefund(body);
   });
 }
@@ -208,6 +276,8 @@ export const shopify: InboundProviderModule = {
   name: 'shopify',
   // Shopify retries for up to 48 hours with the original X-Shopify-Triggered-At.
   defaultToleranceSeconds: 48 * 3600,
+  // X-Shopify-Triggered-At is not signed.
+  signsTimestamp: false,
   verify,
   map,
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../../../../test/webhooks/support.js';
-import { standard } from './standard.js';
+import { standard, standardBodyProvesTopic } from './standard.js';
 import type { MapContext } from './types.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -71,5 +71,12 @@ describe('standard webhooks envelope', () => {
 
   it('ignores types outside the envelope', async () => {
     expect(await standard.map(ctx('customer.updated', JSON.stringify({ type: 'customer.updated', data: {} })))).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe('what a Standard Webhooks body proves', () => {
+  it('is the type of the signed body', () => {
+    expect(standardBodyProvesTopic('order.cancelled', { type: 'order.cancelled', data: {} })).toBeNull();
+    expect(standardBodyProvesTopic('order.cancelled', { type: 'order.updated', data: {} })).toMatch(/signed body/);
   });
 });

@@ -7,11 +7,14 @@
  * The body is the canonical envelope of contracts/src/inbound.ts: `{ type, timestamp?, data }`
  * with `type` one of order.created, order.updated, order.cancelled, payment, return.created and
  * `data` the matching contract object.
+ *
+ * The type is read from the signed body, never from a header (`standardBodyProvesTopic`), and the
+ * delivery id and timestamp are signed, so a body cannot be re-aimed or replayed outside the window.
  */
 import { inboundEnvelopeData, inboundEnvelopeTypes, type InboundEnvelopeType } from '../../../../contracts/src/inbound.js';
 import { anyDigestMatches, decodeBase64Digest, hmacSha256 } from './crypto.js';
-import { isRecord, jsonBody, mapping, validated, fail } from './mapping.js';
-import type { InboundItem, InboundItemKind, InboundProviderModule, InboundRequest, MapContext, MapResult, VerifyOptions, VerifyResult } from './types.js';
+import { isRecord, jsonBody, mapping, validated, fail, requireTopicProof } from './mapping.js';
+import type { InboundItem, InboundItemKind, InboundProviderModule, InboundRequest, MapContext, MapResult, TopicProof, VerifyOptions, VerifyResult } from './types.js';
 
 const kindOf: Record<InboundEnvelopeType, InboundItemKind> = {
   'order.created': 'order',
@@ -51,12 +54,16 @@ function verify(req: InboundRequest, { secrets, now, toleranceSeconds }: VerifyO
   return { ok: true, deliveryId: id, topic: type };
 }
 
+/** A Standard Webhooks body proves its type by carrying it: the topic is the signed body's `type`. */
+export const standardBodyProvesTopic: TopicProof = (topic, body) => (body.type === topic ? null : 'the type is the one in the signed body');
+
 async function map(ctx: MapContext): Promise<MapResult> {
   let type: unknown;
   const result = await mapping((): InboundItem[] => {
     const body = jsonBody((t) => JSON.parse(t), ctx.rawBody);
     type = body.type;
     if (typeof type !== 'string') fail('type', 'is required');
+    requireTopicProof(standardBodyProvesTopic(ctx.topic, body));
     if (!(inboundEnvelopeTypes as string[]).includes(type)) return [];
     const known = type as InboundEnvelopeType;
     const data = validated(inboundEnvelopeData[known], body.data, 'data') as { external_id: string };
@@ -69,6 +76,7 @@ async function map(ctx: MapContext): Promise<MapResult> {
 export const standard: InboundProviderModule = {
   name: 'standard',
   defaultToleranceSeconds: 300,
+  signsTimestamp: true,
   verify,
   map,
 };

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../../../../test/webhooks/support.js';
-import { stripe } from './stripe.js';
+import { stripe, stripeBodyProvesTopic } from './stripe.js';
 import type { MapContext } from './types.js';
 
 const SECRET = 'whsec_test_5b7e3f1c9a2d4e6f8a0b1c2d3e4f5a6b';
@@ -64,6 +64,7 @@ describe('stripe mapping of the documented objects', () => {
           payload: { external_id: '727', kind: 'paid', amount: '20.00', currency: 'USD', provider: 'stripe', transaction_id: 'pi_3MtwBwLkdIwHu7ix28a3tqPa', at: '2023-04-06T17:01:50.000Z' },
         },
       ],
+      version: { externalId: '727', at: 1680800510_000, rule: 'not_older' },
     });
   });
 
@@ -87,6 +88,7 @@ describe('stripe mapping of the documented objects', () => {
           payload: { external_id: '727', kind: 'refunded', amount: '10.99', currency: 'USD', provider: 'stripe', transaction_id: 'ch_3MmlLrLkdIwHu7ix0snN0B15:refunded:1099', at: '2023-03-17T22:03:20.000Z' },
         },
       ],
+      version: { externalId: '727', at: 1679090600_000, rule: 'record' },
     });
     const partial = fixture('stripe/charge.refunded.json').replace('"amount_refunded": 1099', '"amount_refunded": 799').replace('"amount_refunded": 0,', '"amount_refunded": 500,');
     const second = await stripe.map(ctx('charge.refunded', partial));
@@ -107,5 +109,24 @@ describe('stripe mapping of the documented objects', () => {
 
   it('ignores other events', async () => {
     expect(await stripe.map(ctx('customer.created', '{}'))).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe('what a Stripe event proves', () => {
+  const paid = JSON.parse(fixture('stripe/payment_intent.succeeded.json')) as Record<string, unknown>;
+  const refunded = JSON.parse(fixture('stripe/charge.refunded.json')) as Record<string, unknown>;
+  const withObject = (event: Record<string, unknown>, patch: Record<string, unknown>) => ({
+    ...event,
+    data: { ...(event.data as object), object: { ...((event.data as { object: object }).object), ...patch } },
+  });
+
+  it('takes the type from the signed body and needs the object that type carries', () => {
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', paid)).toBeNull();
+    expect(stripeBodyProvesTopic('charge.refunded', refunded)).toBeNull();
+    expect(stripeBodyProvesTopic('charge.refunded', paid)).toMatch(/signed body/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', withObject(paid, { status: 'requires_payment_method' }))).toMatch(/succeeded PaymentIntent/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', withObject(paid, { object: 'charge' }))).toMatch(/succeeded PaymentIntent/);
+    expect(stripeBodyProvesTopic('charge.refunded', withObject(refunded, { refunded: false, amount_refunded: 0 }))).toMatch(/refunded Charge/);
+    expect(stripeBodyProvesTopic('payment_intent.succeeded', { ...paid, created: undefined })).toMatch(/created/);
   });
 });

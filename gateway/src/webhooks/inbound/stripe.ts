@@ -8,6 +8,12 @@
  * `refunded`. The order is named by `metadata.order_id` (the partner's order external id) on the
  * PaymentIntent; a Charge without it is matched through the PaymentIntent recorded when its
  * payment arrived.
+ *
+ * The event type is read from the signed body (never from a header), and the object it carries
+ * must be what that type says (`stripeBodyProvesTopic`). The event's `created` orders the payment
+ * events of an order: a payment older than the last event applied for the order is stale, so a
+ * late `payment_intent.succeeded` cannot undo a refund; a refund is a movement of its own
+ * (de-duplicated by its id) and is always applied.
  */
 import { PaymentEvent } from '../../../../contracts/src/order.js';
 import { anyDigestMatches, decodeHexDigest, hmacSha256 } from './crypto.js';
@@ -21,16 +27,38 @@ import {
   jsonBody,
   mapping,
   recordAt,
+  requireTopicProof,
   requiredText,
   text,
   toMicros,
   validated,
+  type Mapped,
 } from './mapping.js';
-import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, VerifyOptions, VerifyResult } from './types.js';
+import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, TopicProof, VerifyOptions, VerifyResult } from './types.js';
 
 export const STRIPE_EVENTS = ['payment_intent.succeeded', 'charge.refunded'] as const;
 /** The metadata key that carries the order's external id on a PaymentIntent or Charge. */
 export const STRIPE_ORDER_METADATA_KEY = 'order_id';
+
+/**
+ * What a Stripe event proves it is: the type the gateway acts on is the body's own `type` (signed),
+ * and the object must be of that type's kind and state: a succeeded PaymentIntent for
+ * `payment_intent.succeeded`, a refunded Charge for `charge.refunded`.
+ */
+export const stripeBodyProvesTopic: TopicProof = (topic, event) => {
+  if (text(event.type) !== topic) return 'the event type is the one in the signed body';
+  if (typeof event.created !== 'number') return "an event carries its created time";
+  const object = isRecord(event.data) && isRecord(event.data.object) ? event.data.object : {};
+  if (topic === 'payment_intent.succeeded') {
+    return text(object.object) === 'payment_intent' && text(object.status) === 'succeeded' ? null : 'a payment_intent.succeeded event carries a succeeded PaymentIntent';
+  }
+  if (topic === 'charge.refunded') {
+    return text(object.object) === 'charge' && (object.refunded === true || (typeof object.amount_refunded === 'number' && object.amount_refunded > 0))
+      ? null
+      : 'a charge.refunded event carries a refunded Charge';
+  }
+  return `event ${topic} is not handled`;
+};
 
 function parseHeader(header: string): { t: number; v1: string[] } | null {
   let t: number | null = null;
@@ -131,9 +159,13 @@ async function mapChargeRefunded(event: Record<string, unknown>, ctx: MapContext
 
 async function map(ctx: MapContext) {
   if (!(STRIPE_EVENTS as readonly string[]).includes(ctx.topic)) return { outcome: 'ignored' as const, reason: `event ${ctx.topic || '(none)'} is not handled` };
-  return mapping(async () => {
+  return mapping(async (): Promise<Mapped> => {
     const event = jsonBody((t) => JSON.parse(t), ctx.rawBody);
-    return ctx.topic === 'payment_intent.succeeded' ? [mapPaymentIntent(event)] : [await mapChargeRefunded(event, ctx)];
+    requireTopicProof(stripeBodyProvesTopic(ctx.topic, event));
+    const item = ctx.topic === 'payment_intent.succeeded' ? mapPaymentIntent(event) : await mapChargeRefunded(event, ctx);
+    const at = (event.created as number) * 1000;
+    // Events of one second are distinct events, not the same state: a payment is stale only when strictly older.
+    return { items: [item], version: { externalId: item.externalId, at, rule: ctx.topic === 'payment_intent.succeeded' ? 'not_older' : 'record' } };
   });
 }
 
@@ -149,6 +181,7 @@ function paymentRefs(items: InboundItem[], ctx: MapContext) {
 export const stripe: InboundProviderModule = {
   name: 'stripe',
   defaultToleranceSeconds: 300,
+  signsTimestamp: true,
   verify,
   map,
   paymentRefs,

@@ -51,13 +51,39 @@ export interface InboundItem {
   payload: unknown;
 }
 
+/**
+ * Where a delivery stands in its order's history, read from the signed body: the provider's
+ * modification time of the order (WooCommerce `date_modified_gmt`, Shopify `updated_at`) or the
+ * event's creation time (Stripe `created`).
+ */
+export interface OrderVersion {
+  /** The order the delivery is about (its external id). */
+  externalId: string;
+  /** ms since epoch. */
+  at: number;
+  /**
+   * `newer`: a state of the whole order (an update) stamped with its modification time, applied
+   * only when strictly newer than the last one applied for the order (the same time is the same
+   * state); `not_older`: an event (a payment) stamped with its own time, applied unless older than
+   * the last one applied (events of the same second are distinct); `record`: applied whatever came
+   * before (a creation, a cancellation, an additive refund), and remembered so that older states
+   * arriving after it are stale.
+   */
+  rule: 'newer' | 'not_older' | 'record';
+}
+
+/** Whether a signed body is what its (possibly unsigned) topic claims: null when it is, else why not. */
+export type TopicProof = (topic: string, body: Record<string, unknown>) => string | null;
+
 export type MapResult =
   /** A topic the gateway does not act on: acknowledged and counted. */
   | { outcome: 'ignored'; reason: string }
   /** Nothing to do for this payload, but the topic is known (e.g. a refund of nothing). */
-  | { outcome: 'mapped'; items: InboundItem[] }
+  | { outcome: 'mapped'; items: InboundItem[]; version?: OrderVersion }
   /** The payload was authentic but cannot be mapped: answered 422 with these details. */
-  | { outcome: 'unprocessable'; details: MappingIssue[] };
+  | { outcome: 'unprocessable'; details: MappingIssue[] }
+  /** The body does not prove the topic it was delivered under: answered 422 `topic_mismatch`. */
+  | { outcome: 'topic_mismatch'; reason: string };
 
 export interface MappingIssue {
   path: string;
@@ -80,6 +106,12 @@ export interface InboundProviderModule {
   name: InboundProvider;
   /** Default replay window in seconds; null when the provider sends no timestamp to check. */
   defaultToleranceSeconds: number | null;
+  /**
+   * Whether the signature covers a timestamp checked against the replay window (Stripe, Standard
+   * Webhooks). Without one a captured body can be re-sent at any time, so an ordered delivery older
+   * than the retention period is stale by age.
+   */
+  signsTimestamp: boolean;
   /** A request the provider sends to test the endpoint (WooCommerce's ping): answered 200, nothing queued. */
   isPing?(req: InboundRequest): boolean;
   verify(req: InboundRequest, options: VerifyOptions): VerifyResult;

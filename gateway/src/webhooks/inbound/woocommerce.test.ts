@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, opensslHmacBase64 } from '../../../../test/webhooks/support.js';
 import type { MapContext } from './types.js';
-import { woocommerce } from './woocommerce.js';
+import { woocommerce, wooCommerceBodyProvesTopic } from './woocommerce.js';
 
 const SECRET = 'wc-webhook-secret-4f9a';
 const ctx = (topic: string, body: string): MapContext => ({ topic, rawBody: Buffer.from(body), headers: new Headers(), orderForPaymentRef: async () => null });
@@ -59,6 +59,7 @@ describe('woocommerce mapping of the documented order', () => {
           },
         },
       ],
+      version: { externalId: '727', at: Date.parse('2017-03-22T19:28:08Z'), rule: 'record' },
     });
   });
 
@@ -93,5 +94,25 @@ describe('woocommerce mapping of the documented order', () => {
 
   it('ignores other topics', async () => {
     expect(await woocommerce.map(ctx('product.updated', '{}'))).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe('what a WooCommerce body proves', () => {
+  const order = JSON.parse(fixture('woocommerce/order.json')) as Record<string, unknown>;
+
+  it('needs an order with its creation date, and for order.updated its modification date, not before the creation', () => {
+    expect(wooCommerceBodyProvesTopic('order.created', order)).toBeNull();
+    expect(wooCommerceBodyProvesTopic('order.updated', order)).toBeNull();
+    expect(wooCommerceBodyProvesTopic('order.updated', { ...order, date_modified_gmt: null })).toMatch(/date_modified_gmt/);
+    expect(wooCommerceBodyProvesTopic('order.created', { ...order, date_created_gmt: null })).toMatch(/date_created_gmt/);
+    expect(wooCommerceBodyProvesTopic('order.updated', { ...order, date_modified_gmt: '2017-03-22T19:00:00' })).toMatch(/before it was created/);
+    expect(wooCommerceBodyProvesTopic('order.updated', { id: 727 })).toMatch(/order/);
+  });
+
+  it('orders an update by date_modified_gmt (strictly newer) and records a creation', async () => {
+    const updated = await woocommerce.map(ctx('order.updated', fixture('woocommerce/order.json')));
+    expect(updated.outcome === 'mapped' && updated.version).toEqual({ externalId: '727', at: Date.parse('2017-03-22T19:28:08Z'), rule: 'newer' });
+    const created = await woocommerce.map(ctx('order.created', fixture('woocommerce/order.json')));
+    expect(created.outcome === 'mapped' && created.version).toEqual({ externalId: '727', at: Date.parse('2017-03-22T19:28:08Z'), rule: 'record' });
   });
 });

@@ -1,7 +1,9 @@
 /**
  * WooCommerce: `X-WC-Webhook-Signature` is the base64 HMAC-SHA256 of the raw body with the
  * webhook's secret; `X-WC-Webhook-Delivery-ID` names the delivery and `X-WC-Webhook-Topic` the
- * topic. WooCommerce sends no timestamp, so replays are stopped by the delivery-id record alone.
+ * topic, neither of them signed, and WooCommerce sends no timestamp. So the body must prove its
+ * topic (`wooCommerceBodyProvesTopic`), and the order's `date_modified_gmt` (signed, in the body)
+ * orders its updates: an update older than the last one applied, or as old as it, is stale.
  * When a webhook is saved, WooCommerce pings the URL with a form body `webhook_id=N` and no
  * signature: that ping is answered 200 and queues nothing.
  *
@@ -22,13 +24,16 @@ import {
   mapping,
   perUnit,
   recordAt,
+  requireTopicProof,
   requiredText,
   text,
   timestamp,
+  timestampMs,
   toMicros,
   validated,
+  type Mapped,
 } from './mapping.js';
-import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, VerifyOptions, VerifyResult } from './types.js';
+import type { InboundItem, InboundProviderModule, InboundRequest, MapContext, OrderVersion, TopicProof, VerifyOptions, VerifyResult } from './types.js';
 
 export const WOOCOMMERCE_TOPICS = ['order.created', 'order.updated'] as const;
 
@@ -42,6 +47,42 @@ const paymentStatus: Record<string, string> = {
   refunded: 'refunded',
   failed: 'failed',
 };
+
+const gmt = (v: unknown): number | null => {
+  const s = text(v);
+  if (!s) return null;
+  const at = Date.parse(/(Z|[+-]\d{2}:\d{2})$/i.test(s) ? s : `${s}Z`);
+  return Number.isNaN(at) ? null : at;
+};
+
+/**
+ * What a WooCommerce body proves it is. Both order topics carry the whole order, with
+ * `date_created_gmt` and `date_modified_gmt`; an order can never have been modified before it was
+ * created, so a body whose dates say so proves nothing.
+ *
+ * An `order.created` body and an `order.updated` body cannot be told apart by their content:
+ * WooCommerce builds the payload when it delivers, so a genuine `order.created` often already
+ * carries a later `date_modified_gmt` (payment, status change), and a genuine `order.updated` fired
+ * while the order was being created carries the creation's dates. What makes a creation re-sent
+ * as an update harmless is the ordering rule: the creation records its `date_modified_gmt` as the
+ * order's version, and an update is applied only when strictly newer, so the creation's own body
+ * (same version) or any older one is stale.
+ */
+export const wooCommerceBodyProvesTopic: TopicProof = (topic, body) => {
+  if (text(body.id) === undefined || !Array.isArray(body.line_items)) return `an ${topic} body is an order (id and line_items)`;
+  const created = gmt(body.date_created_gmt);
+  const modified = gmt(body.date_modified_gmt);
+  if (created === null) return `an ${topic} body carries the order's date_created_gmt`;
+  if (topic === 'order.updated' && modified === null) return "an order.updated body carries the order's date_modified_gmt";
+  if (modified !== null && modified < created) return 'the order cannot have been modified before it was created';
+  return null;
+};
+
+/** The order's place in its history: `date_modified_gmt`, else (a creation) `date_created_gmt`. */
+function orderVersion(o: Record<string, unknown>, externalId: string, rule: OrderVersion['rule']): OrderVersion {
+  const at = o.date_modified_gmt ? timestampMs(o.date_modified_gmt, 'date_modified_gmt', true) : timestampMs(o.date_created_gmt, 'date_created_gmt', true);
+  return { externalId, at, rule };
+}
 
 function isPing(req: InboundRequest): boolean {
   return !req.headers.get('x-wc-webhook-signature') && /^webhook_id=\d+$/.test(req.rawBody.toString('latin1').trim());
@@ -154,15 +195,21 @@ function mapUpdate(o: Record<string, unknown>): InboundItem[] {
 
 async function map(ctx: MapContext) {
   if (!(WOOCOMMERCE_TOPICS as readonly string[]).includes(ctx.topic)) return { outcome: 'ignored' as const, reason: `topic ${ctx.topic || '(none)'} is not handled` };
-  return mapping(() => {
+  return mapping((): Mapped => {
     const body = jsonBody(parseProviderJson, ctx.rawBody);
-    return ctx.topic === 'order.created' ? [mapOrder(body)] : mapUpdate(body);
+    requireTopicProof(wooCommerceBodyProvesTopic(ctx.topic, body));
+    const externalId = requiredText(body.id, 'id');
+    // A creation is applied whatever came before (it may arrive after an update); an update only when newer.
+    return ctx.topic === 'order.created'
+      ? { items: [mapOrder(body)], version: orderVersion(body, externalId, 'record') }
+      : { items: mapUpdate(body), version: orderVersion(body, externalId, 'newer') };
   });
 }
 
 export const woocommerce: InboundProviderModule = {
   name: 'woocommerce',
   defaultToleranceSeconds: null,
+  signsTimestamp: false,
   isPing,
   verify,
   map,
