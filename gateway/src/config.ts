@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { StartupError } from './startup-error.js';
+// Messages of values the schema refuses without a message of its own (`LOG_LEVEL: must be one of …`).
+import './validation-messages.js';
 
 const csv = (v: string | undefined) =>
   (v ?? '')

@@ -17,6 +17,12 @@ interface Parameter {
   schema?: Json;
 }
 
+interface Media {
+  schema?: Json;
+  example?: unknown;
+  examples?: Record<string, { value?: unknown }>;
+}
+
 interface Operation {
   summary?: string;
   description?: string;
@@ -24,7 +30,7 @@ interface Operation {
   deprecated?: boolean;
   security?: Record<string, string[]>[];
   parameters?: (Parameter | { $ref: string })[];
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: Json }> } | { $ref: string };
+  requestBody?: { required?: boolean; content?: Record<string, Media> } | { $ref: string };
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: Json }> } | { $ref: string }>;
 }
 
@@ -111,7 +117,9 @@ function renderOperation(doc: OpenApiDocument, e: Entry): string {
         `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}${p.required ? ', required' : ''}</td><td><code>${escapeHtml(schemaOutline(doc, p.schema))}</code></td><td>${inlineMarkdown(p.description ?? String(resolve<Json>(doc, p.schema)?.description ?? ''))}</td></tr>`,
     )
     .join('');
-  const body = resolve<{ required?: boolean; content?: Record<string, { schema?: Json }> }>(doc, op.requestBody);
+  const body = resolve<{ required?: boolean; content?: Record<string, Media> }>(doc, op.requestBody);
+  const json = body?.content?.['application/json'];
+  const example = json ? (json.example ?? Object.values(json.examples ?? {})[0]?.value ?? {}) : undefined;
   const bodyHtml = body?.content
     ? Object.entries(body.content)
         .map(([type, media]) => `<h4>Request body <code>${escapeHtml(type)}</code>${body.required ? ' (required)' : ''}</h4><pre>${escapeHtml(schemaOutline(doc, media.schema))}</pre>`)
@@ -121,11 +129,12 @@ function renderOperation(doc: OpenApiDocument, e: Entry): string {
     .map(([status, raw]) => {
       const r = resolve<{ description?: string; content?: Record<string, { schema?: Json }> }>(doc, raw) ?? {};
       const media = r.content ? Object.entries(r.content)[0] : undefined;
-      const outline = media?.[1].schema ? `<pre>${escapeHtml(schemaOutline(doc, media[1].schema))}</pre>` : '';
+      // Errors share one body (the document's description says which); only successes are outlined.
+      const outline = media?.[1].schema && Number(status) < 400 ? `<pre>${escapeHtml(schemaOutline(doc, media[1].schema))}</pre>` : '';
       return `<tr><td><b>${escapeHtml(status)}</b></td><td>${inlineMarkdown(r.description ?? '')}${outline}</td></tr>`;
     })
     .join('');
-  return `<section class="op" id="${anchor(e)}" data-method="${e.method.toUpperCase()}" data-path="${escapeHtml(e.path)}"${body?.content ? ' data-body="1"' : ''}>
+  return `<section class="op" id="${anchor(e)}" data-method="${e.method.toUpperCase()}" data-path="${escapeHtml(e.path)}"${example !== undefined ? ` data-example="${escapeHtml(JSON.stringify(example, null, 2))}"` : ''}>
 <h3><span class="m ${e.method}">${e.method.toUpperCase()}</span> <code class="path">${escapeHtml(e.path)}</code>${op.deprecated ? ' <span class="dep">deprecated</span>' : ''}</h3>
 <p class="sum">${inlineMarkdown(op.summary ?? '')}</p>
 <p class="access">Access: ${accessHtml}</p>
@@ -195,7 +204,7 @@ ${sections}
     var method=sec.dataset.method,path=sec.dataset.path;
     var box=document.createElement('details');var s=document.createElement('summary');s.textContent='Try it';box.appendChild(s);
     var url=document.createElement('input');url.style.cssText='width:100%;font-family:monospace';url.value=path;box.appendChild(url);
-    var ta=null;if(sec.dataset.body){ta=document.createElement('textarea');ta.value='{}';box.appendChild(ta);}
+    var ta=null;if(sec.dataset.example!==undefined){ta=document.createElement('textarea');ta.value=sec.dataset.example;box.appendChild(ta);}
     var btn=document.createElement('button');btn.textContent='Send';var p=document.createElement('p');p.appendChild(btn);box.appendChild(p);
     var out=document.createElement('pre');box.appendChild(out);
     btn.addEventListener('click',function(){var headers={};var t=document.getElementById('token').value.trim();if(t)headers.Authorization='Bearer '+t;
