@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['gateway/**/*.test.ts', 'contracts/**/*.test.ts', 'test/**/*.test.ts'],
     environment: 'node',
     setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/live/global-setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Deadlines for a stuck test, not speed limits: on a busy machine (two suites at once, other
     // work) a test that takes 5 s alone can take 30. Tests wait on conditions, never on time.
     testTimeout: 90_000,

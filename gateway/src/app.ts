@@ -6,11 +6,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { callerInputIssue, NUL_MESSAGE } from '../../contracts/src/common.js';
-import { ApiError, callerInputRefusal, handleError, notFound, validationError } from './errors.js';
+import { ApiError, callerInputRefusal, handleError, methodNotAllowed, notFound, validationError } from './errors.js';
 import { clientIp } from './middleware/client-ip.js';
 import { accessLog } from './middleware/access-log.js';
 import { nodeBodyLimit } from './middleware/node-body.js';
 import { requestContext } from './middleware/request-context.js';
+import { allowedMethodsOf } from './routes/allowed-methods.js';
 import { routeRegistrars } from './routes/index.js';
 import type { Services } from './services.js';
 
@@ -54,7 +55,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
 
   for (const register of routeRegistrars) register(app, services);
 
-  app.notFound(notFound);
+  // A path some route answers, called with another method: 405 with `Allow`, from the route table.
+  const allowedMethods = allowedMethodsOf(app);
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    return allow.length > 0 ? methodNotAllowed(c, allow) : notFound(c);
+  });
   app.onError(handleError);
   return app;
 }

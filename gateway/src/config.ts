@@ -4,6 +4,9 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { StartupError } from './startup-error.js';
+// Messages of values the schema refuses without a message of its own (`LOG_LEVEL: must be one of …`).
+import './validation-messages.js';
 
 const csv = (v: string | undefined) =>
   (v ?? '')
@@ -270,9 +273,9 @@ export interface IntakeConfig {
 }
 
 /** Thrown with one line per wrong variable, so start-up fails with a message an operator can act on. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+export class ConfigError extends StartupError {
+  constructor(problems: string[]) {
+    super('config', problems, `invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -286,21 +289,49 @@ export function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
+/** What a command needs beyond a valid environment. */
+export interface ConfigNeeds {
+  /**
+   * The command serves against a real Odoo (`retail-gateway serve`): ODOO_URL and its credentials
+   * and GATEWAY_MASTER_KEY are required, and each one missing is a line of the ConfigError.
+   */
+  odoo?: boolean;
+}
+
+/** Variables a command that needs Odoo cannot run without, with what to put there. */
+const REQUIRED_FOR_ODOO: [key: string, problem: string][] = [
+  ['ODOO_URL', 'is required (the URL of Odoo, e.g. https://odoo.example.com; `npm run demo` runs against a built-in fake Odoo instead)'],
+  ['ODOO_DB', 'is required (the Odoo database name)'],
+  ['ODOO_USER', "is required (the login of the gateway's technical user in Odoo)"],
+  ['ODOO_API_KEY', "is required (an API key of the technical user; or ODOO_PASSWORD)"],
+  ['GATEWAY_MASTER_KEY', 'is required (32 random bytes, base64: openssl rand -base64 32)'],
+];
+
 const SECRET_VARS = new Set(['ODOO_API_KEY', 'ODOO_PASSWORD', 'GATEWAY_MASTER_KEY', 'GATEWAY_MASTER_KEY_PREVIOUS', 'GATEWAY_METRICS_TOKEN']);
 
-/** Parses the environment. Empty strings count as unset. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses the environment. Empty strings count as unset. Every wrong or missing variable is one
+ * line of the ConfigError (not only the first one found).
+ */
+export function loadConfig(env: Record<string, string | undefined>, needs: ConfigNeeds = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const key = String(i.path[0] ?? 'environment');
-      const raw = cleaned[key];
-      const shown = raw === undefined ? '' : SECRET_VARS.has(key) ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
-      return `${key}: ${i.message}${shown}`;
-    });
-    throw new ConfigError(problems);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? 'environment');
+        const raw = cleaned[key];
+        const shown = raw === undefined ? '' : SECRET_VARS.has(key) ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
+        return `${key}: ${i.message}${shown}`;
+      });
+  if (needs.odoo) {
+    const named = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+    for (const [key, problem] of REQUIRED_FOR_ODOO) {
+      const present = key === 'ODOO_API_KEY' ? cleaned.ODOO_API_KEY ?? cleaned.ODOO_PASSWORD : cleaned[key];
+      if (present === undefined && !named.has(key)) problems.push(`${key}: ${problem}`);
+    }
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const port = e.GATEWAY_PORT;
   return {

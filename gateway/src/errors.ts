@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import type { CallerInputIssue } from '../../contracts/src/common.js';
 import { errorStatus, type ErrorBody, type ErrorCode } from '../../contracts/src/errors.js';
 import type { AppEnv } from './context.js';
+import { fieldMessage } from './validation-messages.js';
 
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -25,13 +26,33 @@ export class ApiError extends Error {
   }
 }
 
-/** Zod issues as `details`: a path and a message each, never the offending value. */
-export function zodDetails(error: ZodError) {
-  return error.issues.map((i) => ({ path: i.path.join('/'), message: i.message, code: i.code }));
+/**
+ * Zod issues as `details`: the field's path, a message naming the field in the caller's terms
+ * (`validation-messages.ts`) and zod's stable issue code; never the offending value.
+ */
+export function zodDetails(error: ZodError, whole = 'request body') {
+  return error.issues.map((i) => ({ path: i.path.join('/'), message: fieldMessage(i.path, i.message, whole), code: i.code }));
 }
 
 export function validationError(error: ZodError, what = 'request body'): ApiError {
-  return new ApiError('validation_failed', `The ${what} does not match the contract.`, zodDetails(error));
+  const details = zodDetails(error, what);
+  // The first problem in the message itself, so a caller reading only `message` knows what to fix.
+  const first = details[0]?.message;
+  const more = details.length > 1 ? ` (and ${details.length - 1} more in details)` : '';
+  return new ApiError('validation_failed', first ? `The ${what} does not match the contract: ${first}${more}.` : `The ${what} does not match the contract.`, details);
+}
+
+/** The content type the gateway's bodies take (every route with a validated body declares JSON). */
+export const EXPECTED_BODY_TYPE = 'application/json';
+
+/** 415 naming the expected type, and the one received (cut short: it is the caller's string). */
+export function unsupportedMediaType(received: string | undefined): ApiError {
+  return new ApiError(
+    'unsupported_media_type',
+    `The request body must be sent as ${EXPECTED_BODY_TYPE}: add the header "Content-Type: ${EXPECTED_BODY_TYPE}"` +
+      (received ? ` (it was "${received.slice(0, 100)}").` : ' (there was none).'),
+    { expected: EXPECTED_BODY_TYPE, received: received ? received.slice(0, 100) : null },
+  );
 }
 
 /**
@@ -71,7 +92,7 @@ function fromHttpException(err: HTTPException): ApiError {
     case 413:
       return new ApiError('payload_too_large', 'The request body is too large.');
     case 415:
-      return new ApiError('unsupported_media_type', err.message || 'Unsupported media type.');
+      return unsupportedMediaType(undefined);
     case 429:
       return new ApiError('rate_limited', 'Too many requests.');
     default:
@@ -94,6 +115,7 @@ export function apiErrorOf(err: unknown): ApiError | undefined {
 export const internalError = () => new ApiError('internal_error', 'Internal error. Quote the request id when you report it.');
 
 export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof HTTPException && err.status === 415) return respondError(c, unsupportedMediaType(c.req.header('content-type')));
   const known = apiErrorOf(err);
   if (known) return respondError(c, known);
   c.get('log')?.error({ err }, 'unhandled error');
@@ -102,4 +124,12 @@ export function handleError(err: Error, c: Context<AppEnv>) {
 
 export function notFound(c: Context<AppEnv>) {
   return respondError(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`));
+}
+
+/** 405 for a known path called with a method it does not take; `allow` becomes the `Allow` header. */
+export function methodNotAllowed(c: Context<AppEnv>, allow: readonly string[]) {
+  return respondError(
+    c,
+    new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(' or ')}.`, { allow }, { Allow: allow.join(', ') }),
+  );
 }

@@ -7,6 +7,7 @@ import { urlHost, type Config } from './config.js';
 import { createApp } from './app.js';
 import { fastLaneServer } from './fast-lane/server.js';
 import { createLogger, logPseudonymKey, type Logger } from './logger.js';
+import { listenFailure } from './startup-error.js';
 import type { OdooClient } from './odoo/client.js';
 import { buildServices, type ServiceOverrides, type Services } from './services.js';
 
@@ -38,9 +39,22 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { store } = services;
   const app = createApp(services);
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: fastLaneServer(services, config.fastLane) }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: fastLaneServer(services, config.fastLane) }, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+      // A port in use or not permitted is an 'error' event, not an exception: without a listener it crashes the process.
+      s.once('error', reject);
+    });
+  } catch (err) {
+    // Nothing was started yet: close what was opened (the store), then report the address problem.
+    await built.close();
+    await options.odoo?.close();
+    throw listenFailure(err, config.host, config.port) ?? err;
+  }
   (server as { keepAliveTimeout?: number }).keepAliveTimeout = config.keepAliveTimeoutMs;
   built.start();
   const address = server.address();

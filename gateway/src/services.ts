@@ -10,7 +10,8 @@ import type { OdooClient } from './odoo/client.js';
 import { odooClientFromConfig } from './odoo/from-config.js';
 import { OdooMonitor } from './health/odoo-monitor.js';
 import type { SqlStore } from './store/store.js';
-import { openStore } from './store/open.js';
+import { openMigratedStore } from './store/open.js';
+import { StartupError } from './startup-error.js';
 import { migrations } from './store/migrations.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import { Rotations } from './auth/rotation.js';
@@ -100,9 +101,9 @@ export interface BuiltServices {
 export async function buildServices(config: Config, overrides: ServiceOverrides = {}): Promise<BuiltServices> {
   const logger = overrides.logger ?? createLogger(config.logLevel, undefined, { pseudonymKey: logPseudonymKey(config.masterKey) });
   const now = overrides.now ?? Date.now;
-  const store = overrides.store ?? openStore(config);
-  await store.migrate(migrations);
-  if (!overrides.odoo && !config.odoo) throw new Error('ODOO_URL is not set: use `npm run demo` to run against the built-in fake Odoo');
+  if (!overrides.odoo && !config.odoo) throw new StartupError('config', ['ODOO_URL: is required (`npm run demo` runs against a built-in fake Odoo instead)']);
+  const store = overrides.store ?? (await openMigratedStore(config, migrations));
+  if (overrides.store) await store.migrate(migrations);
   // Metrics first, so the Odoo client's onCall hook can feed them.
   const metrics = overrides.metrics ?? createGatewayMetrics(config, logger);
   const rawOdoo = overrides.odoo ?? odooClientFromConfig(config.odoo!, logger, { onCall: odooCallHook(metrics) });

@@ -3,11 +3,11 @@
  * playwright-core): sign in with Odoo credentials, see a dead letter, replay it, see it delivered.
  *
  * CI installs chromium (`.ci/run`); without it the suite fails there with a clear message, and is
- * skipped only on a developer machine (CI unset).
+ * skipped only on a developer machine (CI unset), which the run says once (`test/global-setup.ts`).
  */
 // Routes call `.openapi()` on contract schemas: load the zod extension before any contract module.
 import '@hono/zod-openapi';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
+import { CHROMIUM, haveChromium } from './chromium.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) {
   throw new Error(`${CHROMIUM} is missing: the dashboard browser test needs Debian's chromium package (apt-get install -y chromium). CI must install it.`);
 }

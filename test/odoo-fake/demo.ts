@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../../gateway/src/config.js';
+import { loadConfig } from '../../gateway/src/config.js';
+import { reportStartupFailure } from '../../gateway/src/startup-error.js';
 import { createLogger } from '../../gateway/src/logger.js';
 import { createOdooClient } from '../../gateway/src/odoo/client.js';
 import { startOdooFake } from './index.js';
@@ -91,10 +92,9 @@ try {
   );
   process.once('exit', () => void sim.close());
 } catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`demo: ${err.message}\n`);
-    process.exit(78);
-  }
+  // Configuration, port and store problems: one line each and the gateway's exit codes.
+  const code = reportStartupFailure(err, 'demo');
+  if (code !== undefined) process.exit(code);
   throw err;
 }
 

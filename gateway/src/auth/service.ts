@@ -3,6 +3,7 @@
  * cache, client authentication, the rotated Odoo key. Built once at start-up (`createAuthService`)
  * and exposed to routes as `services.auth`.
  */
+import { StartupError } from '../startup-error.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -51,7 +52,7 @@ export interface CreateAuthOptions {
  */
 export function masterKeyringFor(config: Config, logger: Logger): { keyring: MasterKeyring; ephemeral: boolean } {
   if (config.masterKey) return { keyring: new MasterKeyring(config.masterKey, config.previousMasterKey), ephemeral: false };
-  if (config.odoo) throw new Error('GATEWAY_MASTER_KEY is required (32 random bytes, base64: openssl rand -base64 32)');
+  if (config.odoo) throw new StartupError('config', ['GATEWAY_MASTER_KEY: is required (32 random bytes, base64: openssl rand -base64 32)']);
   logger.warn('demo mode: GATEWAY_MASTER_KEY is not set, so an ephemeral master key is used; signing keys will not survive a restart. Never run like this in production.');
   return { keyring: new MasterKeyring(randomBytes(32)), ephemeral: true };
 }

@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/log.js';
 import { createLogger } from '../logger.js';
 import { odooClientFromConfig } from '../odoo/from-config.js';
 import { eraseCustomer, formatErasureReport } from '../retention/erase.js';
-import { openStore } from '../store/open.js';
+import { openMigratedStore } from '../store/open.js';
 import { migrations } from '../store/migrations.js';
 import type { CliCommand } from './run.js';
 
@@ -20,8 +20,7 @@ export const eraseCustomerCommand: CliCommand = {
       return 64;
     }
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-    const store = openStore(config);
-    await store.migrate(migrations);
+    const store = await openMigratedStore(config, migrations);
     const odoo = config.odoo ? odooClientFromConfig(config.odoo, logger) : null;
     try {
       const report = await eraseCustomer(store, odoo, ident);

@@ -7,7 +7,7 @@
 import { userInfo } from 'node:os';
 import { recordAudit } from '../audit/log.js';
 import { IntakeQueue } from '../intake/queue.js';
-import { openStore } from '../store/open.js';
+import { openMigratedStore } from '../store/open.js';
 import { migrations } from '../store/migrations.js';
 import type { CliCommand } from './run.js';
 
@@ -32,9 +32,8 @@ export const intakeCommand: CliCommand = {
       process.stderr.write(`usage: ${usage}\n`);
       return 64;
     }
-    const store = openStore(config);
+    const store = await openMigratedStore(config, migrations);
     try {
-      await store.migrate(migrations);
       const queue = new IntakeQueue({ store });
       if (action === 'requeue') {
         const requeued = await queue.requeueFailed(partner);

@@ -14,7 +14,8 @@ import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { odooClientFromConfig } from '../odoo/from-config.js';
 import { migrations } from '../store/migrations.js';
-import { openStore } from '../store/open.js';
+import { openMigratedStore } from '../store/open.js';
+import { StartupError } from '../startup-error.js';
 import type { CliCommand } from './run.js';
 
 const usage = `retail-gateway rotate <what> [args] [--grace SECONDS]
@@ -79,10 +80,9 @@ export const rotateCommand: CliCommand = {
       return 78;
     }
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-    const store = openStore(config);
+    const store = await openMigratedStore(config, migrations);
     const odoo = odooClientFromConfig(config.odoo, logger);
     try {
-      await store.migrate(migrations);
       const auth = await createAuthService({ config, store, odoo, logger, offline: true });
       const rotations = new Rotations({ auth, store, odoo, logger });
       const actor = { who: `cli:${userInfo().username}` };
@@ -117,6 +117,7 @@ export const rotateCommand: CliCommand = {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     } catch (err) {
+      if (err instanceof StartupError) throw err; // a configuration problem: reported with its exit code
       process.stderr.write(`retail-gateway rotate ${parsed.what}: ${err instanceof RotationError ? err.message : (err as Error).message}\n`);
       return err instanceof RotationError ? 65 : 1;
     } finally {

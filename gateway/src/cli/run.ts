@@ -5,10 +5,12 @@
  * imported only when that command runs or prints its own help, and the configuration is parsed
  * only then: `retail-gateway --help` loads nothing but this file.
  */
-import type { Config } from '../config.js';
+import type { Config, ConfigNeeds } from '../config.js';
 
 export interface CliCommand {
   usage: string;
+  /** What the command needs of the configuration beyond a valid environment (serve: a real Odoo). */
+  needs?: ConfigNeeds;
   run(args: string[], config: Config): Promise<number | undefined>;
 }
 
@@ -20,6 +22,7 @@ export interface CliEntry {
 
 const serveCommand: CliCommand = {
   usage: 'retail-gateway serve',
+  needs: { odoo: true },
   async run(_args, config) {
     const { startGateway } = await import('../server.js');
     await startGateway({ config, handleSignals: true });
@@ -76,8 +79,9 @@ export function helpText(): string {
 /**
  * Runs the command `argv` names. `config` is called only when a command actually runs (not for
  * help), so help works without a valid environment and without loading the configuration schema.
+ * A start-up failure propagates as a `StartupError` (see `startup-error.ts`) for the caller to report.
  */
-export async function runCli(argv: string[], config: () => Config | Promise<Config>): Promise<number | undefined> {
+export async function runCli(argv: string[], config: (needs: ConfigNeeds) => Config | Promise<Config>): Promise<number | undefined> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${helpText()}\n`);
@@ -93,5 +97,5 @@ export async function runCli(argv: string[], config: () => Config | Promise<Conf
     process.stdout.write(`usage: ${command.usage}\n\n${entry.summary}\n`);
     return 0;
   }
-  return command.run(rest, await config());
+  return command.run(rest, await config(command.needs ?? {}));
 }

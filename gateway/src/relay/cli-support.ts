@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../logger.js';
 import type { OdooClient } from '../odoo/client.js';
 import { odooClientFromConfig } from '../odoo/from-config.js';
 import { migrations } from '../store/migrations.js';
-import { openStore } from '../store/open.js';
+import { openMigratedStore } from '../store/open.js';
 import type { SqlStore } from '../store/store.js';
 
 export interface CliContext {
@@ -22,8 +22,7 @@ export async function openCliContext(config: Config, command: string, quiet = tr
     return null;
   }
   const logger = createLogger(quiet && config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const store = openStore(config);
-  await store.migrate(migrations);
+  const store = await openMigratedStore(config, migrations);
   const odoo = odooClientFromConfig(config.odoo, logger);
   return {
     config,

@@ -38,7 +38,13 @@ export const InventoryQuery = z.object({
   warehouse: z.string().min(1).max(16).optional().openapi({ description: 'Warehouse code; all warehouses when absent', example: 'WH' }),
 });
 
-const AvailabilityList = z.object({ data: z.array(Availability) });
+const AvailabilityList = z.object({
+  data: z.array(Availability),
+  not_found: z
+    .array(Sku)
+    .optional()
+    .openapi({ description: 'The SKUs asked for that have no availability line: not a stocked, sellable SKU in Odoo (or none in the warehouse asked for). Absent when every SKU has one.' }),
+});
 
 export const getInventory = scopedRoute('inventory:read', {
   method: 'get',
@@ -106,7 +112,12 @@ export function inventoryAnswer(cache: AvailabilityCache, allowed: readonly stri
   const remembered = cache.renderedNow<TaggedJson>(key);
   if (remembered) return remembered;
   return cache
-    .lookupRendered(key, sku, warehouse, requestId, (items) => taggedJson({ data: allowed.length > 0 ? items.filter((a) => allowed.includes(a.warehouse)) : items }))
+    .lookupRendered(key, sku, warehouse, requestId, (items) => {
+      // A filter naming SKUs answers 200 with what it found; the SKUs it found nothing for are named.
+      const notFound = sku.filter((s) => !items.some((a) => a.sku === s));
+      const data = allowed.length > 0 ? items.filter((a) => allowed.includes(a.warehouse)) : items;
+      return taggedJson(notFound.length > 0 ? { data, not_found: notFound } : { data });
+    })
     .catch((e: unknown) => {
       if (e instanceof AvailabilityUnavailableError) throw new ApiError('upstream_unavailable', 'Availability could not be read from Odoo and is not cached.');
       throw e;

@@ -9,7 +9,7 @@ import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { shadowReport } from '../intake/shadow.js';
 import type { Services } from '../services.js';
-import { scopedRoute } from './route.js';
+import { errorResponses, scopedRoute } from './route.js';
 
 const Counts = z.object({ items: z.number().int(), would_create: z.number().int(), would_reject: z.number().int(), duplicates: z.number().int(), pending: z.number().int() });
 const Report = Counts.extend({
@@ -28,6 +28,7 @@ const report = scopedRoute('orders:read', {
   request: { query: z.object({ partner: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/).optional().openapi({ description: 'Admin only: the partner to report on' }) }) },
   responses: {
     200: { description: 'The report', content: { 'application/json': { schema: Report } } },
+    ...errorResponses([404, 'No such partner (`?partner=`)']),
   },
 });
 
@@ -36,6 +37,8 @@ export function registerShadow(app: OpenAPIHono<AppEnv>, services: Services): vo
     const principal = principalOf(c);
     const asked = c.req.valid('query').partner;
     if (asked && asked !== principal.partner && !principal.scopes.includes('admin')) throw new ApiError('insufficient_scope', 'Only an admin may read another partner\'s report.');
+    // A query parameter naming the one resource the answer is about addresses it: 404 when absent.
+    if (asked && !(services.auth.partners.get(asked) ?? (await services.auth.partners.lookup(asked)))) throw new ApiError('not_found', `No partner "${asked}".`);
     const partner = asked ?? principal.partner;
     const mode = services.auth.partners.get(partner)?.mode ?? 'live';
     return c.json({ ...(await shadowReport(services.store, partner)), mode }, 200);
