@@ -31,9 +31,7 @@ afterAll(async () => {
 });
 
 async function metricLines(): Promise<string[]> {
-  const res = await g.fetch('/metrics');
-  expect(res.status).toBe(200);
-  return (await res.text()).split('\n').filter((l) => l && !l.startsWith('#'));
+  return (await g.metrics()).split('\n').filter((l) => l && !l.startsWith('#'));
 }
 
 function junk(i: number): Promise<number> {
