@@ -125,6 +125,7 @@ class RetailGatewayApi(models.AbstractModel):
             raise IntakeRejected(reasons)
         shipped_at = parse_rfc3339(item.get("shipped_at"))
         validated = self.env["stock.picking"]
+        planned = {}  # picking -> the carrier planned on it, for what is left to ship
         for picking in open_pickings:
             touched = False
             for move in picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")).sorted("id"):
@@ -146,6 +147,7 @@ class RetailGatewayApi(models.AbstractModel):
                 "rg_external_id": external_id,
                 "rg_shipped_at": shipped_at,
             }
+            planned[picking] = picking.carrier_id
             picking.write(values)
             picking.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
             validated |= picking
@@ -154,6 +156,10 @@ class RetailGatewayApi(models.AbstractModel):
         if shipped_at:
             # Validating stamps the transfer with the time of processing; it left when the 3PL says.
             validated.write({"date_done": shipped_at})
+        for picking in validated:
+            # A backorder is what is still to ship: it keeps the carrier planned, not the one reported.
+            if picking.backorder_ids:
+                picking.backorder_ids.write({"carrier_id": planned[picking].id})
         intake._rg_set_record(validated[:1], sale_order_id=order.id)
         return self._rg_result(
             "confirmed", record=validated[:1], related={"backorder": validated.backorder_ids[:1] or None}
