@@ -59,11 +59,11 @@ export const eventData = {
     partner: PartnerCode.nullable(),
     order_external_id: ExternalId.nullable(),
     warehouse: WarehouseCode,
-    carrier: z.string().nullable(),
+    carrier: z.string().nullable().describe("The carrier that shipped it: the Odoo carrier's name, or the carrier as a 3PL reported it when it maps to none."),
     tracking_number: z.string().nullable(),
     lines: z.array(SkuQty),
     backorder: Ref.nullable(),
-    shipped_at: Timestamp,
+    shipped_at: Timestamp.describe('When it left the warehouse: as a 3PL confirmed it, else when Odoo validated the transfer.'),
   }),
   'return.received': z.strictObject({
     picking: Ref,

@@ -23,10 +23,16 @@ export const ShipmentLine = z.strictObject({ sku: Sku, quantity: Quantity });
 export const ShipmentConfirmation = z.strictObject({
   external_id: ExternalId.describe("The shipment's id in the 3PL's system, unique per partner"),
   order_external_id: ExternalId,
-  carrier: z.string().min(1).max(64),
+  carrier: z
+    .string()
+    .min(1)
+    .max(64)
+    .describe(
+      "The carrier that took the parcel. It replaces the carrier planned on the order: the Odoo carrier it maps to (the partner's shipping method mapping, else an Odoo carrier of that name); a carrier Odoo does not know is kept as reported.",
+    ),
   tracking_number: z.string().min(1).max(128),
   lines: z.array(ShipmentLine).min(1).max(500),
-  shipped_at: Timestamp,
+  shipped_at: Timestamp.describe('When the parcel left the warehouse; it becomes the date of the transfer in Odoo.'),
 });
 export type ShipmentConfirmation = z.infer<typeof ShipmentConfirmation>;
 
@@ -36,10 +42,13 @@ export const Shipment = z.strictObject({
   name: z.string(),
   order_external_id: ExternalId.nullable(),
   state: z.enum(['waiting', 'ready', 'shipped', 'cancelled']),
-  carrier: z.string().nullable(),
+  carrier: z
+    .string()
+    .nullable()
+    .describe("The carrier that shipped it: the Odoo carrier's name, or the carrier as the 3PL reported it when it maps to none; before shipping, the carrier planned on the order."),
   tracking_number: z.string().nullable(),
   lines: z.array(z.strictObject({ sku: Sku, ordered: z.number(), shipped: z.number() })),
-  shipped_at: Timestamp.nullable(),
+  shipped_at: Timestamp.nullable().describe('When it left the warehouse, as the 3PL confirmed it (else when Odoo validated the transfer); null before.'),
 });
 export type Shipment = z.infer<typeof Shipment>;
 

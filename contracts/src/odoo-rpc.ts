@@ -193,7 +193,7 @@ export const rpc = {
   update_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(OrderUpdate) }), BatchResult,
     'Applies address, note and payment-status changes.'),
   confirm_shipments: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(ShipmentConfirmation) }), BatchResult,
-    'Validates the outgoing picking with carrier, tracking and shipped quantities; a partial quantity leaves a backorder.'),
+    "Validates the outgoing picking with tracking and shipped quantities; a partial quantity leaves a backorder. The reported carrier replaces the order's (the mapped Odoo carrier, else none with the name kept as reported) and shipped_at becomes the transfer's date."),
   apply_stock_counts: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(StockCount) }), BatchResult,
     'Turns counted quantities into an applied inventory adjustment.'),
   availability: method(

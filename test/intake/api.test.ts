@@ -231,6 +231,9 @@ describe('shipments and returns', () => {
     const { data } = (await list.json()) as { data: any[] };
     const shipped = data.find((s) => s.state === 'shipped');
     expect(shipped?.tracking_number).toBe(example('shipment-confirmation').tracking_number);
+    // The order planned "standard"; the 3PL's carrier and ship time are what it reported.
+    expect(shipped?.carrier).toBe(example('shipment-confirmation').carrier);
+    expect(Date.parse(shipped?.shipped_at)).toBe(Date.parse(example('shipment-confirmation').shipped_at));
     expect(shipped?.lines.find((l: any) => l.sku === 'FURN_8888')?.shipped).toBe(1);
     expect(data.some((s) => s.state !== 'shipped')).toBe(true); // the backorder
     expect((await t.fetch(`/v1/shipments?order_id=${id}`, { token: globex })).status).toBe(404);

@@ -87,6 +87,20 @@ describe('intake batches', () => {
     const [cancel] = (await odoo.rpc('cancel_orders', { partner: 'acme', refs: [{ intake_id: 'c-7', item: { external_id: 'F-7' } }] })).results;
     expect(cancel?.reasons[0]?.code).toBe('order_not_cancellable');
   });
+
+  it("keeps the 3PL's carrier and ship time over the carrier planned on the order, as the addon does", async () => {
+    const sku = example.lines[0]!.sku;
+    await submit('acme', order('F-8')); // the example plans the "standard" shipping method
+    const planned = await odoo.rpc('order_shipments', { partner: 'acme', external_id: 'F-8' });
+    expect(planned.shipments[0]).toMatchObject({ state: 'ready', carrier: 'Standard delivery', shipped_at: null });
+    const confirmation = { external_id: 'SHIP-8', order_external_id: 'F-8', carrier: 'bpost', tracking_number: 'TRK8', shipped_at: '2026-11-28T16:40:00+01:00', lines: [{ sku, quantity: 1 }] };
+    const [shipped] = (await odoo.rpc('confirm_shipments', { partner: 'acme', items: [{ intake_id: 's-8', item: confirmation }] })).results;
+    expect(shipped?.status).toBe('confirmed');
+    const { shipments } = await odoo.rpc('order_shipments', { partner: 'acme', external_id: 'F-8' });
+    expect(shipments[0]).toMatchObject({ state: 'shipped', carrier: 'bpost', shipped_at: '2026-11-28T15:40:00.000Z' });
+    // What is left to ship (the example orders more than one of it) keeps the planned carrier.
+    expect(shipments[1]).toMatchObject({ state: 'ready', carrier: 'Standard delivery', tracking_number: null, shipped_at: null });
+  });
 });
 
 describe('outbox', () => {

@@ -769,6 +769,8 @@ export class FakeState {
       this.touchStock(m.productId, picking.warehouseId);
     });
     picking.moves = picking.moves.filter((m) => m.done > 0);
+    // What is left to ship keeps the carrier planned; the validated transfer takes the reported one.
+    const planned = picking.carrier;
     picking.state = 'done';
     picking.doneAt = details.at ?? this.now().toISOString();
     if (details.carrier !== undefined) picking.carrier = details.carrier;
@@ -778,6 +780,7 @@ export class FakeState {
     let backorder: Picking | null = null;
     if (rest.length) {
       backorder = this.newPicking({ kind: picking.kind, orderId: picking.orderId, warehouseId: picking.warehouseId, moves: rest, backorderOf: picking.id });
+      backorder.carrier = planned;
     }
     this.emit(picking.kind === 'outgoing' ? 'shipment.shipped' : 'return.received', picking.id);
     return backorder;

@@ -225,7 +225,10 @@ export function json2Step(step: Step): Step {
   return { ...step, request: { method: 'POST', path: `/json/2/${model}/${method}`, bearer: key, body: { ...named, ...kwargs } }, ...(extract ? { extract } : {}) };
 }
 
-const recordingOrder = (externalId: string, sku: string) => ({
+/** A shipping method the demo data has as a carrier: the order plans it, a 3PL may ship otherwise. */
+const PLANNED_SHIPPING = { method: 'Standard delivery', price: '0.00' };
+
+const recordingOrder = (externalId: string, sku: string, shipping?: typeof PLANNED_SHIPPING) => ({
   external_id: externalId,
   channel: 'web',
   placed_at: '2026-01-05T10:00:00Z',
@@ -236,6 +239,7 @@ const recordingOrder = (externalId: string, sku: string) => ({
   shipping_address: { name: 'Recording Customer', street: '1 Main Street', city: 'Austin', country_code: 'US' },
   lines: [{ sku, quantity: 2, unit_price: '10.00' }],
   payment: { method: 'card', status: 'paid' },
+  ...(shipping ? { shipping } : {}),
 });
 
 const api = (method: string, kwargs: Record<string, unknown>, as?: { uid: string; key: string }) => ek('retail_gateway.api', method, [], kwargs, as);
@@ -360,13 +364,13 @@ export const addonSteps: Step[] = [
   {
     name: 'addon_submit_order',
     description: 'submit_orders creates and confirms an order.',
-    request: api('submit_orders', { partner: '$gw_code', orders: one('rec-1', recordingOrder('$order_ext', '$rec_sku')) }),
+    request: api('submit_orders', { partner: '$gw_code', orders: one('rec-1', recordingOrder('$order_ext', '$rec_sku', PLANNED_SHIPPING)) }),
     compare: { mode: 'shape', equal: ['result.results.0.status', 'result.results.0.intake_id', 'result.results.0.reasons'] },
   },
   {
     name: 'addon_submit_order_duplicate',
     description: 'The same partner and external id again: duplicate, with the first record.',
-    request: api('submit_orders', { partner: '$gw_code', orders: one('rec-2', recordingOrder('$order_ext', '$rec_sku')) }),
+    request: api('submit_orders', { partner: '$gw_code', orders: one('rec-2', recordingOrder('$order_ext', '$rec_sku', PLANNED_SHIPPING)) }),
     compare: { mode: 'shape', equal: ['result.results.0.status', 'result.results.0.intake_id'] },
   },
   {
@@ -425,14 +429,14 @@ export const addonSteps: Step[] = [
   },
   {
     name: 'addon_order_shipments_ready',
-    description: 'order_shipments before shipping: one delivery, ready.',
+    description: 'order_shipments before shipping: one delivery, ready, with the carrier the order plans.',
     request: api('order_shipments', { partner: '$gw_code', external_id: '$order_ext' }),
-    compare: { mode: 'shape', equal: ['result.found', 'result.shipments.0.state', 'result.shipments.0.lines', 'result.shipments.0.shipped_at'] },
+    compare: { mode: 'shape', equal: ['result.found', 'result.shipments.0.state', 'result.shipments.0.carrier', 'result.shipments.0.lines', 'result.shipments.0.shipped_at'] },
   },
   {
     name: 'addon_confirm_shipments',
-    description: 'confirm_shipments of 1 of 2: confirmed, with a backorder.',
-    request: api('confirm_shipments', { partner: '$gw_code', items: one('rec-ship-1', { external_id: '$ship_ext', order_external_id: '$order_ext', carrier: 'Recording Express', tracking_number: 'REC-TRACK-1', lines: [{ sku: '$rec_sku', quantity: 1 }], shipped_at: '2026-01-06T15:00:00Z' }) }),
+    description: 'confirm_shipments of 1 of 2 by a carrier Odoo does not know, at a time with an offset: confirmed, with a backorder.',
+    request: api('confirm_shipments', { partner: '$gw_code', items: one('rec-ship-1', { external_id: '$ship_ext', order_external_id: '$order_ext', carrier: 'bpost', tracking_number: 'REC-TRACK-1', lines: [{ sku: '$rec_sku', quantity: 1 }], shipped_at: '2026-01-06T16:00:00+01:00' }) }),
     compare: { mode: 'shape', equal: status() },
   },
   {
@@ -443,9 +447,9 @@ export const addonSteps: Step[] = [
   },
   {
     name: 'addon_order_shipments_shipped',
-    description: 'order_shipments after a partial shipment: shipped (carrier, tracking, quantities) and the backorder.',
+    description: "order_shipments after a partial shipment: shipped (the 3PL's carrier and time, tracking, quantities) and the backorder (the planned carrier).",
     request: api('order_shipments', { partner: '$gw_code', external_id: '$order_ext' }),
-    compare: { mode: 'shape', equal: ['result.found', 'result.shipments.0.state', 'result.shipments.0.carrier', 'result.shipments.0.tracking_number', 'result.shipments.0.lines', 'result.shipments.0.shipped_at', 'result.shipments.1.state', 'result.shipments.1.lines'] },
+    compare: { mode: 'shape', equal: ['result.found', 'result.shipments.0.state', 'result.shipments.0.carrier', 'result.shipments.0.tracking_number', 'result.shipments.0.lines', 'result.shipments.0.shipped_at', 'result.shipments.1.state', 'result.shipments.1.carrier', 'result.shipments.1.lines'] },
   },
   {
     name: 'addon_order_shipments_other_partner',

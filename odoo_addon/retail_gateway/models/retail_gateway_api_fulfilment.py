@@ -125,6 +125,7 @@ class RetailGatewayApi(models.AbstractModel):
             raise IntakeRejected(reasons)
         shipped_at = parse_rfc3339(item.get("shipped_at"))
         validated = self.env["stock.picking"]
+        planned = {}  # picking -> the carrier planned on it, for what is left to ship
         for picking in open_pickings:
             touched = False
             for move in picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")).sorted("id"):
@@ -136,20 +137,29 @@ class RetailGatewayApi(models.AbstractModel):
                     touched = True
             if not touched:
                 continue
+            # The 3PL's carrier is a fact: it replaces the carrier planned on the order. Mapped, it is
+            # the Odoo carrier; unmapped, the transfer keeps no Odoo carrier and the name as reported.
             values = {
+                "carrier_id": carrier.id,
                 "carrier_tracking_ref": item.get("tracking_number") or False,
                 "rg_carrier_name": item.get("carrier") or False,
                 "rg_partner_id": partner.id,
                 "rg_external_id": external_id,
                 "rg_shipped_at": shipped_at,
             }
-            if carrier:
-                values["carrier_id"] = carrier.id
+            planned[picking] = picking.carrier_id
             picking.write(values)
             picking.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
             validated |= picking
         if not validated:
             raise IntakeRejected.single("invalid_quantity", "Nothing to ship.", "lines")
+        if shipped_at:
+            # Validating stamps the transfer with the time of processing; it left when the 3PL says.
+            validated.write({"date_done": shipped_at})
+        for picking in validated:
+            # A backorder is what is still to ship: it keeps the carrier planned, not the one reported.
+            if picking.backorder_ids:
+                picking.backorder_ids.write({"carrier_id": planned[picking].id})
         intake._rg_set_record(validated[:1], sale_order_id=order.id)
         return self._rg_result(
             "confirmed", record=validated[:1], related={"backorder": validated.backorder_ids[:1] or None}

@@ -195,18 +195,19 @@ class RetailGatewayCase(TransactionCase):
     def outgoing_picking(self, order):
         return order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state not in ("done", "cancel"))
 
-    def ship(self, order, external_id="SHIP-1", lines=None, tracking="1Z999AA10123456784"):
+    def ship(self, order, external_id="SHIP-1", lines=None, tracking="1Z999AA10123456784", carrier="express",
+             shipped_at="2026-11-27T15:01:00Z"):
         items = [
             {
                 "intake_id": f"ship-{external_id}",
                 "item": {
                     "external_id": external_id,
                     "order_external_id": order.rg_external_id,
-                    "carrier": "express",
+                    "carrier": carrier,
                     "tracking_number": tracking,
                     "lines": lines or [{"sku": l.product_id.default_code, "quantity": l.product_uom_qty}
                                        for l in order.order_line if l.product_id.is_storable],
-                    "shipped_at": "2026-11-27T15:01:00Z",
+                    "shipped_at": shipped_at,
                 },
             }
         ]

@@ -1,3 +1,4 @@
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -229,6 +230,46 @@ class TestIntake(RetailGatewayCase):
         rest = self.ship(order, external_id="SHIP-3", lines=[{"sku": "RG-BOX", "quantity": 2}])
         self.assertEqual(rest["status"], "confirmed")
         self.assertEqual(order.delivery_status, "full")
+
+    def test_confirm_shipments_keeps_the_carrier_and_time_the_3pl_reports(self):
+        # The order plans RG Express; the 3PL shipped with a carrier Odoo does not know, a day later.
+        order = self.submit_one("WEB-3PL-BPOST")
+        picking = self.outgoing_picking(order)
+        self.assertEqual(picking.carrier_id, self.carrier)
+        result = self.ship(
+            order,
+            external_id="SHIP-BPOST",
+            lines=[{"sku": "RG-LAMP", "quantity": 2}, {"sku": "RG-BOX", "quantity": 3}],
+            carrier="bpost",
+            shipped_at="2026-11-28T16:40:00+01:00",
+        )
+        self.assertEqual(result["status"], "confirmed", result)
+        self.assertEqual(picking.state, "done")
+        self.assertFalse(picking.carrier_id, "the carrier planned on the order did not take the parcel")
+        self.assertEqual(picking.backorder_ids.carrier_id, self.carrier, "what is left keeps the planned carrier")
+        self.assertFalse(picking.backorder_ids.rg_carrier_name)
+        self.assertEqual(picking.rg_carrier_name, "bpost")
+        self.assertEqual(picking.date_done, datetime(2026, 11, 28, 15, 40))
+        self.assertEqual(picking.rg_shipped_at, datetime(2026, 11, 28, 15, 40))
+        shipped = self.Api.order_shipments(partner=self.partner.code, external_id="WEB-3PL-BPOST")["shipments"][0]
+        self.assertEqual((shipped["carrier"], shipped["shipped_at"]), ("bpost", "2026-11-28T15:40:00.000Z"))
+        event = self.events("shipment.shipped")
+        self.assertEqual((event.payload["carrier"], event.payload["shipped_at"]), ("bpost", "2026-11-28T15:40:00.000Z"))
+
+    def test_confirm_shipments_maps_the_3pl_carrier_to_an_odoo_carrier(self):
+        parcel = self.env["delivery.carrier"].create(
+            {"name": "RG Parcel", "product_id": self.carrier.product_id.id, "delivery_type": "fixed", "fixed_price": 3.0}
+        )
+        self.partner.write({"carrier_map_ids": [(0, 0, {"method": "parcel", "carrier_id": parcel.id})]})
+        order = self.submit_one("WEB-3PL-MAP")
+        picking = self.outgoing_picking(order)
+        result = self.ship(order, external_id="SHIP-MAP", carrier="Parcel")
+        self.assertEqual(result["status"], "confirmed", result)
+        self.assertEqual((picking.carrier_id, picking.rg_carrier_name), (parcel, "Parcel"))
+        self.assertFalse(picking.backorder_ids, "everything shipped")
+        self.assertEqual(picking.date_done, datetime(2026, 11, 27, 15, 1))
+        shipped = self.Api.order_shipments(partner=self.partner.code, external_id="WEB-3PL-MAP")["shipments"][0]
+        self.assertEqual(shipped["carrier"], "RG Parcel")
 
     def test_submit_returns(self):
         order = self.submit_one("WEB-RET")
