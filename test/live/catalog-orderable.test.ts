@@ -5,44 +5,25 @@
  * precision and equals Odoo's own figure. Checked by an independent XML-RPC reader (odoo-await).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProductVariant } from '../../contracts/src/product.js';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
-import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
-import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import type { ChildGateway } from '../intake/child.js';
+import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
+import { independentReader, live } from './live-env.js';
 
 describe.skipIf(!live)('every listed SKU can be ordered (real Odoo)', () => {
   const code = `rgcat${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'rg-live-catalog-'));
   let gateway: ChildGateway;
   let odoo: OdooClient;
-  let backOffice: OdooClient;
-  let partnerId = 0;
+  let setup: LivePartnerGateway | undefined;
   let token = '';
   const variants: ProductVariant[] = [];
   const externalIds: string[] = [];
 
   beforeAll(async () => {
-    odoo = liveClient();
-    backOffice = backOfficeClient();
-    [partnerId] = (await backOffice.call<number[]>('retail_gateway.partner', 'create', {
-      kwargs: { vals_list: [{ code, name: `Catalog walk ${code}`, scopes: 'products:read orders:read orders:write', tier: 'internal', mode: 'live' }] },
-    })) as [number];
-    const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
-    gateway = await spawnGateway({
-      ODOO_URL: live!.url,
-      ODOO_DB: live!.db,
-      ODOO_USER: live!.user,
-      ...(live!.apiKey ? { ODOO_API_KEY: live!.apiKey } : { ODOO_PASSWORD: live!.password! }),
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '50',
-    });
-    token = await tokenFrom(gateway.url, client_id, client_secret);
+    setup = await livePartnerGateway({ code, name: `Catalog walk ${code}`, scopes: 'products:read orders:read orders:write' });
+    ({ gateway, token, odoo } = setup);
     for (let cursor: string | null = ''; cursor !== null; ) {
       const res = await fetch(`${gateway.url}/v1/products?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
@@ -58,11 +39,7 @@ describe.skipIf(!live)('every listed SKU can be ordered (real Odoo)', () => {
         ?.rpc('cancel_orders', { partner: code, refs: externalIds.slice(0, 200).map((id, i) => ({ intake_id: `cleanup-${i}`, item: { external_id: id } })) })
         .catch(() => undefined);
     }
-    await gateway?.stop();
-    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
-    await odoo?.close();
-    await backOffice?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('lists no invented SKU, and prices in the currency of each product with its precision', async () => {

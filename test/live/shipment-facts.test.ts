@@ -6,25 +6,21 @@
  * read back by an independent XML-RPC reader (odoo-await) and through `GET /v1/shipments`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
-import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
-import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import type { ChildGateway } from '../intake/child.js';
+import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
+import { independentReader, live } from './live-env.js';
 
 /** Odoo answers a Datetime as UTC without a zone: `2026-11-28 15:40:00`. */
 const odooInstant = (value: string) => Date.parse(`${value.replace(' ', 'T')}Z`);
 
 describe.skipIf(!live)('live Odoo: a shipment keeps the carrier and time the 3PL reports', () => {
   const code = `rgshp${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'rg-live-shipment-'));
   const externalId = `LIVE-SHP-${code}`;
   let gateway: ChildGateway;
-  let odoo: OdooClient;
   let backOffice: OdooClient;
-  let partnerId = 0;
+  let setup: LivePartnerGateway | undefined;
   let token = '';
 
   const call = (path: string, init: RequestInit = {}) =>
@@ -46,31 +42,12 @@ describe.skipIf(!live)('live Odoo: a shipment keeps the carrier and time the 3PL
   }
 
   beforeAll(async () => {
-    odoo = liveClient();
-    backOffice = backOfficeClient();
-    [partnerId] = (await backOffice.call<number[]>('retail_gateway.partner', 'create', {
-      kwargs: { vals_list: [{ code, name: `Shipment facts ${code}`, scopes: 'products:read orders:read orders:write shipments:read shipments:write', tier: 'internal', mode: 'live' }] },
-    })) as [number];
-    const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
-    gateway = await spawnGateway({
-      ODOO_URL: live!.url,
-      ODOO_DB: live!.db,
-      ODOO_USER: live!.user,
-      ...(live!.apiKey ? { ODOO_API_KEY: live!.apiKey } : { ODOO_PASSWORD: live!.password! }),
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '50',
-    });
-    token = await tokenFrom(gateway.url, client_id, client_secret);
+    setup = await livePartnerGateway({ code, name: `Shipment facts ${code}`, scopes: 'products:read orders:read orders:write shipments:read shipments:write' });
+    ({ gateway, token, backOffice } = setup);
   }, 180_000);
 
   afterAll(async () => {
-    await gateway?.stop();
-    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
-    await odoo?.close();
-    await backOffice?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('in the Odoo transfer and in GET /v1/shipments', async () => {
