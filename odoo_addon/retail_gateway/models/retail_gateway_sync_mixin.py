@@ -79,7 +79,7 @@ class RetailGatewaySyncMixin(models.AbstractModel):
                 event=event.display_name if event else self.env._("the last change"),
             ),
             status.error_message or "",
-            status.note or "",
+            status.next_attempt_text or status.note or "",
         ]
         if others > 0:
             parts.append(self.env._("%(n)s more partner(s) did not receive it either: see Sync.", n=others))

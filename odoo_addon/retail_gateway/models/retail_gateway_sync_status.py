@@ -77,6 +77,7 @@ class RetailGatewaySyncStatus(models.Model):
     error_message = fields.Char("Error", compute="_compute_error_message")
     next_attempt_at = fields.Datetime("Next Retry", readonly=True)
     note = fields.Char("Details", compute="_compute_note")
+    next_attempt_text = fields.Char("Next Retry (text)", compute="_compute_next_attempt_text")
     company_id = fields.Many2one(related="partner_id.company_id", readonly=True)
 
     _sql_constraints = [
@@ -99,19 +100,27 @@ class RetailGatewaySyncStatus(models.Model):
         for status in self:
             status.error_message = describe_delivery_error(self.env, status.last_error) if status.state == "failed" else False
 
-    @api.depends("state", "replay_ref", "delivery_status", "next_attempt_at", "attempts")
+    @api.depends("state", "replay_ref", "delivery_status", "attempts")
     def _compute_note(self):
+        """What happens next, in words (the next retry has its own column)."""
         for status in self:
             if status.replay_ref:
                 status.note = self.env._("Replaying…")
             elif status.state == "failed" and status.delivery_status == "dead":
                 status.note = self.env._("The gateway gave up after %(n)s attempts; use Replay to send it again.", n=status.attempts)
-            elif status.state == "failed" and status.next_attempt_at:
-                status.note = self.env._("Next retry %(at)s", at=format_datetime(self.env, status.next_attempt_at))
             elif status.state == "pending":
                 status.note = self.env._("Waiting for the gateway")
             else:
                 status.note = False
+
+    @api.depends("next_attempt_at", "state")
+    def _compute_next_attempt_text(self):
+        for status in self:
+            status.next_attempt_text = (
+                self.env._("Next retry %(at)s.", at=format_datetime(self.env, status.next_attempt_at))
+                if status.state == "failed" and status.next_attempt_at
+                else False
+            )
 
     # ------------------------------------------------------------------ writers (SQL: no business row touched)
 
