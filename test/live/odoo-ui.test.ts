@@ -3,8 +3,9 @@
  * orders, one reported delivered and one failed (HTTP 503, retrying): the synced one shows "Synced"
  * on its Sync button and no banner; the failed one a banner naming the partner, the event and the
  * next retry, and its Sync button opens its sync rows. Integration › Sync Status filters Failed,
- * Pending and Synced; Replay on the failed event puts it back to pending. The browser console stays
- * free of errors throughout. Screenshots go to test-results/odoo-ui/ for a person to look at.
+ * Pending and Synced; Replay on the failed event puts it back to pending. An order Odoo refuses
+ * shows under Intake › Refused with its reason. The browser console stays free of errors
+ * throughout. Screenshots go to test-results/odoo-ui/ for a person to look at.
  *
  * Needs the back office user's password (the web client does not take an API key) and Chromium at
  * /usr/bin/chromium; without either the suite is skipped with one line saying which.
@@ -191,6 +192,34 @@ describe.skipIf(!live || missing !== null)('live Odoo: what a person sees in the
     await expect.poll(() => page.locator('button[name="action_rg_view_sync"]').innerText()).toContain('Pending');
     expect(await page.locator('.alert-danger', { hasText: 'Not synced' }).count()).toBe(0);
     await shot('7-replayed-order');
+  });
+
+  it('shows an item Odoo refused under Intake › Refused, with the reason', async () => {
+    const externalId = `UI-BAD-${code}`;
+    const { results } = await odoo.rpc('submit_orders', {
+      partner: code,
+      orders: [{
+        intake_id: `ui-${externalId}`,
+        item: {
+          external_id: externalId,
+          channel: 'webshop',
+          placed_at: new Date().toISOString(),
+          currency: 'USD',
+          taxes_included: false,
+          customer: { email: `${code}@example.com`, name: 'Ui Live' },
+          billing_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+          shipping_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+          lines: [{ sku: `NO-SUCH-${code}`, quantity: 1, unit_price: '1.00' }],
+          payment: { method: 'card', status: 'paid' },
+        },
+      }],
+    });
+    expect(results[0]).toMatchObject({ status: 'rejected' });
+    await page.goto(`${live!.url}/web#action=retail_gateway.retail_gateway_intake_rejection_action`);
+    const row = page.locator('.o_data_row', { hasText: externalId });
+    await row.waitFor();
+    expect(await row.innerText()).toContain(`NO-SUCH-${code}`);
+    await shot('8-refused-intake');
   });
 
   it('left no error in the browser console', () => {

@@ -156,7 +156,7 @@ class TestSyncRows(RetailGatewayCase):
         self.assertEqual(self.subscription.display_name, "RG Web Shop · shop.example.com")
 
     def test_a_registered_payment_names_the_order_payment_transaction(self):
-        order = self.submit_one("WEB-PAY-LATER", payment=None)
+        order = self.submit_one("WEB-PAY-LATER", payment={"method": "card", "status": "pending"})
         self.assertFalse(order.rg_payment_transaction)
         payment = {"external_id": "WEB-PAY-LATER", "kind": "paid", "amount": "1.00", "currency": self.currency.name,
                    "provider": "stripe", "transaction_id": "pi_3QLATER", "at": "2026-11-27T09:15:00Z"}
