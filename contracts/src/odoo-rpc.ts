@@ -93,6 +93,9 @@ export const rpc = {
             attempts: z.number().int().nonnegative(),
             last_error: z.string().max(1000).nullable(),
             at: Timestamp,
+            next_attempt_at: Timestamp.nullable()
+              .optional()
+              .describe('When the relay tries again (status `failed`, still retrying); null or absent otherwise'),
           }),
         )
         .min(1)

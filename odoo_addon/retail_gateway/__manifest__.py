@@ -2,7 +2,7 @@
     "name": "Retail Gateway",
     "summary": "Transactional outbox, idempotent intake RPC, partner registry "
     "and sync status for the retail gateway",
-    "version": "1.0.0",
+    "version": "1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Gateway contributors",

@@ -1,6 +1,8 @@
 """Small formatting helpers shared by the payload builders and the RPC methods."""
 
+import re
 from datetime import date, datetime, timezone
+from http import HTTPStatus
 
 from odoo.exceptions import AccessError
 from odoo.tools import float_repr
@@ -112,3 +114,54 @@ def check_caller(env, groups=(SERVICE_GROUP, MANAGER_GROUP)):
         return
     if not any(env.user.has_group(group) for group in groups):
         raise AccessError(env._("This operation is reserved to the retail gateway's service user and Integration Managers."))
+
+
+def record_names(env, model, ids):
+    """``{id: display name}`` of the records of ``model`` the current user may read; a record it may not
+    read is named by its model only, a deleted one says so."""
+    if not ids or model not in env:
+        return {}
+    Model = env[model].with_context(active_test=False)
+    description = env["ir.model"]._get(model).name or model
+    existing = Model.browse(ids).exists()
+    readable = existing._filtered_access("read") if Model.has_access("read") else Model.browse()
+    names = {record_id: env._("%(model)s (deleted)", model=description) for record_id in ids}
+    names.update({record.id: env._("%(model)s (restricted)", model=description) for record in existing})
+    names.update({record.id: record.display_name for record in readable})
+    return names
+
+
+def describe_delivery_error(env, error):
+    """A delivery error as the gateway reports it (``HTTP 503``, ``connect timeout``, ``ECONNREFUSED: ...``),
+    in words for the people reading the sync status."""
+    if not error:
+        return False
+    text = str(error).replace("(retry schedule exhausted)", "").strip()
+    match = re.match(r"^HTTP (\d{3})\b", text)
+    if match:
+        code = int(match.group(1))
+        try:
+            phrase = HTTPStatus(code).phrase.lower()
+        except ValueError:
+            phrase = env._("unknown status")
+        return env._("The partner's endpoint answered HTTP %(code)s (%(phrase)s).", code=code, phrase=phrase)
+    lowered = text.lower()
+    if lowered == "connect timeout":
+        return env._("The partner's endpoint did not accept the connection in time.")
+    if lowered in ("response timeout", "timeout"):
+        return env._("The partner's endpoint did not answer in time.")
+    if "econnrefused" in lowered:
+        return env._("The partner's endpoint refused the connection.")
+    if "enotfound" in lowered or "eai_again" in lowered:
+        return env._("The partner's endpoint host name could not be resolved.")
+    if "econnreset" in lowered or "socket" in lowered:
+        return env._("The connection to the partner's endpoint was cut.")
+    if "cert" in lowered or "tls" in lowered or "ssl" in lowered:
+        return env._("The partner's endpoint has no valid TLS certificate.")
+    if lowered == "invalid url":
+        return env._("The subscription's URL is not valid.")
+    if lowered.startswith("refused:"):
+        return env._("The gateway does not send to this address (%(reason)s).", reason=text[8:].strip())
+    if lowered == "partner registry unavailable":
+        return env._("The gateway could not read its partner registry; it tries again shortly.")
+    return env._("The delivery failed: %(error)s.", error=text)

@@ -21,6 +21,11 @@ export interface LiveOdoo {
   portal: { login: string; password: string };
   /** A back office user with the rights of an Odoo administrator. */
   admin: { login: string; apiKey?: string; password?: string };
+  /**
+   * That user's password for the web client (an API key does not log in to it): ODOO_ADMIN_PASSWORD,
+   * or Odoo's demo `admin` when neither a password nor an API key is given. Undefined otherwise.
+   */
+  adminWebPassword?: string;
 }
 
 export const SKIP_MESSAGE = 'live tier skipped: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY to run it against a real Odoo';
@@ -38,6 +43,7 @@ function read(): LiveOdoo | null {
     admin: env.ODOO_ADMIN_API_KEY
       ? { login: env.ODOO_ADMIN_LOGIN ?? 'admin', apiKey: env.ODOO_ADMIN_API_KEY }
       : { login: env.ODOO_ADMIN_LOGIN ?? 'admin', password: env.ODOO_ADMIN_PASSWORD ?? 'admin' },
+    adminWebPassword: env.ODOO_ADMIN_PASSWORD || (env.ODOO_ADMIN_API_KEY ? undefined : 'admin'),
   };
 }
 

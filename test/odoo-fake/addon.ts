@@ -398,7 +398,7 @@ function reportDeliveries(c: CallContext, a: Args<'report_deliveries'>): Result<
       if (!unknown.includes(r.event_id)) unknown.push(r.event_id);
       continue;
     }
-    const values = { status: r.status, attempts: r.attempts, lastError: r.last_error, at: r.at };
+    const values = { status: r.status, attempts: r.attempts, lastError: r.last_error, at: r.at, nextAttemptAt: r.next_attempt_at ?? null };
     const existing = s.deliveryReports.find((d) => d.eventId === r.event_id && d.partner === r.partner && d.subscriptionId === r.subscription_id);
     if (existing) Object.assign(existing, values);
     else s.deliveryReports.push({ eventId: r.event_id, partner: r.partner, subscriptionId: r.subscription_id, ...values });

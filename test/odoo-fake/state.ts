@@ -188,6 +188,8 @@ export interface DeliveryReport {
   attempts: number;
   lastError: string | null;
   at: string;
+  /** When the relay tries again (a failed delivery still retrying). */
+  nextAttemptAt: string | null;
 }
 
 export interface LedgerEntry {

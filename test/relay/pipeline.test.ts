@@ -75,9 +75,13 @@ describe('relay against the fake Odoo', () => {
     await rig.relay.pump.drain();
     await rig.relay.dispatcher.dispatchOnce(); // attempt 1: 503, retry due at once
     await rig.relay.reporter.reportOnce();
-    expect(sim.state.deliveries(event!.envelope.id)[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    const failed = sim.state.deliveries(event!.envelope.id)[0]!;
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    // Odoo shows when the relay tries again: the stored next attempt, as a timestamp.
+    const [row] = await rig.relay.queue.store.query<{ next_attempt_at: number }>('SELECT next_attempt_at FROM webhook_deliveries WHERE event_id = ?', [event!.envelope.id]);
+    expect(failed.nextAttemptAt).toBe(new Date(Number(row!.next_attempt_at)).toISOString());
     await rig.relay.runOnce(); // attempt 2: 404, final
-    expect(sim.state.deliveries(event!.envelope.id)[0]).toMatchObject({ status: 'dead', attempts: 2 });
+    expect(sim.state.deliveries(event!.envelope.id)[0]).toMatchObject({ status: 'dead', attempts: 2, nextAttemptAt: null });
   });
 
   it("Odoo's Replay sends a new attempt at once: failed → endpoint back → Replay → delivered, with no wait for the schedule", async () => {

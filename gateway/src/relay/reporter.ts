@@ -48,6 +48,7 @@ export class DeliveryReporter {
           attempts: r.attempts,
           last_error: r.last_error ? r.last_error.slice(0, 1000) : null,
           at: new Date(Number(r.updated_at)).toISOString(),
+          next_attempt_at: r.status === 'pending' && r.attempts > 0 ? new Date(Number(r.next_attempt_at)).toISOString() : null,
         })),
       });
       await this.o.queue.markReported(rows);

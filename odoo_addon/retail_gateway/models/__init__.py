@@ -9,6 +9,7 @@ from . import retail_gateway_carrier_map
 from . import retail_gateway_customer_link
 from . import retail_gateway_consent
 from . import retail_gateway_intake
+from . import retail_gateway_intake_rejection
 from . import retail_gateway_api
 from . import retail_gateway_api_orders
 from . import retail_gateway_api_fulfilment

@@ -72,6 +72,10 @@ class RetailGatewayApi(models.AbstractModel):
                 # back, the detail stays in the log and the gateway retries the item.
                 _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
                 result = self._rg_result("retry")
+            if result["status"] == "rejected":
+                self.env["retail_gateway.intake.rejection"].sudo()._rg_record(
+                    partner, handler, external_id, intake_id, result["reasons"]
+                )
             result.update(intake_id=intake_id, external_id=str(external_id or "-"))
             results.append(result)
         return {"results": results}

@@ -305,6 +305,9 @@ class RetailGatewayApi(models.AbstractModel):
             )
             if invoices and not float_is_zero(amount, precision_rounding=order.currency_id.rounding):
                 payment = self._rg_pay_invoices(invoices, amount, item)
+        if kind == "paid" and not order.rg_payment_transaction:
+            # The order came without its payment: the first payment registered names it.
+            order.write({"rg_payment_transaction": transaction_id, "rg_payment_provider": order.rg_payment_provider or item.get("provider") or False})
         intake.write({"amount": amount, "currency_code": item.get("currency"), "note": kind})
         intake._rg_set_record(payment or order, sale_order_id=order.id)
         order._rg_update_payment_status()

@@ -44,7 +44,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..compat import is_test_cursor, sql_constraints
-from ..utils import EVENT_TYPES, MANAGER_GROUP, check_caller, parse_rfc3339, rfc3339, utc_now_rfc3339
+from ..utils import EVENT_TYPES, MANAGER_GROUP, check_caller, parse_rfc3339, record_names, rfc3339, utc_now_rfc3339
 
 _logger = logging.getLogger(__name__)
 
@@ -70,14 +70,16 @@ class RetailGatewayOutboxEvent(models.Model):
     aggregate_model = fields.Char(required=True, readonly=True)
     aggregate_id = fields.Integer(required=True, readonly=True)
     aggregate_external_id = fields.Char("Aggregate External ID", readonly=True)
-    subject = fields.Char(compute="_compute_subject")
+    subject = fields.Char(compute="_compute_subject", help="The envelope's subject: model/id of the aggregate.")
+    aggregate_name = fields.Char("Record", compute="_compute_aggregate_name", help="The record the event is about.")
     record_model = fields.Char(required=True, readonly=True, help="The business record whose change caused the event.")
-    record_id = fields.Integer(required=True, readonly=True)
+    record_id = fields.Integer("Record ID", required=True, readonly=True)
     sequence = fields.Integer(required=True, readonly=True, help="Sequence of the event within its aggregate, from 1.")
     position = fields.Integer(
         compute="_compute_position", help="Commit-ordered position, assigned once the event is committed and read."
     )
-    event_time = fields.Char("Time", required=True, readonly=True)
+    event_time = fields.Char("Time (RFC 3339)", required=True, readonly=True, help="The envelope's time, as sent.")
+    event_at = fields.Datetime("Time", compute="_compute_event_at", store=True, index=True)
     request_id = fields.Char("Request ID", readonly=True, index="btree_not_null")
     payload = fields.Json(readonly=True)
     payload_text = fields.Text("Data", compute="_compute_payload_text")
@@ -94,7 +96,8 @@ class RetailGatewayOutboxEvent(models.Model):
         "when made in Odoo); a customer to the partners that know it and admin partners.",
     )
     state = fields.Selection(
-        [("pending", "Pending"), ("leased", "Leased"), ("dispatched", "Dispatched")],
+        [("pending", "Waiting for the gateway"), ("leased", "Being relayed"), ("dispatched", "Handed to the gateway")],
+        string="Relay State",
         default="pending",
         required=True,
         readonly=True,
@@ -112,6 +115,12 @@ class RetailGatewayOutboxEvent(models.Model):
     )
     delivery_ids = fields.One2many("retail_gateway.delivery", "event_id", string="Deliveries", readonly=True)
     delivery_count = fields.Integer(compute="_compute_delivery_count")
+    delivery_state = fields.Selection(
+        [("waiting", "Waiting"), ("delivered", "Delivered"), ("failed", "Failed, retrying"), ("dead", "Failed, gave up")],
+        "Delivery",
+        compute="_compute_delivery_count",
+        help="How the webhook attempts went, as the gateway reported them: the worst of the partners.",
+    )
 
     _sql_constraints = [
         ("name_uniq", "unique(name)", "The event id must be unique."),
@@ -173,6 +182,25 @@ class RetailGatewayOutboxEvent(models.Model):
         for event in self:
             event.subject = f"{event.aggregate_model}/{event.aggregate_id}"
 
+    @api.depends("aggregate_model", "aggregate_id")
+    def _compute_aggregate_name(self):
+        by_model = {}
+        for event in self:
+            by_model.setdefault(event.aggregate_model, []).append(event.aggregate_id)
+        names = {model: record_names(self.env, model, ids) for model, ids in by_model.items() if model}
+        for event in self:
+            event.aggregate_name = names.get(event.aggregate_model, {}).get(event.aggregate_id) or event.subject
+
+    @api.depends("event_type", "aggregate_name")
+    def _compute_display_name(self):
+        for event in self:
+            event.display_name = f"{event.event_type} · {event.aggregate_name}" if event.event_type else event.name
+
+    @api.depends("event_time")
+    def _compute_event_at(self):
+        for event in self:
+            event.event_at = parse_rfc3339(event.event_time) if event.event_time else False
+
     def _compute_position(self):
         positions = {}
         if self.ids:
@@ -192,10 +220,16 @@ class RetailGatewayOutboxEvent(models.Model):
         for event in self:
             event.payload_text = json.dumps(event.payload, indent=2, sort_keys=True) if event.payload else False
 
-    @api.depends("delivery_ids")
+    @api.depends("delivery_ids.status", "replay_requested")
     def _compute_delivery_count(self):
+        rank = {"delivered": 1, "failed": 2, "dead": 3}
         for event in self:
             event.delivery_count = len(event.delivery_ids)
+            statuses = event.delivery_ids.mapped("status")
+            if event.replay_requested or not statuses:
+                event.delivery_state = "waiting"
+            else:
+                event.delivery_state = max(statuses, key=rank.get)
 
     # ------------------------------------------------------------------ producing events
 
@@ -256,6 +290,7 @@ class RetailGatewayOutboxEvent(models.Model):
         if not vals_list:
             return
         events = self.create(vals_list)
+        self.env["retail_gateway.sync.status"]._rg_events_written(events)
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (event_id) SELECT unnest(%s::int[])",
@@ -561,13 +596,13 @@ class RetailGatewayOutboxEvent(models.Model):
             at = parse_rfc3339(result.get("at")) or fields.Datetime.now()
             event_ref, record_model, record_id, aggregate_model, aggregate_id = event
             error = (result.get("last_error") or "")[:1000] or None
-            Delivery._rg_upsert(
-                event_ref, partner.id, result.get("subscription_id"), status, int(result.get("attempts") or 0), error, at
-            )
+            attempts = int(result.get("attempts") or 0)
+            next_attempt_at = parse_rfc3339(result.get("next_attempt_at")) if status == "failed" else None
+            Delivery._rg_upsert(event_ref, partner.id, result.get("subscription_id"), status, attempts, error, at, next_attempt_at)
             if (event_ref, partner.id) in targeted:
                 refs = {(record_model, record_id), (aggregate_model, aggregate_id)}
                 for res_model, res_id in sorted(refs):
-                    Status._rg_upsert(res_model, res_id, partner.id, event_ref, status, error, at)
+                    Status._rg_upsert(res_model, res_id, partner.id, event_ref, status, error, at, attempts, next_attempt_at)
             recorded += 1
         return {"recorded": recorded, "unknown_events": unknown}
 
@@ -677,6 +712,7 @@ class RetailGatewayOutboxEvent(models.Model):
         self.sudo().write(
             {"state": "pending", "lease_until": False, "consumer": False, "dispatched_at": False, "replay_requested": True}
         )
+        self.env["retail_gateway.sync.status"].sudo()._rg_replay_requested(self.sudo())
         for event in self:
             _logger.info("Outbox event %s put back in the queue by %s", event.name, self.env.user.login)
         return True

@@ -216,13 +216,15 @@ class RetailGatewayPartner(models.Model):
         """Tracks a rotation in the chatter: who, when, which credential; never the secret."""
         self.ensure_one()
         actor = self.env.context.get("actor")
-        body = self.env._(
-            "%(what)s rotated by %(user)s%(actor)s. Previous secret valid until %(until)s.",
-            what=what,
-            user=self.env.user.name,
-            actor=f" (on behalf of {actor})" if actor else "",
-            until=fields.Datetime.to_string(previous_valid_until) + " UTC" if previous_valid_until else "-",
-        )
+        values = {"what": what, "user": self.env.user.name, "actor": f" (on behalf of {actor})" if actor else ""}
+        if previous_valid_until:
+            body = self.env._(
+                "%(what)s rotated by %(user)s%(actor)s. Previous secret valid until %(until)s.",
+                until=fields.Datetime.to_string(previous_valid_until) + " UTC",
+                **values,
+            )
+        else:
+            body = self.env._("%(what)s rotated by %(user)s%(actor)s.", **values)
         self.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------ RPC (gateway)
@@ -389,7 +391,7 @@ class RetailGatewayPartner(models.Model):
         check_caller(self.env, (MANAGER_GROUP,))
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Rotate a secret"),
+            "name": self.env._("Rotate a Secret"),
             "res_model": "retail_gateway.rotate.secret",
             "view_mode": "form",
             "target": "new",

@@ -34,6 +34,13 @@ class RetailGatewaySubscription(models.Model):
     )
     company_id = fields.Many2one(related="partner_id.company_id", store=True, readonly=True)
 
+    @api.depends("partner_id", "url")
+    def _compute_display_name(self):
+        # The host only: a path or query may carry the partner's token.
+        for subscription in self:
+            host = urlparse(subscription.url or "").hostname or self.env._("no URL")
+            subscription.display_name = f"{subscription.partner_id.name or subscription.partner_id.code or ''} · {host}"
+
     @api.constrains("url")
     def _check_url(self):
         for subscription in self:

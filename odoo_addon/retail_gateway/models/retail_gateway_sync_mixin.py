@@ -8,8 +8,9 @@ from .retail_gateway_sync_status import STATE_RANK, SYNC_STATES
 class RetailGatewaySyncMixin(models.AbstractModel):
     """Sync status of a business record towards the gateway's partners.
 
-    The status lives in ``retail_gateway.sync.status`` and the outbox; the fields here are computed
-    (and searchable) so that delivery reports never write to the business table.
+    The status lives in ``retail_gateway.sync.status`` (one stored row per record and partner); the
+    fields here are computed from it (and searchable) so that delivery reports never write to the
+    business table.
     """
 
     _name = "retail_gateway.sync.mixin"
@@ -24,6 +25,10 @@ class RetailGatewaySyncMixin(models.AbstractModel):
     )
     rg_last_sync_at = fields.Datetime("Last Sync", compute="_compute_rg_sync", groups=USER_GROUP)
     rg_last_sync_error = fields.Text("Last Sync Error", compute="_compute_rg_sync", groups=USER_GROUP)
+    rg_sync_message = fields.Char(
+        "Sync Problem", compute="_compute_rg_sync", groups=USER_GROUP,
+        help="Which partner did not receive which event, why, and when the gateway tries again.",
+    )
     rg_event_count = fields.Integer("Integration Events", compute="_compute_rg_sync", groups=USER_GROUP)
 
     # ------------------------------------------------------------------ hooks
@@ -48,26 +53,37 @@ class RetailGatewaySyncMixin(models.AbstractModel):
         records = self.filtered(lambda r: isinstance(r.id, int))
         ids_map = records._rg_sync_ids_map()
         Status = self.env["retail_gateway.sync.status"].sudo()
-        source_states = Status._rg_record_states(self._rg_sync_model(), list(ids_map))
-        merged = {}
-        for source_id, row in source_states.items():
-            own_id = ids_map.get(source_id)
-            current = merged.get(own_id)
-            if current is None:
-                merged[own_id] = dict(row)
-                continue
-            if STATE_RANK[row["state"]] > STATE_RANK[current["state"]]:
-                current["state"] = row["state"]
-                current["last_error"] = row["last_error"] or current["last_error"]
-            if row["last_sync_at"] and (not current["last_sync_at"] or row["last_sync_at"] > current["last_sync_at"]):
-                current["last_sync_at"] = row["last_sync_at"]
+        rows_by_own = {}
+        for row in Status._rg_rows_for(self._rg_sync_model(), list(ids_map)):
+            rows_by_own.setdefault(ids_map.get(row.res_id), []).append(row)
         counts = records._rg_event_counts(ids_map)
         for record in self:
-            row = merged.get(record.id) or {}
-            record.rg_sync_state = row.get("state") or "not_applicable"
-            record.rg_last_sync_at = row.get("last_sync_at") or False
-            record.rg_last_sync_error = row.get("last_error") or False
+            rows = rows_by_own.get(record.id) or []
+            worst = max(rows, key=lambda r: (STATE_RANK[r.state], r.last_failure_at or r.write_date), default=None)
+            synced = [r.last_sync_at for r in rows if r.last_sync_at]
+            record.rg_sync_state = worst.state if worst else "not_applicable"
+            record.rg_last_sync_at = max(synced) if synced else False
+            failed = worst if worst and worst.state == "failed" else None
+            record.rg_last_sync_error = failed.last_error if failed else False
+            others = len({r.partner_id for r in rows if r.state == "failed"}) - 1
+            record.rg_sync_message = record._rg_failure_message(failed, others) if failed else False
             record.rg_event_count = counts.get(record.id, 0)
+
+    def _rg_failure_message(self, status, others=0):
+        """One sentence for the failure banner: the partner, the event, the error in words, what next."""
+        event = self.env["retail_gateway.outbox.event"].sudo().browse(status.failed_ref).exists()
+        parts = [
+            self.env._(
+                "%(partner)s did not receive %(event)s.",
+                partner=status.partner_id.name or status.partner_id.code,
+                event=event.display_name if event else self.env._("the last change"),
+            ),
+            status.error_message or "",
+            status.next_attempt_text or status.note or "",
+        ]
+        if others > 0:
+            parts.append(self.env._("%(n)s more partner(s) did not receive it either: see Sync.", n=others))
+        return " ".join(part for part in parts if part)
 
     def _rg_event_counts(self, ids_map):
         if not ids_map:
@@ -102,12 +118,12 @@ class RetailGatewaySyncMixin(models.AbstractModel):
         states = Status._rg_record_states(self._rg_sync_model())
         own_state = {}
         own_of = self._rg_own_id(list(states))
-        for source_id, row in states.items():
+        for source_id, state in states.items():
             own_id = own_of.get(source_id)
             if own_id is None:
                 continue
-            if STATE_RANK[row["state"]] > STATE_RANK[own_state.get(own_id, "not_applicable")]:
-                own_state[own_id] = row["state"]
+            if STATE_RANK[state] > STATE_RANK[own_state.get(own_id, "not_applicable")]:
+                own_state[own_id] = state
         wanted = [own_id for own_id, state in own_state.items() if state in values]
         domain = [("id", "in", wanted)]
         if "not_applicable" in values:
@@ -133,6 +149,15 @@ class RetailGatewaySyncMixin(models.AbstractModel):
         action = self.env["ir.actions.act_window"]._for_xml_id("retail_gateway.retail_gateway_outbox_event_action")
         action["domain"] = self._rg_events_domain()
         action["context"] = {}
+        return action
+
+    def action_rg_view_sync(self):
+        """The record's sync rows: one per partner, with its state, last event, error and next retry."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("retail_gateway.retail_gateway_sync_status_action")
+        action["domain"] = [("res_model", "=", self._rg_sync_model()), ("res_id", "in", list(self._rg_sync_ids_map()))]
+        action["context"] = {}
+        if len(self) == 1:
+            action["name"] = self.env._("Sync: %(name)s", name=self.display_name)
         return action
 
     def action_rg_view_deliveries(self):

@@ -4,6 +4,7 @@ from . import test_intake
 from . import test_partner_registry
 from . import test_security
 from . import test_sync_status
+from . import test_sync_rows
 from . import test_concurrency
 from . import test_event_targets
 from . import test_first_setup

@@ -154,6 +154,8 @@ class TestEventTargets(RetailGatewayCase):
             "status": "delivered", "attempts": 1, "last_error": None, "at": "2026-11-27T12:00:00Z"}])
         self.assertEqual(answer["recorded"], 1, "kept in the delivery log")
         self.assertEqual(created.delivery_ids.partner_id, self.channel)
-        self.assertFalse(self.env["retail_gateway.sync.status"].search([("partner_id", "=", self.channel.id)]))
+        self.assertFalse(self.env["retail_gateway.sync.status"].search(
+            [("partner_id", "=", self.channel.id), ("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        ))
         order.invalidate_recordset()
         self.assertEqual(order.rg_sync_state, "not_applicable", "never synced to a channel")

@@ -85,6 +85,7 @@ class TestPartnerRegistry(RetailGatewayCase):
         self.assertNotIn(answer["client_secret"], message.body)
         self.Partner.rotate_inbound_secret(partner="rg-shop", provider="shopify", secret="shpss_new_value_1", grace_seconds=60)
         self.assertIn("Inbound shopify secret rotated", self.partner.message_ids[:1].body)
+        self.assertNotIn("valid until", self.partner.message_ids[:1].body, "a first secret has no previous one")
         self.assertFalse(any("shpss_new_value_1" in (m.body or "") for m in self.partner.message_ids))
 
     def test_subscription_secret_rotation_overlaps(self):

@@ -65,6 +65,7 @@ class RetailGatewayRotateSecret(models.TransientModel):
         )
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("New Secret"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
