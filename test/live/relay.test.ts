@@ -37,6 +37,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
   const partnerIds: number[] = [];
   const orders: number[] = [];
   const externalId = `LIVE-RELAY-${code}`;
+  const replayedId = `LIVE-REPLAY-${code}`;
 
   const register = async (partnerCode: string, to: Receiver) => {
     const created = await backOffice.call<number | number[]>('retail_gateway.partner', 'create', {
@@ -65,7 +66,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
 
   afterAll(async () => {
     await relay?.stop();
-    await odoo?.rpc('cancel_orders', { partner: code, refs: [{ intake_id: 'cleanup', item: { external_id: externalId } }] }).catch(() => undefined);
+    await odoo?.rpc('cancel_orders', { partner: code, refs: [externalId, replayedId].map((external_id) => ({ intake_id: `cleanup-${external_id}`, item: { external_id } })) }).catch(() => undefined);
     for (const id of orders) await backOffice.call('sale.order', 'action_cancel', { ids: [id] }).catch(() => undefined);
     // mail.thread's write names its argument `values`.
     if (partnerIds.length) await backOffice.call('retail_gateway.partner', 'write', { ids: partnerIds, kwargs: { values: { active: false } } }).catch(() => undefined);
@@ -76,6 +77,30 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
     await backOffice?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** An order of the partner's, confirmed in Odoo through the addon; its id. */
+  const submit = async (external_id: string): Promise<number> => {
+    const { results } = await odoo.rpc('submit_orders', {
+      partner: code,
+      orders: [{
+        intake_id: `live-relay-${external_id}`,
+        item: {
+          external_id,
+          channel: 'webshop',
+          placed_at: new Date().toISOString(),
+          currency: 'USD',
+          taxes_included: false,
+          customer: { email: `${code}@example.com`, name: 'Relay Live' },
+          billing_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+          shipping_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
+          lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
+          payment: { method: 'card', status: 'paid' },
+        },
+      }],
+    });
+    expect(results[0], JSON.stringify(results)).toMatchObject({ status: 'created' });
+    return results[0]!.record!.id;
+  };
 
   const targetsOf = async (orderId: number) => {
     const events = await backOffice.call<{ target_partner_ids: number[] }[]>('retail_gateway.outbox.event', 'search_read', {
@@ -95,26 +120,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
     orders.push(backOfficeOrder);
     await backOffice.call('sale.order', 'action_confirm', { ids: [backOfficeOrder] });
 
-    const { results } = await odoo.rpc('submit_orders', {
-      partner: code,
-      orders: [{
-        intake_id: `live-relay-${code}`,
-        item: {
-          external_id: externalId,
-          channel: 'webshop',
-          placed_at: new Date().toISOString(),
-          currency: 'USD',
-          taxes_included: false,
-          customer: { email: `${code}@example.com`, name: 'Relay Live' },
-          billing_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          shipping_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
-          payment: { method: 'card', status: 'paid' },
-        },
-      }],
-    });
-    expect(results[0], JSON.stringify(results)).toMatchObject({ status: 'created' });
-    const orderId = results[0]!.record!.id;
+    const orderId = await submit(externalId);
 
     const deadline = Date.now() + 60_000;
     const mine = () => receiver.received.find((r) => r.json.type === 'order.created' && (r.json.data.order as { id: number }).id === orderId);
@@ -141,5 +147,29 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
         .map((s) => [s.partner_id[0], s.state]);
     expect(await statuses(orderId)).toEqual([[ownerId, 'synced']]);
     expect(await statuses(backOfficeOrder)).toEqual([]);
+  });
+
+  it('Replay in Odoo sends a dead delivery again at once, and the order shows synced', async () => {
+    const syncState = async (res_id: number) =>
+      (await reader.searchRead<{ state: string }>('retail_gateway.sync.status', [['res_model', '=', 'sale.order'], ['res_id', '=', res_id], ['partner_id', '=', partnerIds[0]!]], ['state'])).map((r) => r.state);
+    // The partner's endpoint answers 410 Gone: final, the delivery is dead at once (no retry is scheduled).
+    receiver.respond = () => ({ status: 410 });
+    const orderId = await submit(replayedId);
+    const [event] = await backOffice.call<{ id: number; name: string }[]>('retail_gateway.outbox.event', 'search_read', {
+      kwargs: { domain: [['event_type', '=', 'order.created'], ['aggregate_model', '=', 'sale.order'], ['aggregate_id', '=', orderId]], fields: ['name'] },
+    });
+    const attempts = (status: number) => receiver.received.filter((r) => r.id === event!.name && r.answered === status).length;
+    await expect.poll(async () => (await relay.runOnce(), (await syncState(orderId)).join()), { timeout: 60_000, interval: 250 }).toBe('failed');
+    expect(attempts(410)).toBe(1);
+
+    // The endpoint is back; nothing is due (a dead delivery has no next attempt) until someone replays.
+    receiver.respond = () => ({ status: 200 });
+    await relay.runOnce();
+    expect(attempts(200)).toBe(0);
+    await backOffice.call('retail_gateway.outbox.event', 'action_replay', { ids: [event!.id] });
+    await expect.poll(async () => (await relay.runOnce(), attempts(200)), { timeout: 60_000, interval: 250 }).toBe(1);
+    await expect.poll(async () => (await relay.runOnce(), (await syncState(orderId)).join()), { timeout: 60_000, interval: 250 }).toBe('synced');
+    // The same webhook-id as the first attempt: the receiver de-duplicates on it.
+    expect(receiver.received.filter((r) => r.id === event!.name).map((r) => r.answered)).toEqual([410, 200]);
   });
 });
