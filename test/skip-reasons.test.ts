@@ -8,12 +8,12 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM_SKIP_MESSAGE } from './e2e/chromium.js';
 import { skipReasons } from './global-setup.js';
-import { SKIP_MESSAGE } from './live/live-env.js';
+import { LIVE_UI_SKIP_MESSAGE, SKIP_MESSAGE } from './live/live-env.js';
 
 const root = join(import.meta.dirname, '..');
 
 /** Conditions the global setup reports, with the message it prints when they skip. */
-const REPORTED: Record<string, string> = { '!live': SKIP_MESSAGE, '!haveChromium': CHROMIUM_SKIP_MESSAGE };
+const REPORTED: Record<string, string | null> = { '!live': SKIP_MESSAGE, '!liveUi': LIVE_UI_SKIP_MESSAGE, '!haveChromium': CHROMIUM_SKIP_MESSAGE };
 
 function testFiles(): string[] {
   return ['gateway', 'contracts', 'test'].flatMap((dir) =>

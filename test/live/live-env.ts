@@ -8,7 +8,9 @@
  * through the back office user ODOO_ADMIN_LOGIN with ODOO_ADMIN_API_KEY or ODOO_ADMIN_PASSWORD
  * (Odoo's demo `admin` / `admin` by default).
  */
+import { existsSync } from 'node:fs';
 import OdooAwait from 'odoo-await';
+import { CHROMIUM } from '../e2e/chromium.js';
 import { createOdooClient, type OdooClient, type OdooClientOptions } from '../../gateway/src/odoo/client.js';
 
 export interface LiveOdoo {
@@ -48,6 +50,15 @@ function read(): LiveOdoo | null {
 }
 
 export const live = read();
+
+/**
+ * The web-client test (`odoo-ui.test.ts`) also needs the back office user's password (the web client
+ * takes no API key) and Chromium; without them it is skipped with this reason (null: it runs, or the
+ * whole live tier is skipped and says so).
+ */
+const uiMissing = !live ? null : !live.adminWebPassword ? 'ODOO_ADMIN_PASSWORD (the web client takes a password, not an API key)' : !existsSync(CHROMIUM) ? `Chromium at ${CHROMIUM} (apt-get install chromium)` : null;
+export const liveUi = live !== null && uiMissing === null;
+export const LIVE_UI_SKIP_MESSAGE = uiMissing ? `live Odoo UI test skipped: set ${uiMissing}` : null;
 
 /** The gateway's own client on the live Odoo. */
 export function liveClient(extra: Partial<OdooClientOptions> = {}): OdooClient {

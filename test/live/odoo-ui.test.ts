@@ -11,22 +11,19 @@
  * /usr/bin/chromium; without either the suite is skipped with one line saying which.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { startReceiver, type Receiver } from '../relay/support/receiver.js';
-import { backOfficeClient, live, liveClient } from './live-env.js';
+import { CHROMIUM } from '../e2e/chromium.js';
+import { backOfficeClient, live, liveClient, liveUi } from './live-env.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results', 'odoo-ui');
 
-const missing = !live ? null : !live.adminWebPassword ? 'ODOO_ADMIN_PASSWORD (the web client takes a password, not an API key)' : !existsSync(CHROMIUM) ? `Chromium at ${CHROMIUM} (apt-get install chromium)` : null;
-if (missing) console.log(`live Odoo UI test skipped: set ${missing}`);
-
-describe.skipIf(!live || missing !== null)('live Odoo: what a person sees in the web client', () => {
+describe.skipIf(!liveUi)('live Odoo: what a person sees in the web client', () => {
   const code = `ui${randomBytes(3).toString('hex')}`;
   const profile = mkdtempSync(join(tmpdir(), 'rg-odoo-ui-'));
   let odoo: OdooClient;
