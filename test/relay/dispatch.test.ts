@@ -175,6 +175,24 @@ describe('dispatcher', () => {
     }
   });
 
+  it('replays a delivery waiting for its next retry at once, not one already due', async () => {
+    const rig = await setup();
+    rig.receiver.respond = () => ({ status: 503 });
+    const e = orderCreated(32, 'acme');
+    await rig.queue.enqueue([deliveryFor(e, 1, 'acme')]);
+    await rig.dispatcher.drain(); // attempt 1 and its immediate retry fail; the next is seconds away
+    const waiting = await row(rig, e.id);
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 2 });
+    expect(waiting.next_attempt_at).toBeGreaterThan(rig.clock());
+    rig.receiver.respond = () => ({ status: 200 });
+    expect(await rig.dispatcher.drain()).toBe(0); // the clock has not moved: nothing due
+    expect(await rig.queue.countForReplay({ kind: 'event', eventId: e.id })).toBe(1);
+    expect(await rig.queue.replay({ kind: 'event', eventId: e.id })).toBe(1);
+    expect(await rig.queue.replay({ kind: 'event', eventId: e.id })).toBe(0); // due now: nothing more to do
+    expect(await rig.dispatcher.drain()).toBe(1);
+    expect(await row(rig, e.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   it('replays a delivered event and dead letters with the same webhook-id', async () => {
     const rig = await setup();
     rig.receiver.respond = ({ id }) => ({ status: id.endsWith('dead') ? 410 : 200 });

@@ -70,6 +70,12 @@ export interface AttemptResult {
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
+/**
+ * What a replay puts back (parameters: now, now): finished deliveries, and pending ones waiting for a
+ * later retry; not one due already nor one being sent right now (leased).
+ */
+const REPLAYABLE = "(status <> 'pending' OR (next_attempt_at > ? AND (lease_until IS NULL OR lease_until < ?)))";
+
 const COLUMNS = 'event_id, source, subscription_id, partner, event_type, aggregate, body, event_time, status, attempts, next_attempt_at, created_at, updated_at, report_pending';
 
 export class DeliveryQueue {
@@ -259,8 +265,9 @@ export class DeliveryQueue {
   }
 
   /**
-   * Puts deliveries back in the queue for a new round of the schedule, keeping their event id
-   * (so `webhook-id` is unchanged). Deliveries still pending are left alone. Returns the count.
+   * Puts deliveries back in the queue for a new round of the schedule, due now, keeping their event
+   * id (so `webhook-id` is unchanged): delivered and dead ones, and pending ones waiting for a later
+   * retry. One due already or being sent right now is left alone. Returns the count.
    */
   async replay(filter: ReplayFilter): Promise<number> {
     const { where, params } = replayWhere(filter);
@@ -269,17 +276,15 @@ export class DeliveryQueue {
       await this.store.run(
         `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
             replays = replays + 1, updated_at = ?
-          WHERE status <> 'pending' AND ${where}`,
-        [now, now, ...params],
+          WHERE ${REPLAYABLE} AND ${where}`,
+        [now, now, now, now, ...params],
       )
     ).changes;
   }
 
   /**
-   * Replay asked for in Odoo: every stored delivery of these outbox events gets a new attempt now,
-   * under the same event id (so `webhook-id` is unchanged). Delivered and dead ones start a new round
-   * of the schedule; ones waiting for their next retry are due at once; one being sent right now
-   * (leased) is left to finish. Returns how many were put back.
+   * Replay asked for in Odoo: the stored deliveries of these outbox events, as `replay` does for
+   * one event. Returns how many were put back.
    */
   async replayNow(eventIds: readonly string[]): Promise<number> {
     if (eventIds.length === 0) return 0;
@@ -291,8 +296,8 @@ export class DeliveryQueue {
         await this.store.run(
           `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
               replays = replays + 1, updated_at = ?
-            WHERE source = 'outbox' AND event_id IN (${placeholders(chunk.length)}) AND (lease_until IS NULL OR lease_until < ?)`,
-          [now, now, ...chunk, now],
+            WHERE source = 'outbox' AND event_id IN (${placeholders(chunk.length)}) AND ${REPLAYABLE}`,
+          [now, now, ...chunk, now, now],
         )
       ).changes;
     }
@@ -302,7 +307,8 @@ export class DeliveryQueue {
   /** How many deliveries a replay filter selects (for progress bars and dry runs). */
   async countForReplay(filter: ReplayFilter): Promise<number> {
     const { where, params } = replayWhere(filter);
-    const rows = await this.store.query<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status <> 'pending' AND ${where}`, params);
+    const now = this.now();
+    const rows = await this.store.query<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE ${REPLAYABLE} AND ${where}`, [now, now, ...params]);
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -321,7 +327,8 @@ export class DeliveryQueue {
   /** Ids a replay filter selects. */
   async idsForReplay(filter: ReplayFilter): Promise<number[]> {
     const { where, params } = replayWhere(filter);
-    return (await this.store.query<{ id: number }>(`SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND ${where} ORDER BY id`, params)).map((r) => Number(r.id));
+    const now = this.now();
+    return (await this.store.query<{ id: number }>(`SELECT id FROM webhook_deliveries WHERE ${REPLAYABLE} AND ${where} ORDER BY id`, [now, now, ...params])).map((r) => Number(r.id));
   }
 
   /** One subscription's deliveries, newest first, with keyset pagination on the id. */
