@@ -153,6 +153,14 @@ describe("payments against Odoo's order total", () => {
     expect((await settled(location, acme)).payment).toBe('paid');
   });
 
+  it("a channel's later \"paid\" does not overrule a payment short of the total", async () => {
+    const { order, location } = await createdOrder(acme, { payment: { method: 'card', status: 'pending' } });
+    expect((await stripePayment(order.external_id, 100))?.status).toBe('completed');
+    const { results } = await t.gateway.services.odoo.rpc('update_orders', { partner: 'acme', items: [{ intake_id: 'upd_paid_1', item: { external_id: order.external_id, payment_status: 'paid' } }] });
+    expect(results[0]?.status).toBe('updated');
+    expect((await settled(location, acme)).payment).toBe('partially_paid');
+  });
+
   it('an order submitted as paid with an amount short of the total is partially_paid', async () => {
     const { status } = await createdOrder(acme, { payment: { method: 'card', status: 'paid', amount: '1.00' } });
     expect(status.payment).toBe('partially_paid');

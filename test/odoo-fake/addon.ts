@@ -60,6 +60,13 @@ function paymentsOf(c: CallContext, partner: GatewayPartner, order: SaleOrder): 
   return { paid: sum('paid'), refunded: sum('refunded') };
 }
 
+/** The addon's `_rg_update_payment_status`: `paid` only once the payments reach the order total. */
+function settlePaymentStatus(c: CallContext, partner: GatewayPartner, order: SaleOrder): void {
+  const { paid, refunded } = paymentsOf(c, partner, order);
+  if (refunded) order.paymentStatus = compareMoney(refunded, paid, order.currency) >= 0 ? 'refunded' : 'partially_refunded';
+  else if (paid) order.paymentStatus = compareMoney(paid, c.state.amountOf(order), order.currency) >= 0 ? 'paid' : 'partially_paid';
+}
+
 function checkCaller(c: CallContext): void {
   if (!c.user.service && !c.user.manager) throw accessError("This operation is reserved to the retail gateway's service user and Integration Managers.");
 }
@@ -242,7 +249,11 @@ function updateOrder(c: CallContext, partner: GatewayPartner, item: Args<'update
   if (item.shipping_address) order.shippingAddress = item.shipping_address;
   if (item.billing_address) order.billingAddress = item.billing_address;
   if (item.note !== undefined) order.note = item.note || null;
-  if (item.payment_status) order.paymentStatus = item.payment_status;
+  if (item.payment_status) {
+    order.paymentStatus = item.payment_status;
+    // Registered payments decide against the order total: a channel's "paid" cannot overrule them.
+    if (paymentsOf(c, partner, order).paid || paymentsOf(c, partner, order).refunded) settlePaymentStatus(c, partner, order);
+  }
   return result('updated', s.orderRef(order));
 }
 
@@ -253,13 +264,10 @@ function registerPayment(c: CallContext, partner: GatewayPartner, item: Args<'re
   if (s.ledger.has(key)) return result('duplicate', s.orderRef(order));
   if (item.currency !== order.currency) reject('unknown_currency', `The order is in ${order.currency}, not ${item.currency}.`, 'currency');
   const amount = Number(item.amount);
-  const total = s.amountOf(order);
   const payment: Ref | null = item.kind === 'paid' && amount > 0 ? { id: s.nextId('payment'), name: `PAY/${item.transaction_id}`.slice(0, 64) } : null;
   const entry: LedgerEntry & { kind: string; amount: number } = { record: s.orderRef(order), orderId: order.id, kind: item.kind, amount };
   s.ledger.set(key, entry);
-  const { paid, refunded } = paymentsOf(c, partner, order);
-  if (refunded) order.paymentStatus = compareMoney(refunded, paid, order.currency) >= 0 ? 'refunded' : 'partially_refunded';
-  else if (paid) order.paymentStatus = compareMoney(paid, total, order.currency) >= 0 ? 'paid' : 'partially_paid';
+  settlePaymentStatus(c, partner, order);
   return { ...result('registered', s.orderRef(order), { payment }), payment_status: order.paymentStatus as PaymentStatus };
 }
 

@@ -298,6 +298,10 @@ class RetailGatewayApi(models.AbstractModel):
             raise IntakeRejected(reasons)
         if values:
             order.write(values)
+            if "rg_payment_status" in values and any(order._rg_payment_amounts()):
+                # Registered payments decide against the order total: a channel's "paid" cannot
+                # overrule a payment short of it.
+                order._rg_update_payment_status()
             if "partner_shipping_id" in values:
                 order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).write(
                     {"partner_id": values["partner_shipping_id"]}

@@ -39,6 +39,14 @@ class TestBusinessSanity(RetailGatewayCase):
         self.assertEqual(result["payment_status"], "paid", result)
         self.assertEqual(order.rg_payment_status, "paid")
 
+    def test_a_channel_update_cannot_mark_a_short_payment_paid(self):
+        order = self.submit_one("WEB-UPD", payment={"method": "card", "status": "pending"})
+        self.pay(order, "1.00", "pi_upd")
+        update = {"external_id": "WEB-UPD", "payment_status": "paid"}
+        result = self.Api.update_orders(partner=self.partner.code, items=[{"intake_id": "u1", "item": update}])["results"][0]
+        self.assertEqual(result["status"], "updated", result)
+        self.assertEqual(order.rg_payment_status, "partially_paid")
+
     def test_a_cent_short_is_not_paid(self):
         order = self.submit_one("WEB-CENT", payment={"method": "card", "status": "pending"})
         result = self.pay(order, f"{order.amount_total - 0.01:.2f}", "pi_cent")
