@@ -23,6 +23,7 @@ export const errorStatus = {
   topic_mismatch: 422,
   field_not_writable: 422,
   idempotency_key_reused: 422,
+  quantity_limit: 422,
   rate_limited: 429,
   internal_error: 500,
   upstream_error: 502,

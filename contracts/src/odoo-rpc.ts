@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { Availability } from './availability.js';
 import { CurrencyCode, Decimal, ExternalId, PartnerCode, Sku, Timestamp } from './common.js';
 import { EventEnvelope, EventType } from './events.js';
-import { FulfilmentState, InvoicingState, Order, OrderCancellation, OrderUpdate, PaymentEvent, RejectionReason } from './order.js';
+import { FulfilmentState, InvoicingState, Order, OrderCancellation, OrderUpdate, PaymentEvent, PaymentStatus, RejectionReason } from './order.js';
 import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment.js';
 import { ProductVariant } from './product.js';
 import { InboundProvider, PartnerRecord, Subscription } from './partner.js';
@@ -38,6 +38,7 @@ export const ItemResult = z.strictObject({
   record: OdooRef.nullable().describe('The Odoo record created (or found, for a duplicate)'),
   related: z.record(z.string(), OdooRef.nullable()).optional().describe('e.g. { picking, backorder, invoice }'),
   reasons: z.array(RejectionReason).default([]),
+  payment_status: PaymentStatus.optional().describe("register_payments: the order's payment status after the payment"),
 });
 export type ItemResult = z.infer<typeof ItemResult>;
 
@@ -186,13 +187,13 @@ export const rpc = {
     "Issues a new signing secret; deliveries carry signatures for both until the previous one's deadline.",
   ),
   submit_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, orders: batch(Order) }), BatchResult,
-    'Creates and confirms sale orders; duplicate on the same partner + external id.'),
+    "Creates and confirms sale orders; duplicate on the same partner + external id. A line above the partner's max_line_quantity is rejected (quantity_limit)."),
   submit_returns: method(API_MODEL, z.strictObject({ partner: PartnerCode, returns: batch(Return) }), BatchResult,
     'Creates return pickings for delivered orders.'),
   cancel_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, refs: batch(OrderCancellation) }), BatchResult,
     'Cancels orders by external id.'),
   register_payments: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(PaymentEvent) }), BatchResult,
-    'Records payments and refunds; duplicate on the same transaction id.'),
+    "Records payments and refunds; duplicate on the same transaction id. Odoo compares the payments with the order total in the order currency (to its rounding): `paid` when they reach it, `partially_paid` before (payment_status); payments above it are kept and flagged on the order (chatter); another currency is rejected (unknown_currency)."),
   update_orders: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(OrderUpdate) }), BatchResult,
     'Applies address, note and payment-status changes.'),
   confirm_shipments: method(API_MODEL, z.strictObject({ partner: PartnerCode, items: batch(ShipmentConfirmation) }), BatchResult,
@@ -232,6 +233,7 @@ export const rpc = {
           currency: CurrencyCode,
           fulfilment: FulfilmentState,
           invoicing: InvoicingState,
+          payment: PaymentStatus.nullable().default(null).describe("Odoo's payment status (null: none recorded)"),
         }),
       ),
     }),

@@ -20,13 +20,22 @@ export const ShippingLine = z.strictObject({
   price: NonNegativeDecimal,
 });
 
-export const PaymentStatus = z.enum(['pending', 'authorized', 'paid', 'partially_refunded', 'refunded', 'failed']);
+/**
+ * `paid` means the payments reached the order total; Odoo decides it (the order total is Odoo's):
+ * a payment short of the total leaves the order `partially_paid`.
+ */
+export const PaymentStatus = z
+  .enum(['pending', 'authorized', 'paid', 'partially_paid', 'partially_refunded', 'refunded', 'failed'])
+  .describe("Odoo's payment status of the order: `paid` only when the payments reach the order total (in the order currency, to its rounding); `partially_paid` when they fall short");
+export type PaymentStatus = z.infer<typeof PaymentStatus>;
 export const Payment = z.strictObject({
   method: z.string().min(1).max(64).describe('e.g. "card", "paypal", "cash_on_delivery"'),
   status: PaymentStatus,
   provider: z.string().max(64).optional(),
   transaction_id: z.string().max(128).optional(),
-  amount: NonNegativeDecimal.optional(),
+  amount: NonNegativeDecimal.optional().describe(
+    'The amount paid, in the order currency. With status `paid`, an amount short of the order total Odoo computes makes the order `partially_paid`; an amount above it keeps `paid` and is flagged on the order for a person',
+  ),
 });
 
 /** An order as a channel (storefront, marketplace) submits it. */
@@ -56,6 +65,7 @@ export const RejectionReason = z.strictObject({
     'unknown_warehouse',
     'unknown_carrier',
     'invalid_quantity',
+    'quantity_limit',
     'order_not_found',
     'order_not_cancellable',
     'not_allowed',
@@ -107,7 +117,9 @@ export const OrderCancellation = z.strictObject({
 export const PaymentEvent = z.strictObject({
   external_id: ExternalId.describe('The order the payment belongs to'),
   kind: z.enum(['paid', 'refunded']),
-  amount: NonNegativeDecimal,
+  amount: NonNegativeDecimal.describe(
+    "In the order currency (another currency is rejected, `unknown_currency`). The order is `paid` once the payments reach its total (Odoo's, to the currency's rounding), `partially_paid` before; payments above the total are kept and flagged on the order for a person",
+  ),
   currency: CurrencyCode,
   provider: z.string().min(1).max(64),
   transaction_id: z.string().min(1).max(128),

@@ -24,6 +24,9 @@ export const Subscription = z.strictObject({
 });
 export type Subscription = z.infer<typeof Subscription>;
 
+/** The largest quantity of one order line when the partner record does not say. */
+export const DEFAULT_MAX_LINE_QUANTITY = 10_000;
+
 /** The partner as the gateway caches it: no client-secret hash ever leaves Odoo. */
 export const PartnerRecord = z.strictObject({
   code: PartnerCode,
@@ -33,6 +36,12 @@ export const PartnerRecord = z.strictObject({
   tier: RateLimitTier,
   mode: z.enum(['live', 'shadow']),
   warehouses: z.array(WarehouseCode).describe('Allowed warehouses; empty means all'),
+  max_line_quantity: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("The largest quantity one order line may ask for (absent: DEFAULT_MAX_LINE_QUANTITY): the gateway refuses larger lines of the partner's API orders (422 quantity_limit) and Odoo rejects them from any source"),
   company_id: z.number().int(),
   /** Federated partners sign their own tokens. */
   issuer: z.string().nullable(),

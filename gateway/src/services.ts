@@ -28,6 +28,7 @@ import { createOdooLoginVerifier, type OdooLoginVerifier } from './odoo/user-log
 import { IntakeQueue, type PartnerMode } from './intake/queue.js';
 import { IntakeDrainer } from './intake/drainer.js';
 import { createShadowEvaluator } from './intake/shadow.js';
+import { maxLineQuantity } from './intake/quantity-limit.js';
 import { ProductCatalog } from './catalog/products.js';
 import { AvailabilityCache } from './catalog/availability.js';
 import { InboundWebhookService } from './webhooks/inbound/service.js';
@@ -152,7 +153,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         leaseMs: config.intake.leaseMs,
         maxAttempts: config.intake.maxAttempts,
         pollMs: config.intake.pollMs,
-        shadow: createShadowEvaluator(catalog),
+        shadow: createShadowEvaluator(catalog, (partner) => maxLineQuantity({ auth }, partner)),
         now,
       })
     : null;

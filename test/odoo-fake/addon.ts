@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { Address } from '../../contracts/src/common.js';
 import { eventTypes } from '../../contracts/src/events.js';
 import { rpc, type RpcMethod } from '../../contracts/src/odoo-rpc.js';
-import type { RejectionReason } from '../../contracts/src/order.js';
+import type { PaymentStatus, RejectionReason } from '../../contracts/src/order.js';
 import { randomBytes } from 'node:crypto';
 import type { Faults } from './faults.js';
 import { COMPANY_CURRENCY, COUNTRIES, CURRENCIES, CARRIERS, fixed, stillValid, type FakeState, type GatewayPartner, type LedgerEntry, type Product, type Ref, type SaleOrder, type SecretVersion, type User } from './state.js';
@@ -44,6 +44,28 @@ const reject = (code: Reason['code'], message: string, field?: string): never =>
   throw new Rejected([reason(code, message, field)]);
 };
 const result = (status: ItemResult['status'], record: Ref | null = null, related?: Record<string, Ref | null>): Omit<ItemResult, 'intake_id' | 'external_id'> => ({ status, record, ...(related ? { related } : {}), reasons: [] });
+
+/** Odoo's `float_compare` to the currency's rounding: -1, 0 or 1. */
+function compareMoney(a: number, b: number, currency: string): number {
+  const scale = 10 ** (CURRENCIES[currency]?.digits ?? 2);
+  return Math.sign(Math.round(a * scale) - Math.round(b * scale));
+}
+
+/** The payments registered for an order: (paid, refunded). */
+function paymentsOf(c: CallContext, partner: GatewayPartner, order: SaleOrder): { paid: number; refunded: number } {
+  const payments = [...c.state.ledger.entries()]
+    .filter(([k, e]) => k.startsWith(`${partner.code}|payment|`) && e.orderId === order.id)
+    .map(([, e]) => e as LedgerEntry & { kind: string; amount: number });
+  const sum = (kind: string) => payments.filter((p) => p.kind === kind).reduce((total, p) => total + p.amount, 0);
+  return { paid: sum('paid'), refunded: sum('refunded') };
+}
+
+/** The addon's `_rg_update_payment_status`: `paid` only once the payments reach the order total. */
+function settlePaymentStatus(c: CallContext, partner: GatewayPartner, order: SaleOrder): void {
+  const { paid, refunded } = paymentsOf(c, partner, order);
+  if (refunded) order.paymentStatus = compareMoney(refunded, paid, order.currency) >= 0 ? 'refunded' : 'partially_refunded';
+  else if (paid) order.paymentStatus = compareMoney(paid, c.state.amountOf(order), order.currency) >= 0 ? 'paid' : 'partially_paid';
+}
 
 function checkCaller(c: CallContext): void {
   if (!c.user.service && !c.user.manager) throw accessError("This operation is reserved to the retail gateway's service user and Integration Managers.");
@@ -136,6 +158,13 @@ function matchCustomer(c: CallContext, partner: GatewayPartner, data: OrderIn['c
   return customer.id;
 }
 
+/** An order submitted as `paid` with an amount: short of the total it is `partially_paid` (above it, `paid`: the addon flags it in the chatter). */
+function submittedPaymentStatus(item: OrderIn, total: number): string {
+  const { status, amount } = item.payment;
+  if (status !== 'paid' || amount === undefined) return status;
+  return compareMoney(Number(amount), total, item.currency) < 0 ? 'partially_paid' : status;
+}
+
 function submitOrder(c: CallContext, partner: GatewayPartner, item: OrderIn): Omit<ItemResult, 'intake_id' | 'external_id'> {
   const s = c.state;
   const key = ledgerKey(partner, 'order', item.external_id);
@@ -147,11 +176,19 @@ function submitOrder(c: CallContext, partner: GatewayPartner, item: OrderIn): Om
   else if (!currency.pricelist && item.currency !== COMPANY_CURRENCY) reasons.push(reason('unknown_currency', `No pricelist in ${item.currency}.`, 'currency'));
   const warehouse = warehouseOf(c, partner, item.warehouse, 'warehouse', reasons);
   const lines = item.lines.map((line, i) => ({ product: productOf(c, line.sku, `lines/${i}/sku`, reasons), line }));
+  item.lines.forEach((line, i) => {
+    if (line.quantity > partner.maxLineQuantity) {
+      reasons.push(reason('quantity_limit', `The quantity ${line.quantity} is more than the ${partner.maxLineQuantity} a line may ask for.`, `lines/${i}/quantity`));
+    }
+  });
   const carrier = item.shipping ? carrierOf(partner, item.shipping.method) : undefined;
   if (item.shipping && !carrier) reasons.push(reason('unknown_carrier', `No carrier for shipping method ${item.shipping.method}.`, 'shipping/method'));
   checkAddress(item.billing_address, 'billing_address', reasons);
   checkAddress(item.shipping_address, 'shipping_address', reasons);
   if (reasons.length) throw new Rejected(reasons);
+  const orderLines = lines.map(({ product, line }) => ({ productId: product!.id, quantity: line.quantity, unitPrice: Number(line.unit_price), discount: Number(line.discount_percent) }));
+  const shippingPrice = item.shipping ? Number(item.shipping.price) : 0;
+  const paymentStatus = submittedPaymentStatus(item, s.amountOf({ lines: orderLines, shippingPrice } as SaleOrder));
 
   const customerId = matchCustomer(c, partner, item.customer);
   const id = s.nextId('order');
@@ -164,11 +201,11 @@ function submitOrder(c: CallContext, partner: GatewayPartner, item: OrderIn): Om
     customerId,
     currency: item.currency,
     warehouseId: warehouse!.id,
-    lines: lines.map(({ product, line }) => ({ productId: product!.id, quantity: line.quantity, unitPrice: Number(line.unit_price), discount: Number(line.discount_percent) })),
-    shippingPrice: item.shipping ? Number(item.shipping.price) : 0,
+    lines: orderLines,
+    shippingPrice,
     carrier: carrier ?? null,
     state: 'sale',
-    paymentStatus: item.payment.status,
+    paymentStatus,
     note: item.note ?? null,
     shippingAddress: item.shipping_address,
     billingAddress: item.billing_address,
@@ -212,7 +249,11 @@ function updateOrder(c: CallContext, partner: GatewayPartner, item: Args<'update
   if (item.shipping_address) order.shippingAddress = item.shipping_address;
   if (item.billing_address) order.billingAddress = item.billing_address;
   if (item.note !== undefined) order.note = item.note || null;
-  if (item.payment_status) order.paymentStatus = item.payment_status;
+  if (item.payment_status) {
+    order.paymentStatus = item.payment_status;
+    // Registered payments decide against the order total: a channel's "paid" cannot overrule them.
+    if (paymentsOf(c, partner, order).paid || paymentsOf(c, partner, order).refunded) settlePaymentStatus(c, partner, order);
+  }
   return result('updated', s.orderRef(order));
 }
 
@@ -226,11 +267,8 @@ function registerPayment(c: CallContext, partner: GatewayPartner, item: Args<'re
   const payment: Ref | null = item.kind === 'paid' && amount > 0 ? { id: s.nextId('payment'), name: `PAY/${item.transaction_id}`.slice(0, 64) } : null;
   const entry: LedgerEntry & { kind: string; amount: number } = { record: s.orderRef(order), orderId: order.id, kind: item.kind, amount };
   s.ledger.set(key, entry);
-  const payments = [...s.ledger.entries()].filter(([k, e]) => k.startsWith(`${partner.code}|payment|`) && e.orderId === order.id).map(([, e]) => e as typeof entry);
-  const paid = payments.filter((p) => p.kind === 'paid').reduce((sum, p) => sum + p.amount, 0);
-  const refunded = payments.filter((p) => p.kind === 'refunded').reduce((sum, p) => sum + p.amount, 0);
-  order.paymentStatus = refunded ? (refunded >= paid - 0.005 ? 'refunded' : 'partially_refunded') : paid ? 'paid' : order.paymentStatus;
-  return result('registered', s.orderRef(order), { payment });
+  settlePaymentStatus(c, partner, order);
+  return { ...result('registered', s.orderRef(order), { payment }), payment_status: order.paymentStatus as PaymentStatus };
 }
 
 function submitReturn(c: CallContext, partner: GatewayPartner, item: Args<'submit_returns'>['returns'][number]['item']) {
@@ -491,6 +529,7 @@ function orderStatus(c: CallContext, a: Args<'order_status'>): Result<'order_sta
       currency: o.currency,
       fulfilment: done === 0 ? 'unfulfilled' : done === live.length ? 'shipped' : 'partially_shipped',
       invoicing: o.invoiceIds.length ? 'invoiced' : o.state === 'cancel' ? 'not_invoiced' : 'to_invoice',
+      payment: (o.paymentStatus as PaymentStatus | undefined) || null,
     });
   }
   return { orders };

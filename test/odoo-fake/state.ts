@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { computeAvailable } from '../../contracts/src/availability.js';
 import { eventEnvelopeFor, type EventEnvelope, type EventType } from '../../contracts/src/events.js';
 import type { Address } from '../../contracts/src/common.js';
-import type { InboundProvider, PartnerRecord } from '../../contracts/src/partner.js';
+import { DEFAULT_MAX_LINE_QUANTITY, type InboundProvider, type PartnerRecord } from '../../contracts/src/partner.js';
 import { scopes as allScopes, type Scope } from '../../contracts/src/scopes.js';
 import { PyError } from './wire.js';
 
@@ -157,6 +157,8 @@ export interface GatewayPartner {
   tier: PartnerRecord['tier'];
   mode: PartnerRecord['mode'];
   warehouses: string[];
+  /** The largest quantity of one order line (the addon's partner field, default DEFAULT_MAX_LINE_QUANTITY). */
+  maxLineQuantity: number;
   clientId: string;
   clientSecrets: SecretVersion[];
   issuer: string | null;
@@ -205,6 +207,8 @@ export interface AddPartnerOptions {
   tier?: PartnerRecord['tier'];
   mode?: PartnerRecord['mode'];
   warehouses?: string[];
+  /** Default: DEFAULT_MAX_LINE_QUANTITY. */
+  maxLineQuantity?: number;
   active?: boolean;
   /** Default: the code. */
   clientId?: string;
@@ -587,6 +591,7 @@ export class FakeState {
       tier: p.tier,
       mode: p.mode,
       warehouses: [...p.warehouses],
+      max_line_quantity: p.maxLineQuantity,
       company_id: 1,
       issuer: p.issuer,
       jwks_url: p.jwksUrl,
@@ -654,6 +659,7 @@ export class FakeState {
       tier: o.tier ?? 'standard',
       mode: o.mode ?? 'live',
       warehouses: [...(o.warehouses ?? [])],
+      maxLineQuantity: o.maxLineQuantity ?? DEFAULT_MAX_LINE_QUANTITY,
       clientId: o.clientId ?? o.code,
       clientSecrets: secrets(o.clientSecret ?? `${o.code}-secret`),
       issuer: o.issuer ?? null,

@@ -22,12 +22,22 @@ async function readOdooOrder(odoo: Pick<OdooClient, 'rpc'>, item: IntakeItem, re
   }
 }
 
+/**
+ * Odoo's payment status: Odoo compares the payments with the order total it computed. Before the
+ * order exists in Odoo, or when Odoo cannot be asked, the status the channel submitted — except a
+ * `paid` that came with an amount, which reads `pending`: whether the amount covers the total is
+ * Odoo's to say (the gateway does not compute Odoo's money).
+ */
+function paymentOf(order: Order, so: OdooOrder | null): OrderStatus['payment'] {
+  if (so?.payment) return so.payment;
+  if (order.payment.status === 'paid' && order.payment.amount !== undefined) return 'pending';
+  return order.payment.status;
+}
+
 export async function orderStatus(item: IntakeItem, deps: { queue: IntakeQueue; odoo: Pick<OdooClient, 'rpc'>; requestId: string }): Promise<OrderStatus> {
   const order = item.payload as Order;
   const related = await deps.queue.findByOrderRef(item.partner, item.externalId);
   const cancelled = related.some((r) => r.kind === 'cancel' && r.status === 'completed' && (r.outcome === 'cancelled' || r.outcome === 'duplicate'));
-  const payments = related.filter((r) => r.kind === 'payment' && r.status === 'completed');
-  const lastPayment = payments[payments.length - 1]?.payload as { kind?: string } | undefined;
   let state: OrderStatus['state'] = 'accepted';
   if (item.status === 'completed') state = 'created';
   else if (item.status === 'rejected') state = 'rejected';
@@ -43,7 +53,7 @@ export async function orderStatus(item: IntakeItem, deps: { queue: IntakeQueue; 
     state,
     odoo: item.odoo ? { id: item.odoo.id, name: so?.order.name ?? item.odoo.name } : null,
     fulfilment: so?.fulfilment ?? 'unfulfilled',
-    payment: lastPayment?.kind === 'refunded' ? 'refunded' : lastPayment?.kind === 'paid' ? 'paid' : order.payment.status,
+    payment: paymentOf(order, so),
     invoicing: so?.invoicing ?? 'not_invoiced',
     amount_total: so?.amount_total ?? null,
     currency: so?.currency ?? order.currency,

@@ -21,6 +21,7 @@ import {
 } from '../intake/http.js';
 import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
 import { orderStatus } from '../intake/order-status.js';
+import { assertLineQuantities } from '../intake/quantity-limit.js';
 import type { Services } from '../services.js';
 import { apiExample } from '../intake/examples.js';
 import { errorResponses, scopedRoute } from './route.js';
@@ -46,7 +47,7 @@ const submitOrder = scopedRoute('orders:write', {
     201: { description: 'Created in Odoo within the wait', content: { 'application/json': { schema: OrderStatus } } },
     200: { description: 'Settled within the wait without a sale order (rejected: see `reasons`)', content: { 'application/json': { schema: OrderStatus } } },
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
-    ...errorResponses(400, 409, 415, 422),
+    ...errorResponses(400, 409, 415, [422, "`validation_failed`, `field_not_writable` or `idempotency_key_reused`; `quantity_limit` when a line asks for more than the partner's `max_line_quantity` (10,000 unless the partner registry says otherwise; `details` names the lines)"]),
   },
 });
 
@@ -79,6 +80,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
   app.openapi(submitOrder, async (c) => {
     const queue = intakeOf(c);
     const order = c.req.valid('json');
+    assertLineQuantities(c, order.lines);
     const wait = preferWait(c.req.header('prefer'), waitMax);
     const location = (id: string) => `/v1/orders/${id}`;
     if (wait === null) return acceptWrite(c, queue, { kind: 'order', externalId: order.external_id, payload: order, location, prevalidated: true }) as never;

@@ -2,10 +2,10 @@ from odoo import Command, api, fields, models
 from odoo.tools import float_compare, float_is_zero
 
 from ..exceptions import IntakeRejected
-from ..utils import parse_rfc3339
+from ..utils import amount_string, parse_rfc3339
 from .retail_gateway_api import _reason
 
-PAYMENT_STATUSES = ("pending", "authorized", "paid", "partially_refunded", "refunded", "failed")
+PAYMENT_STATUSES = ("pending", "authorized", "paid", "partially_paid", "partially_refunded", "refunded", "failed")
 
 
 class RetailGatewayApi(models.AbstractModel):
@@ -47,6 +47,14 @@ class RetailGatewayApi(models.AbstractModel):
             quantity = line.get("quantity")
             if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity <= 0:
                 reasons.append(_reason("invalid_quantity", "The quantity must be positive.", f"{field}/quantity"))
+            elif quantity > partner.max_line_quantity:
+                reasons.append(
+                    _reason(
+                        "quantity_limit",
+                        f"The quantity {quantity:g} is more than the {partner.max_line_quantity} a line may ask for.",
+                        f"{field}/quantity",
+                    )
+                )
             lines.append((product, line))
         if not lines:
             reasons.append(_reason("validation_error", "An order needs at least one line.", "lines"))
@@ -102,10 +110,24 @@ class RetailGatewayApi(models.AbstractModel):
                 [float(line.get("unit_price") or 0) for _product, line in lines]
                 + ([float(shipping.get("price") or 0)] if carrier else [])
             )
+        self._rg_check_submitted_payment(order, payment)
         order.action_confirm()
         intake._rg_set_record(order, sale_order_id=order.id, amount=order.amount_total, currency_code=order.currency_id.name)
         picking = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")[:1]
         return self._rg_result("created", record=order, related={"picking": picking or None})
+
+    def _rg_check_submitted_payment(self, order, payment):
+        """An order submitted as ``paid`` with an amount is ``paid`` only when the amount covers the
+        order total (in the order currency, to its rounding); short of it, ``partially_paid``. An
+        amount above the total is accepted and flagged on the order."""
+        if payment.get("status") != "paid" or payment.get("amount") in (None, ""):
+            return
+        amount = _amount(payment.get("amount"), "payment/amount")
+        comparison = float_compare(amount, order.amount_total, precision_rounding=order.currency_id.rounding)
+        if comparison < 0:
+            order.rg_payment_status = "partially_paid"
+        elif comparison > 0:
+            order._rg_flag_overpayment(amount)
 
     def _rg_line_values(self, product, line):
         values = {
@@ -276,6 +298,10 @@ class RetailGatewayApi(models.AbstractModel):
             raise IntakeRejected(reasons)
         if values:
             order.write(values)
+            if "rg_payment_status" in values and any(order._rg_payment_amounts()):
+                # Registered payments decide against the order total: a channel's "paid" cannot
+                # overrule a payment short of it.
+                order._rg_update_payment_status()
             if "partner_shipping_id" in values:
                 order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).write(
                     {"partner_id": values["partner_shipping_id"]}
@@ -297,7 +323,7 @@ class RetailGatewayApi(models.AbstractModel):
             raise IntakeRejected.single(
                 "unknown_currency", f"The order is in {order.currency_id.name}, not {item.get('currency')}.", "currency"
             )
-        amount = float(item.get("amount") or 0)
+        amount = _amount(item.get("amount"), "amount")
         payment = self.env["account.payment"]
         if kind == "paid":
             invoices = order.invoice_ids.filtered(
@@ -311,6 +337,10 @@ class RetailGatewayApi(models.AbstractModel):
         intake.write({"amount": amount, "currency_code": item.get("currency"), "note": kind})
         intake._rg_set_record(payment or order, sale_order_id=order.id)
         order._rg_update_payment_status()
+        if kind == "paid":
+            net = order._rg_net_paid()
+            if float_compare(net, order.amount_total, precision_rounding=order.currency_id.rounding) > 0:
+                order._rg_flag_overpayment(net)
         order.message_post(
             body=self.env._(
                 "%(kind)s %(amount)s %(currency)s reported by %(provider)s (transaction %(transaction)s).",
@@ -321,7 +351,10 @@ class RetailGatewayApi(models.AbstractModel):
                 transaction=transaction_id,
             )
         )
-        return self._rg_result("registered", record=order, related={"payment": payment or None})
+        result = self._rg_result("registered", record=order, related={"payment": payment or None})
+        if order.rg_payment_status:
+            result["payment_status"] = order.rg_payment_status
+        return result
 
     def _rg_pay_invoices(self, invoices, amount, item):
         residual = sum(invoices.mapped("amount_residual"))
@@ -346,6 +379,17 @@ def _required_str(item, key):
     if not isinstance(value, str) or not value.strip():
         raise IntakeRejected.single("validation_error", f"{key} is required.", key)
     return value
+
+
+def _amount(value, field):
+    """A decimal string (or number) as a float; refuses anything else."""
+    try:
+        amount = float(value if value not in (None, "") else 0)
+    except (TypeError, ValueError):
+        raise IntakeRejected.single("validation_error", f"{field} must be a decimal amount.", field) from None
+    if amount < 0 or amount != amount or amount in (float("inf"), float("-inf")):
+        raise IntakeRejected.single("validation_error", f"{field} must be a non-negative amount.", field)
+    return amount
 
 
 def _list(item, key):

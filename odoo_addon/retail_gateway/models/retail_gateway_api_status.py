@@ -54,8 +54,8 @@ class RetailGatewayApi(models.AbstractModel):
 
     @api.model
     def order_status(self, partner, external_ids):
-        """The partner's orders by external id, in the order asked: state, total, fulfilment and
-        invoicing. An order that is not the partner's (or does not exist) is absent."""
+        """The partner's orders by external id, in the order asked: state, total, fulfilment,
+        invoicing and payment status. An order that is not the partner's (or does not exist) is absent."""
         check_caller(self.env)
         gateway_partner = self.env["retail_gateway.partner"]._rg_get(partner)
         external_ids = self._rg_external_ids_arg(external_ids)
@@ -77,6 +77,7 @@ class RetailGatewayApi(models.AbstractModel):
                     "currency": order.currency_id.name,
                     "fulfilment": _fulfilment(order),
                     "invoicing": INVOICING_STATES.get(order.invoice_status, "not_invoiced"),
+                    "payment": order.rg_payment_status or None,
                 }
             )
         return {"orders": answer}

@@ -26,6 +26,8 @@ _DUMMY_HASH = CLIENT_SECRET_CRYPT.hash("retail-gateway-dummy-secret")
 MAX_GRACE_SECONDS = 30 * 86400
 # Events that carry no tenant's data: every subscriber may receive them.
 CATALOG_EVENT_TYPES = frozenset({"product.updated", "inventory.changed"})
+# The default largest quantity of one order line (contracts/src/partner.ts DEFAULT_MAX_LINE_QUANTITY).
+DEFAULT_MAX_LINE_QUANTITY = 10000
 
 
 @sql_constraints
@@ -67,6 +69,14 @@ class RetailGatewayPartner(models.Model):
         required=True,
         tracking=True,
         help="In shadow mode the gateway validates and records the partner's traffic but writes nothing to Odoo.",
+    )
+    max_line_quantity = fields.Integer(
+        "Maximum Line Quantity",
+        default=DEFAULT_MAX_LINE_QUANTITY,
+        required=True,
+        tracking=True,
+        help="The largest quantity one order line may ask for; the gateway refuses larger lines of the "
+        "partner's API orders and Odoo rejects them (quantity_limit) from any source.",
     )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, tracking=True)
     warehouse_ids = fields.Many2many(
@@ -143,6 +153,12 @@ class RetailGatewayPartner(models.Model):
                         "The partner code %s must be 2 to 63 lower-case letters, digits, '-' or '_'.", partner.code
                     )
                 )
+
+    @api.constrains("max_line_quantity")
+    def _check_max_line_quantity(self):
+        for partner in self:
+            if partner.max_line_quantity < 1:
+                raise ValidationError(self.env._("The maximum line quantity must be at least 1."))
 
     @api.constrains("scopes")
     def _check_scopes(self):
@@ -294,6 +310,7 @@ class RetailGatewayPartner(models.Model):
             "tier": self.tier,
             "mode": self.mode,
             "warehouses": self._rg_warehouses().mapped("code") if self.warehouse_ids else [],
+            "max_line_quantity": self.max_line_quantity,
             "company_id": self.company_id.id,
             "issuer": self.issuer or None,
             "jwks_url": self.jwks_url or None,

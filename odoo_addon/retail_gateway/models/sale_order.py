@@ -8,6 +8,7 @@ PAYMENT_STATUS_SELECTION = [
     ("pending", "Pending"),
     ("authorized", "Authorized"),
     ("paid", "Paid"),
+    ("partially_paid", "Partially paid"),
     ("partially_refunded", "Partially refunded"),
     ("refunded", "Refunded"),
     ("failed", "Failed"),
@@ -70,16 +71,44 @@ class SaleOrder(models.Model):
             )["total_excluded"]
             line.write({"price_unit": excluded, "technical_price_unit": excluded})
 
-    def _rg_update_payment_status(self):
+    def _rg_payment_amounts(self):
+        """What the gateway registered for the order: (paid, refunded), in the order currency."""
         self.ensure_one()
         intakes = self.env["retail_gateway.intake"].sudo().search([("sale_order_id", "=", self.id), ("kind", "=", "payment")])
         paid = sum(intakes.filtered(lambda i: i.note == "paid").mapped("amount"))
         refunded = sum(intakes.filtered(lambda i: i.note == "refunded").mapped("amount"))
+        return paid, refunded
+
+    def _rg_net_paid(self):
+        paid, refunded = self._rg_payment_amounts()
+        return paid - refunded
+
+    def _rg_flag_overpayment(self, paid):
+        """Payments above the order total are kept (the money was taken) and flagged for a person."""
+        self.ensure_one()
+        currency = self.currency_id
+        self.message_post(
+            body=self.env._(
+                "Overpaid: the payments of %(paid)s %(currency)s exceed the order total of %(total)s %(currency)s by %(excess)s %(currency)s.",
+                paid=amount_string(paid, currency),
+                total=amount_string(self.amount_total, currency),
+                excess=amount_string(paid - self.amount_total, currency),
+                currency=currency.name,
+            )
+        )
+
+    def _rg_update_payment_status(self):
+        """``paid`` only when the registered payments reach the order total (to the currency's
+        rounding); less is ``partially_paid``. A refund makes it ``partially_refunded``, or
+        ``refunded`` once the refunds reach the payments."""
+        self.ensure_one()
+        paid, refunded = self._rg_payment_amounts()
         rounding = self.currency_id.rounding
         if refunded:
             status = "refunded" if float_compare(refunded, paid, precision_rounding=rounding) >= 0 else "partially_refunded"
         elif paid:
-            status = "paid"
+            covered = float_compare(paid, self.amount_total, precision_rounding=rounding) >= 0
+            status = "paid" if covered else "partially_paid"
         else:
             status = self.rg_payment_status
         self.rg_payment_status = status

@@ -198,6 +198,7 @@ class TestQueries(RetailGatewayCase):
                     "currency": self.currency.name,
                     "fulfilment": "unfulfilled",
                     "invoicing": "to_invoice",
+                    "payment": "paid",
                 }
             ],
             "another partner's order is absent, like an unknown one",
