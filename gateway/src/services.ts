@@ -3,6 +3,7 @@
  * (no globals, no `process.env`). Every member is built before the first route is registered:
  * routes never construct a service and never find one missing.
  */
+import client from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger, logPseudonymKey } from './logger.js';
@@ -34,6 +35,8 @@ import { InboundWebhookService } from './webhooks/inbound/service.js';
 import { registrySecretSource } from './webhooks/inbound/secrets.js';
 import { startRetention } from './retention/purge.js';
 import { oldestUnpublishedAt } from './intake/events.js';
+import { AtpService, type ItemResult } from './atp/service.js';
+import { atpLedgerFromConfig } from './atp/from-config.js';
 
 /** Seconds since `at` (ms), 0 when there is nothing (no backlog). */
 const ageSeconds = (at: number | null, now: () => number) => (at === null ? 0 : Math.max(0, (now() - at) / 1000));
@@ -66,6 +69,8 @@ export interface Services {
   catalog: ProductCatalog;
   /** Availability cache per SKU and warehouse, kept current by `inventory.changed` events. */
   availability: AvailabilityCache;
+  /** Available-to-promise: units promised at intake and not yet reserved by Odoo, shared by the replicas. */
+  atp: AtpService;
   /** Inbound commerce webhooks (Shopify, WooCommerce, Stripe, Standard Webhooks). */
   inboundWebhooks: InboundWebhookService;
   /** Token issuing and verification, signing keys, partner cache, client authentication (auth/service.ts). */
@@ -136,6 +141,31 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
       now,
     });
+  // Available-to-promise: the promise ledger in Redis, else the store; released by the items' results.
+  const atpLedger = atpLedgerFromConfig(config, store);
+  const oversoldUnits = (metrics.registry.getSingleMetric('gateway_inventory_oversold_units_total') as client.Counter<'policy'> | undefined) ?? new client.Counter({
+    name: 'gateway_inventory_oversold_units_total',
+    help: 'Units accepted beyond what was available to promise, by the oversell policy that let them in (accept, backorder)',
+    labelNames: ['policy'],
+    registers: [metrics.registry],
+  });
+  const atp = new AtpService({
+    ledger: atpLedger,
+    availability,
+    ttlMs: config.intake.atpPromiseTtlMs,
+    pollMs: config.intake.atpPollMs,
+    // Longer than any figure served (fresh ones are younger than the freshness target), with a margin.
+    holdMs: 2 * config.ops.inventoryFreshnessSeconds * 1000 + 60_000,
+    orders: {
+      orderStatus: async (partner, externalId) => (await intake.findByExternalId(partner, 'order', externalId))[0]?.status ?? null,
+    },
+    onOversold: (policy, lines) => oversoldUnits.inc({ policy }, lines.reduce((n, l) => n + l.units, 0)),
+    logger,
+    now,
+  });
+  intake.signals.on('results', (items: ItemResult[]) => {
+    atp.onResult(items).catch((err: unknown) => logger.warn({ err }, 'atp: releasing promises failed; reconciliation will'));
+  });
   // The order funnel and the intake gauges in metrics.
   observeIntake(metrics, intake, {
     now,
@@ -163,6 +193,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     new InboundWebhookService({
       store,
       intake,
+      atp,
       secrets: registrySecretSource({ cache: auth.partners, odoo, now }),
       now,
       logger,
@@ -198,6 +229,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     intake,
     catalog,
     availability,
+    atp,
     inboundWebhooks,
     auth,
     rotations,
@@ -220,6 +252,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         policy: { deliveredDays: policy.retentionDeliveredDays, intakeDays: policy.retentionIntakeDays },
       });
       drainer?.start();
+      atp.start();
     },
     close: () =>
       (closing ??= (async () => {
@@ -228,6 +261,8 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         await relayWorkers?.stop();
         await intake.idle();
         await drainer?.stop();
+        await atp.stop();
+        await atpLedger.close();
         await stopRetention?.();
         if (!overrides.odoo) await odoo.close();
         await ops.close();

@@ -156,6 +156,7 @@ export interface GatewayPartner {
   scopes: Scope[];
   tier: PartnerRecord['tier'];
   mode: PartnerRecord['mode'];
+  oversellPolicy: NonNullable<PartnerRecord['oversell_policy']>;
   warehouses: string[];
   clientId: string;
   clientSecrets: SecretVersion[];
@@ -202,6 +203,7 @@ export interface AddPartnerOptions {
   scopes?: Scope[];
   tier?: PartnerRecord['tier'];
   mode?: PartnerRecord['mode'];
+  oversellPolicy?: NonNullable<PartnerRecord['oversell_policy']>;
   warehouses?: string[];
   active?: boolean;
   /** Default: the code. */
@@ -584,6 +586,7 @@ export class FakeState {
       scopes: [...p.scopes],
       tier: p.tier,
       mode: p.mode,
+      oversell_policy: p.oversellPolicy,
       warehouses: [...p.warehouses],
       company_id: 1,
       issuer: p.issuer,
@@ -651,6 +654,7 @@ export class FakeState {
       scopes: [...(o.scopes ?? allScopes)],
       tier: o.tier ?? 'standard',
       mode: o.mode ?? 'live',
+      oversellPolicy: o.oversellPolicy ?? 'accept',
       warehouses: [...(o.warehouses ?? [])],
       clientId: o.clientId ?? o.code,
       clientSecrets: secrets(o.clientSecret ?? `${o.code}-secret`),

@@ -16,6 +16,25 @@ interface Entry {
   figures: Figures;
   /** When this replica last knew the figures to be current (fetched or told by an event). */
   freshAt: number;
+  /** When Odoo computed them, no later than that (ms): ATP promises settled since still count against them. */
+  basisAt: number;
+}
+
+/**
+ * Units promised at intake and not yet reserved in Odoo (available-to-promise, atp/service.ts):
+ * subtracted from Odoo's figures wherever availability is answered.
+ */
+export interface PromisedUnits {
+  /** Units promised against a figure of this SKU and warehouse computed at `basisAt`. */
+  promised(sku: string, warehouse: string, basisAt: number): number;
+}
+
+/** Odoo's own figure for a SKU and warehouse with when it was computed (ATP checks promises against it). */
+export interface RawFigure {
+  sku: string;
+  warehouse: string;
+  available: number;
+  basisAt: number;
 }
 
 export interface AvailabilityCacheOptions {
@@ -52,6 +71,39 @@ export class AvailabilityCache {
   private readonly now: () => number;
   /** Bumped on every change. */
   version = 0;
+  private promises: PromisedUnits | null = null;
+
+  /** Subtracts promised units from every answer from now on (`touch` when they change). */
+  usePromises(promises: PromisedUnits): void {
+    this.promises = promises;
+    this.version++;
+  }
+
+  /** The promised units changed: answers remembered so far are out of date. */
+  touch(): void {
+    this.version++;
+  }
+
+  /** Odoo's figures as served, less the units promised against them. */
+  private served(e: Entry, stale: boolean): Availability {
+    const promised = this.promises?.promised(e.figures.sku, e.figures.warehouse, e.basisAt) ?? 0;
+    return promised > 0 ? { ...e.figures, available: Math.max(0, e.figures.available - promised), stale } : { ...e.figures, stale };
+  }
+
+  /**
+   * Odoo's own figures (promises not subtracted) and when they were computed, refreshed like
+   * `lookup`; for the ATP check at intake.
+   */
+  async raw(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<RawFigure[]> {
+    await this.collect(skus, warehouse, requestId);
+    const out: RawFigure[] = [];
+    for (const sku of skus) {
+      for (const e of this.entriesOf(sku)) {
+        if (warehouse === undefined || e.figures.warehouse === warehouse) out.push({ sku, warehouse: e.figures.warehouse, available: e.figures.available, basisAt: e.basisAt });
+      }
+    }
+    return out;
+  }
 
   constructor(private readonly options: AvailabilityCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -130,7 +182,7 @@ export class AvailabilityCache {
       if (warehouse !== undefined) {
         const e = this.entries.get(sku)?.get(warehouse);
         if (e) {
-          out.push({ ...e.figures, stale: stale(e) });
+          out.push(this.served(e, stale(e)));
           validUntil = Math.min(validUntil, e.freshAt + freshness);
         } else {
           const whole = this.complete.get(sku);
@@ -140,7 +192,7 @@ export class AvailabilityCache {
         const whole = this.complete.get(sku);
         validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
         for (const e of this.entriesOf(sku)) {
-          out.push({ ...e.figures, stale: stale(e) });
+          out.push(this.served(e, stale(e)));
           validUntil = Math.min(validUntil, e.freshAt + freshness);
         }
       }
@@ -152,10 +204,14 @@ export class AvailabilityCache {
   /** Every SKU and warehouse from Odoo, page by page (refreshing the cache on the way): the snapshot. */
   async *scan(requestId?: string, pageSize = 1000): AsyncGenerator<Availability[]> {
     for (let offset = 0; ; offset += pageSize) {
+      const basis = this.now();
       const page = await this.options.odoo.rpc('availability', { offset, limit: pageSize }, { requestId });
       const now = this.now();
-      for (const f of page.items) this.store(f, now);
-      yield page.items.map((f) => ({ ...f, stale: false }));
+      for (const f of page.items) this.store(f, now, basis);
+      yield page.items.map((f) => {
+        const promised = this.promises?.promised(f.sku, f.warehouse, basis) ?? 0;
+        return { ...f, available: Math.max(0, f.available - promised), stale: false };
+      });
       if (!page.has_more || page.items.length === 0) break;
     }
   }
@@ -166,7 +222,10 @@ export class AvailabilityCache {
     const { product_id: _productId, ...figures } = envelope.data;
     const current = this.entries.get(figures.sku)?.get(figures.warehouse);
     if (current && Date.parse(current.figures.as_of) > Date.parse(figures.as_of)) return; // older news
-    this.store(figures, this.now());
+    // Odoo computed the figures at `as_of` (its clock): promises settled since still count.
+    const now = this.now();
+    const at = Date.parse(figures.as_of);
+    this.store(figures, now, Number.isFinite(at) ? Math.min(at, now) : 0);
   }
 
   private entriesOf(sku: string): Iterable<Entry> {
@@ -176,7 +235,8 @@ export class AvailabilityCache {
   private async fetch(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
     for (let i = 0; i < skus.length; i += FETCH_CHUNK) {
       const chunk = skus.slice(i, i + FETCH_CHUNK);
-      const now = this.now();
+      // Asked before Odoo computes: a promise settled after this instant may not be in the figures.
+      const basis = this.now();
       const items: Figures[] = [];
       for (let offset = 0; ; ) {
         const page = await this.options.odoo.rpc(
@@ -188,7 +248,8 @@ export class AvailabilityCache {
         if (!page.has_more || page.items.length === 0) break;
         offset += page.items.length;
       }
-      for (const f of items) this.store(f, now);
+      const now = this.now();
+      for (const f of items) this.store(f, now, basis);
       if (warehouse === undefined) {
         const max = this.options.maxCompleteSkus ?? 100_000;
         for (const sku of chunk) {
@@ -199,11 +260,11 @@ export class AvailabilityCache {
     }
   }
 
-  private store(figures: Figures, at: number): void {
+  private store(figures: Figures, at: number, basisAt: number): void {
     let bySku = this.entries.get(figures.sku);
     if (!bySku) this.entries.set(figures.sku, (bySku = new Map()));
     if (!bySku.has(figures.warehouse)) this.count++;
-    bySku.set(figures.warehouse, { figures, freshAt: at });
+    bySku.set(figures.warehouse, { figures, freshAt: at, basisAt });
     this.version++;
   }
 }

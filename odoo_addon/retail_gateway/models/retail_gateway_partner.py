@@ -68,6 +68,16 @@ class RetailGatewayPartner(models.Model):
         tracking=True,
         help="In shadow mode the gateway validates and records the partner's traffic but writes nothing to Odoo.",
     )
+    oversell_policy = fields.Selection(
+        [("reject", "Reject"), ("backorder", "Backorder"), ("accept", "Accept (count as oversold)")],
+        default="accept",
+        required=True,
+        tracking=True,
+        help="What the gateway does with an API order for more than is available to promise: "
+        "Reject answers 409 insufficient_stock and queues nothing; Backorder accepts it and flags the "
+        "receipt; Accept accepts it and counts the units as oversold. Storefront webhooks (already paid) "
+        "are never refused.",
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, tracking=True)
     warehouse_ids = fields.Many2many(
         "stock.warehouse",
@@ -291,6 +301,7 @@ class RetailGatewayPartner(models.Model):
             "scopes": self._rg_scopes(),
             "tier": self.tier,
             "mode": self.mode,
+            "oversell_policy": self.oversell_policy,
             "warehouses": self._rg_warehouses().mapped("code") if self.warehouse_ids else [],
             "company_id": self.company_id.id,
             "issuer": self.issuer or None,

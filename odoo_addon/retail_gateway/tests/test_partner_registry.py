@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from .common import USER_GROUPS_FIELD, RetailGatewayCase
 
 CONTRACT_PARTNER_KEYS = {
-    "code", "name", "active", "scopes", "tier", "mode", "warehouses", "company_id", "issuer", "jwks_url",
+    "code", "name", "active", "scopes", "tier", "mode", "oversell_policy", "warehouses", "company_id", "issuer", "jwks_url",
     "subscriptions", "inbound_secrets", "updated_at",
 }
 CONTRACT_SUBSCRIPTION_KEYS = {
