@@ -113,6 +113,10 @@ export class AtpService implements PromisedUnits {
     return n;
   }
 
+  settledSince(sku: string, warehouse: string, basisAt: number): boolean {
+    return this.view.get(itemKey(sku, warehouse))?.settled.some((s) => s.at >= basisAt) ?? false;
+  }
+
   /**
    * Promises the order's stocked lines (SKUs Odoo has availability for) in its warehouse: the
    * order's, else the partner's first, else the SKU's first by code.

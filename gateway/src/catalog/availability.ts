@@ -27,6 +27,8 @@ interface Entry {
 export interface PromisedUnits {
   /** Units promised against a figure of this SKU and warehouse computed at `basisAt`. */
   promised(sku: string, warehouse: string, basisAt: number): number;
+  /** Whether a promise settled (Odoo reserved) at or after `basisAt`. */
+  settledSince(sku: string, warehouse: string, basisAt: number): boolean;
 }
 
 /** Odoo's own figure for a SKU and warehouse with when it was computed (ATP checks promises against it). */
@@ -51,6 +53,8 @@ export interface AvailabilityCacheOptions {
 }
 
 const FETCH_CHUNK = 500;
+/** Figures overtaken by a settled ATP promise are refreshed at most this often. */
+const ATP_REFRESH_MS = 250;
 /** Rendered answers remembered at most (all dropped when full; they are cheap to rebuild). */
 const MAX_RENDERED = 10_000;
 
@@ -82,6 +86,19 @@ export class AvailabilityCache {
   /** The promised units changed: answers remembered so far are out of date. */
   touch(): void {
     this.version++;
+  }
+
+  /**
+   * Odoo reserved units of promises settled after these figures were computed: they are served
+   * less those units (correct) until refreshed, which is due `ATP_REFRESH_MS` after the last fetch
+   * (so the settled promises stop counting and Odoo is asked at most that often per figure).
+   */
+  private overtaken(e: Entry, now: number): boolean {
+    return now - e.freshAt >= ATP_REFRESH_MS && (this.promises?.settledSince(e.figures.sku, e.figures.warehouse, e.basisAt) ?? false);
+  }
+
+  private overtakenUntil(e: Entry): number {
+    return this.promises?.settledSince(e.figures.sku, e.figures.warehouse, e.basisAt) ? e.freshAt + ATP_REFRESH_MS : Infinity;
   }
 
   /** Odoo's figures as served, less the units promised against them. */
@@ -156,12 +173,14 @@ export class AvailabilityCache {
     const due = skus.filter((sku) => {
       if (warehouse !== undefined) {
         const e = this.entries.get(sku)?.get(warehouse);
-        if (e) return now - e.freshAt > this.options.freshnessMs;
+        if (e) return now - e.freshAt > this.options.freshnessMs || this.overtaken(e, now);
         const whole = this.complete.get(sku);
         return whole === undefined || now - whole > this.options.freshnessMs;
       }
       const whole = this.complete.get(sku);
-      return whole === undefined || now - whole > this.options.freshnessMs;
+      if (whole === undefined || now - whole > this.options.freshnessMs) return true;
+      for (const e of this.entriesOf(sku)) if (this.overtaken(e, now)) return true;
+      return false;
     });
     let failed = false;
     if (due.length > 0) {
@@ -183,7 +202,7 @@ export class AvailabilityCache {
         const e = this.entries.get(sku)?.get(warehouse);
         if (e) {
           out.push(this.served(e, stale(e)));
-          validUntil = Math.min(validUntil, e.freshAt + freshness);
+          validUntil = Math.min(validUntil, e.freshAt + freshness, this.overtakenUntil(e));
         } else {
           const whole = this.complete.get(sku);
           validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
@@ -193,7 +212,7 @@ export class AvailabilityCache {
         validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
         for (const e of this.entriesOf(sku)) {
           out.push(this.served(e, stale(e)));
-          validUntil = Math.min(validUntil, e.freshAt + freshness);
+          validUntil = Math.min(validUntil, e.freshAt + freshness, this.overtakenUntil(e));
         }
       }
     }
