@@ -3,7 +3,6 @@
  * (no globals, no `process.env`). Every member is built before the first route is registered:
  * routes never construct a service and never find one missing.
  */
-import client from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger, logPseudonymKey } from './logger.js';
@@ -143,12 +142,6 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     });
   // Available-to-promise: the promise ledger in Redis, else the store; released by the items' results.
   const atpLedger = atpLedgerFromConfig(config, store);
-  const oversoldUnits = (metrics.registry.getSingleMetric('gateway_inventory_oversold_units_total') as client.Counter<'policy'> | undefined) ?? new client.Counter({
-    name: 'gateway_inventory_oversold_units_total',
-    help: 'Units accepted beyond what was available to promise, by the oversell policy that let them in (accept, backorder)',
-    labelNames: ['policy'],
-    registers: [metrics.registry],
-  });
   const atp = new AtpService({
     ledger: atpLedger,
     availability,
@@ -159,7 +152,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     orders: {
       orderStatus: async (partner, externalId) => (await intake.findByExternalId(partner, 'order', externalId))[0]?.status ?? null,
     },
-    onOversold: (policy, lines) => oversoldUnits.inc({ policy }, lines.reduce((n, l) => n + l.units, 0)),
+    onOversold: (policy, lines) => metrics.inventoryOversold.inc({ policy }, lines.reduce((n, l) => n + l.units, 0)),
     logger,
     now,
   });
