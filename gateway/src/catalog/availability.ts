@@ -73,6 +73,8 @@ export class AvailabilityCache {
   /** Rendered answers by key (`lookupRendered`). */
   private readonly rendered = new Map<string, Rendered<unknown>>();
   private readonly now: () => number;
+  /** Fetches from Odoo under way, by SKUs and warehouse (bounded by the requests in flight). */
+  private readonly inFlight = new Map<string, Promise<void>>();
   /** Bumped on every change. */
   version = 0;
   private promises: PromisedUnits | null = null;
@@ -185,7 +187,7 @@ export class AvailabilityCache {
     let failed = false;
     if (due.length > 0) {
       try {
-        await this.fetch(due, warehouse, requestId);
+        await this.fetchOnce(due, warehouse, requestId);
       } catch (err) {
         failed = true;
         this.options.logger?.warn({ err, skus: due.length }, 'availability: refresh from Odoo failed, serving last known figures');
@@ -249,6 +251,20 @@ export class AvailabilityCache {
 
   private entriesOf(sku: string): Iterable<Entry> {
     return this.entries.get(sku)?.values() ?? [];
+  }
+
+  /**
+   * `fetch`, shared by concurrent lookups of the same SKUs and warehouse: a burst of reads (or of
+   * accepts checking promises) that finds a figure due asks Odoo once, not once per request.
+   */
+  private fetchOnce(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
+    const key = JSON.stringify([warehouse ?? null, skus]);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetch(skus, warehouse, requestId).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   private async fetch(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
