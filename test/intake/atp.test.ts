@@ -6,7 +6,9 @@
  * the order (Odoo's reservation, rejection, cancellation, reconciliation after the timeout).
  */
 import '@hono/zod-openapi';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../contracts/src/errors.js';
 import { IntakeReceipt } from '../../contracts/src/intake.js';
@@ -37,12 +39,14 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean):
 }
 
 let sim: FakeOdoo;
+const HOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
 beforeAll(async () => {
   sim = await startOdooFake();
   sim.state.addPartner({ code: 'atp-reject', oversellPolicy: 'reject' });
   sim.state.addPartner({ code: 'atp-back', oversellPolicy: 'backorder' });
   sim.state.addPartner({ code: 'atp-accept', oversellPolicy: 'accept' });
+  sim.state.addPartner({ code: 'atp-hook', oversellPolicy: 'reject', inboundSecrets: { standard: HOOK_SECRET } });
   for (const [sku, qty] of [
     ['ATP-READ', 10],
     ['ATP-CONC', 20],
@@ -52,6 +56,7 @@ beforeAll(async () => {
     ['ATP-DRAIN', 10],
     ['ATP-REJ', 5],
     ['ATP-TTL', 5],
+    ['ATP-HOOK', 1],
   ] as const) {
     sim.state.addProduct({ sku, name: sku, listPrice: 10, stock: { WH: qty } });
   }
@@ -128,6 +133,30 @@ describe('ATP with the queue held (nothing reaches Odoo)', () => {
     const events = await readGatewayEvents(t.gateway.services.store, { partner: 'atp-accept' });
     expect(events.filter((e) => e.envelope.type === 'inventory.oversold')).toHaveLength(1);
     expect(await t.metrics()).toMatch(/gateway_inventory_oversold_units_total\{policy="accept"\} 1\b/);
+  });
+
+  it('an inbound webhook order is never refused: promised beyond availability, counted as oversold whatever the policy', async () => {
+    const body = JSON.stringify({
+      type: 'order.created',
+      timestamp: new Date().toISOString(),
+      data: { ...order('ATP-HOOK', 3), channel: 'marketplace' },
+    });
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    const at = new Date();
+    const res = await t.fetch('/webhooks/standard/atp-hook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(HOOK_SECRET).sign(id, at, body) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const ack = (await res.json()) as { outcome: string; intake_ids: string[] };
+    expect(ack.outcome).toBe('accepted');
+    expect(await available(t, reject, 'ATP-HOOK')).toBe(0);
+    const events = await readGatewayEvents(t.gateway.services.store, { partner: 'atp-hook' });
+    const oversold = events.map((e) => e.envelope).filter((e) => e.type === 'inventory.oversold');
+    expect(oversold.map((e) => e.data)).toMatchObject([{ intake_id: ack.intake_ids[0], policy: 'accept', lines: [{ sku: 'ATP-HOOK', warehouse: 'WH', units: 2 }] }]);
+    // An API order of the same partner (policy reject) is refused now that the unit is promised.
+    expect((await submit(t, await t.token('atp-hook'), order('ATP-HOOK', 1))).status).toBe(409);
   });
 
   it('a promise whose order never reached the queue is released by reconciliation after its timeout', async () => {
