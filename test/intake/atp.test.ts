@@ -14,6 +14,7 @@ import { ErrorBody } from '../../contracts/src/errors.js';
 import { IntakeReceipt } from '../../contracts/src/intake.js';
 import { itemKey, orderKey } from '../../gateway/src/atp/ledger.js';
 import { readGatewayEvents } from '../../gateway/src/intake/events.js';
+import { reconcileAvailability } from '../../gateway/src/reconcile/availability.js';
 import { startOdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type FakeOdoo, type TestGateway } from '../support/gateway.js';
 
@@ -91,6 +92,9 @@ describe('ATP with the queue held (nothing reaches Odoo)', () => {
     expect(res.status).toBe(202);
     expect(await available(t, reject, 'ATP-READ')).toBe(7);
     expect(sim.state.stock('ATP-READ', 'WH').available).toBe(10); // Odoo has not seen it
+    // Reconciliation compares Odoo's figures with the cached ones: a promise is not drift.
+    const report = await reconcileAvailability({ odoo: t.gateway.services.odoo, served: t.gateway.services.availability, dryRun: true });
+    expect(report.drift.filter((d) => d.sku === 'ATP-READ')).toEqual([]);
   });
 
   it('concurrent orders never promise more than is available (reject: the rest answer 409)', async () => {

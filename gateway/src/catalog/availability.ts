@@ -79,6 +79,14 @@ export class AvailabilityCache {
   version = 0;
   private promises: PromisedUnits | null = null;
 
+  /**
+   * Odoo's figures as cached for a SKU in a warehouse (promises not subtracted), without asking
+   * Odoo: reconciliation compares these with Odoo's, so units promised at intake are not drift.
+   */
+  peek(sku: string, warehouse: string): Figures | undefined {
+    return this.entries.get(sku)?.get(warehouse)?.figures;
+  }
+
   /** Subtracts promised units from every answer from now on (`touch` when they change). */
   usePromises(promises: PromisedUnits): void {
     this.promises = promises;
