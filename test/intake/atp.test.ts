@@ -88,9 +88,14 @@ describe('ATP with the queue held (nothing reaches Odoo)', () => {
 
   it('GET /v1/inventory shows the promise as soon as the order is accepted', async () => {
     expect(await available(t, reject, 'ATP-READ')).toBe(10);
+    const etag = async () => (await t.fetch('/v1/inventory?sku=ATP-READ&warehouse=WH', { token: reject })).headers.get('etag');
+    const before = await etag();
     const res = await submit(t, reject, order('ATP-READ', 3));
     expect(res.status).toBe(202);
     expect(await available(t, reject, 'ATP-READ')).toBe(7);
+    expect(await etag()).not.toBe(before);
+    const snapshot = (await (await t.fetch('/v1/inventory/snapshot', { token: reject })).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { sku: string; warehouse: string; available: number });
+    expect(snapshot.find((a) => a.sku === 'ATP-READ' && a.warehouse === 'WH')?.available).toBe(7);
     expect(sim.state.stock('ATP-READ', 'WH').available).toBe(10); // Odoo has not seen it
     // Reconciliation compares Odoo's figures with the cached ones: a promise is not drift.
     const report = await reconcileAvailability({ odoo: t.gateway.services.odoo, served: t.gateway.services.availability, dryRun: true });
