@@ -176,6 +176,9 @@ export class AtpService implements PromisedUnits {
       const delta: { key: string; open: number; settledAt?: number }[] = [];
       for (const k of settle) for (const l of this.local.get(k) ?? []) delta.push({ key: l.key, open: -l.qty }, { key: l.key, open: l.qty, settledAt: now });
       this.patch(delta);
+      // Odoo's figures now include the reservations: read them again before the next answer.
+      this.options.availability.refreshSoon([...new Set(delta.map((d) => d.key))].map(splitItemKey));
+      for (const k of settle) this.local.delete(k);
     }
     if (release.length) {
       await this.options.ledger.release(release);

@@ -87,6 +87,19 @@ export class AvailabilityCache {
     return this.entries.get(sku)?.get(warehouse)?.figures;
   }
 
+  /**
+   * Odoo has just reserved units promised for these SKUs and warehouses: their figures are read
+   * again on the next lookup (not marked stale), so the settled promises stop counting at once.
+   */
+  refreshSoon(items: readonly { sku: string; warehouse: string }[]): void {
+    const due = this.now() - ATP_REFRESH_MS;
+    for (const { sku, warehouse } of items) {
+      const e = this.entries.get(sku)?.get(warehouse);
+      if (e && e.freshAt > due) e.freshAt = due;
+    }
+    this.version++;
+  }
+
   /** Subtracts promised units from every answer from now on (`touch` when they change). */
   usePromises(promises: PromisedUnits): void {
     this.promises = promises;
