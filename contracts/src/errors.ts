@@ -17,6 +17,7 @@ export const errorStatus = {
   method_not_allowed: 405,
   idempotency_key_in_use: 409,
   conflict: 409,
+  insufficient_stock: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,

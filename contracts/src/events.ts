@@ -94,6 +94,13 @@ export const eventData = {
     channel: z.string(),
     accepted_at: Timestamp,
   }),
+  'inventory.oversold': z.strictObject({
+    intake_id: z.string(),
+    partner: PartnerCode,
+    external_id: ExternalId,
+    policy: z.enum(['accept', 'backorder']).describe("The partner's oversell policy (inbound webhooks: accept whatever the policy)"),
+    lines: z.array(z.strictObject({ sku: z.string(), warehouse: z.string(), units: z.number().positive() })).min(1).describe('Units promised beyond what was available'),
+  }),
   'order.rejected': z.strictObject({
     intake_id: z.string(),
     partner: PartnerCode,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ExternalId, Timestamp } from './common.js';
+import { ExternalId, Sku, Timestamp, WarehouseCode } from './common.js';
 import { RejectionReason } from './order.js';
 
 /** The optional body of `POST /v1/orders/{id}/cancel` (the order is named by the path). */
@@ -19,6 +19,10 @@ export const IntakeReceipt = z.strictObject({
   status: IntakeStatus,
   duplicate: z.boolean().describe('true when this external id was accepted before: the first item is answered'),
   location: z.string().describe('Path of the status resource'),
+  backorder: z
+    .array(z.strictObject({ sku: Sku, warehouse: WarehouseCode, units: z.number().positive() }))
+    .optional()
+    .describe('Present when the order was accepted as a backorder (partner policy `backorder`): the units of each line beyond what was available to promise'),
 });
 export type IntakeReceipt = z.infer<typeof IntakeReceipt>;
 

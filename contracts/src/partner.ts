@@ -35,6 +35,12 @@ export const PartnerRecord = z.strictObject({
   scopes: z.array(Scope),
   tier: RateLimitTier,
   mode: z.enum(['live', 'shadow']),
+  oversell_policy: z
+    .enum(['reject', 'backorder', 'accept'])
+    .optional()
+    .describe(
+      'An API order for more than is available to promise: `reject` (409 insufficient_stock, nothing queued), `backorder` (accepted, flagged in the receipt) or `accept` (accepted, counted as oversold). Inbound webhooks are never refused. Absent (an older addon): accept',
+    ),
   warehouses: z.array(WarehouseCode).describe('Allowed warehouses; empty means all'),
   max_line_quantity: z
     .number()

@@ -133,6 +133,8 @@ export const envSchema = z
     ODOO_BREAKER_OPEN_MS: int(100, 3_600_000).default(10_000),
     GATEWAY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     GATEWAY_INVENTORY_FRESHNESS_S: int(1, 86_400).default(60),
+    GATEWAY_ATP_PROMISE_TTL_S: int(10, 7 * 86_400).default(900),
+    GATEWAY_ATP_POLL_MS: int(20, 60_000).default(200),
     GATEWAY_RETURNS_STUCK_AFTER_S: int(1, 30 * 86_400).default(900),
     GATEWAY_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number').transform(Number).pipe(z.number().min(0.5).max(100)).default(3),
     GATEWAY_RETENTION_DELIVERED_DAYS: int(1, 3_650).default(30),
@@ -270,6 +272,10 @@ export interface IntakeConfig {
   waitMaxSeconds: number;
   /** Catalog cache lifetime when no `product.updated` event refreshed an entry. */
   catalogTtlMs: number;
+  /** How long an ATP promise lasts before reconciliation checks its order is still waiting. */
+  atpPromiseTtlMs: number;
+  /** How often a replica reads the shared ATP promise totals (another replica's promises show within it). */
+  atpPollMs: number;
 }
 
 /** Thrown with one line per wrong variable, so start-up fails with a message an operator can act on. */
@@ -395,6 +401,8 @@ export function loadConfig(env: Record<string, string | undefined>, needs: Confi
       pollMs: e.GATEWAY_INTAKE_POLL_MS,
       waitMaxSeconds: e.GATEWAY_INTAKE_WAIT_MAX_S,
       catalogTtlMs: e.GATEWAY_CATALOG_TTL_SECONDS * 1000,
+      atpPromiseTtlMs: e.GATEWAY_ATP_PROMISE_TTL_S * 1000,
+      atpPollMs: e.GATEWAY_ATP_POLL_MS,
     },
     ops: {
       rateLimitPrefix: e.GATEWAY_RATE_LIMIT_PREFIX,

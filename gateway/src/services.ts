@@ -35,6 +35,8 @@ import { InboundWebhookService } from './webhooks/inbound/service.js';
 import { registrySecretSource } from './webhooks/inbound/secrets.js';
 import { startRetention } from './retention/purge.js';
 import { oldestUnpublishedAt } from './intake/events.js';
+import { AtpService, type ItemResult } from './atp/service.js';
+import { atpLedgerFromConfig } from './atp/from-config.js';
 
 /** Seconds since `at` (ms), 0 when there is nothing (no backlog). */
 const ageSeconds = (at: number | null, now: () => number) => (at === null ? 0 : Math.max(0, (now() - at) / 1000));
@@ -67,6 +69,8 @@ export interface Services {
   catalog: ProductCatalog;
   /** Availability cache per SKU and warehouse, kept current by `inventory.changed` events. */
   availability: AvailabilityCache;
+  /** Available-to-promise: units promised at intake and not yet reserved by Odoo, shared by the replicas. */
+  atp: AtpService;
   /** Inbound commerce webhooks (Shopify, WooCommerce, Stripe, Standard Webhooks). */
   inboundWebhooks: InboundWebhookService;
   /** Token issuing and verification, signing keys, partner cache, client authentication (auth/service.ts). */
@@ -137,6 +141,25 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
       now,
     });
+  // Available-to-promise: the promise ledger in Redis, else the store; released by the items' results.
+  const atpLedger = atpLedgerFromConfig(config, store);
+  const atp = new AtpService({
+    ledger: atpLedger,
+    availability,
+    ttlMs: config.intake.atpPromiseTtlMs,
+    pollMs: config.intake.atpPollMs,
+    // Longer than any figure served (fresh ones are younger than the freshness target), with a margin.
+    holdMs: 2 * config.ops.inventoryFreshnessSeconds * 1000 + 60_000,
+    orders: {
+      orderStatus: async (partner, externalId) => (await intake.findByExternalId(partner, 'order', externalId))[0]?.status ?? null,
+    },
+    onOversold: (policy, lines) => metrics.inventoryOversold.inc({ policy }, lines.reduce((n, l) => n + l.units, 0)),
+    logger,
+    now,
+  });
+  intake.signals.on('results', (items: ItemResult[]) => {
+    atp.onResult(items).catch((err: unknown) => logger.warn({ err }, 'atp: releasing promises failed; reconciliation will'));
+  });
   // The order funnel and the intake gauges in metrics.
   observeIntake(metrics, intake, {
     now,
@@ -164,6 +187,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     new InboundWebhookService({
       store,
       intake,
+      atp,
       secrets: registrySecretSource({ cache: auth.partners, odoo, now }),
       now,
       logger,
@@ -199,6 +223,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     intake,
     catalog,
     availability,
+    atp,
     inboundWebhooks,
     auth,
     rotations,
@@ -221,6 +246,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         policy: { deliveredDays: policy.retentionDeliveredDays, intakeDays: policy.retentionIntakeDays },
       });
       drainer?.start();
+      atp.start();
     },
     close: () =>
       (closing ??= (async () => {
@@ -229,6 +255,8 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         await relayWorkers?.stop();
         await intake.idle();
         await drainer?.stop();
+        await atp.stop();
+        await atpLedger.close();
         await stopRetention?.();
         if (!overrides.odoo) await odoo.close();
         await ops.close();

@@ -156,6 +156,7 @@ export interface GatewayPartner {
   scopes: Scope[];
   tier: PartnerRecord['tier'];
   mode: PartnerRecord['mode'];
+  oversellPolicy: NonNullable<PartnerRecord['oversell_policy']>;
   warehouses: string[];
   /** The largest quantity of one order line (the addon's partner field, default DEFAULT_MAX_LINE_QUANTITY). */
   maxLineQuantity: number;
@@ -206,6 +207,7 @@ export interface AddPartnerOptions {
   scopes?: Scope[];
   tier?: PartnerRecord['tier'];
   mode?: PartnerRecord['mode'];
+  oversellPolicy?: NonNullable<PartnerRecord['oversell_policy']>;
   warehouses?: string[];
   /** Default: DEFAULT_MAX_LINE_QUANTITY. */
   maxLineQuantity?: number;
@@ -590,6 +592,7 @@ export class FakeState {
       scopes: [...p.scopes],
       tier: p.tier,
       mode: p.mode,
+      oversell_policy: p.oversellPolicy,
       warehouses: [...p.warehouses],
       max_line_quantity: p.maxLineQuantity,
       company_id: 1,
@@ -658,6 +661,7 @@ export class FakeState {
       scopes: [...(o.scopes ?? allScopes)],
       tier: o.tier ?? 'standard',
       mode: o.mode ?? 'live',
+      oversellPolicy: o.oversellPolicy ?? 'accept',
       warehouses: [...(o.warehouses ?? [])],
       maxLineQuantity: o.maxLineQuantity ?? DEFAULT_MAX_LINE_QUANTITY,
       clientId: o.clientId ?? o.code,

@@ -16,6 +16,27 @@ interface Entry {
   figures: Figures;
   /** When this replica last knew the figures to be current (fetched or told by an event). */
   freshAt: number;
+  /** When Odoo computed them, no later than that (ms): ATP promises settled since still count against them. */
+  basisAt: number;
+}
+
+/**
+ * Units promised at intake and not yet reserved in Odoo (available-to-promise, atp/service.ts):
+ * subtracted from Odoo's figures wherever availability is answered.
+ */
+export interface PromisedUnits {
+  /** Units promised against a figure of this SKU and warehouse computed at `basisAt`. */
+  promised(sku: string, warehouse: string, basisAt: number): number;
+  /** Whether a promise settled (Odoo reserved) at or after `basisAt`. */
+  settledSince(sku: string, warehouse: string, basisAt: number): boolean;
+}
+
+/** Odoo's own figure for a SKU and warehouse with when it was computed (ATP checks promises against it). */
+export interface RawFigure {
+  sku: string;
+  warehouse: string;
+  available: number;
+  basisAt: number;
 }
 
 export interface AvailabilityCacheOptions {
@@ -32,6 +53,8 @@ export interface AvailabilityCacheOptions {
 }
 
 const FETCH_CHUNK = 500;
+/** Figures overtaken by a settled ATP promise are refreshed at most this often. */
+const ATP_REFRESH_MS = 250;
 /** Rendered answers remembered at most (all dropped when full; they are cheap to rebuild). */
 const MAX_RENDERED = 10_000;
 
@@ -50,8 +73,77 @@ export class AvailabilityCache {
   /** Rendered answers by key (`lookupRendered`). */
   private readonly rendered = new Map<string, Rendered<unknown>>();
   private readonly now: () => number;
+  /** Fetches from Odoo under way, by SKUs and warehouse (bounded by the requests in flight). */
+  private readonly inFlight = new Map<string, Promise<void>>();
   /** Bumped on every change. */
   version = 0;
+  private promises: PromisedUnits | null = null;
+
+  /**
+   * Odoo's figures as cached for a SKU in a warehouse (promises not subtracted), without asking
+   * Odoo: reconciliation compares these with Odoo's, so units promised at intake are not drift.
+   */
+  peek(sku: string, warehouse: string): Figures | undefined {
+    return this.entries.get(sku)?.get(warehouse)?.figures;
+  }
+
+  /**
+   * Odoo has just reserved units promised for these SKUs and warehouses: their figures are read
+   * again on the next lookup (not marked stale), so the settled promises stop counting at once.
+   */
+  refreshSoon(items: readonly { sku: string; warehouse: string }[]): void {
+    const due = this.now() - ATP_REFRESH_MS;
+    for (const { sku, warehouse } of items) {
+      const e = this.entries.get(sku)?.get(warehouse);
+      if (e && e.freshAt > due) e.freshAt = due;
+    }
+    this.version++;
+  }
+
+  /** Subtracts promised units from every answer from now on (`touch` when they change). */
+  usePromises(promises: PromisedUnits): void {
+    this.promises = promises;
+    this.version++;
+  }
+
+  /** The promised units changed: answers remembered so far are out of date. */
+  touch(): void {
+    this.version++;
+  }
+
+  /**
+   * Odoo reserved units of promises settled after these figures were computed: they are served
+   * less those units (correct) until refreshed, which is due `ATP_REFRESH_MS` after the last fetch
+   * (so the settled promises stop counting and Odoo is asked at most that often per figure).
+   */
+  private overtaken(e: Entry, now: number): boolean {
+    return now - e.freshAt >= ATP_REFRESH_MS && (this.promises?.settledSince(e.figures.sku, e.figures.warehouse, e.basisAt) ?? false);
+  }
+
+  private overtakenUntil(e: Entry): number {
+    return this.promises?.settledSince(e.figures.sku, e.figures.warehouse, e.basisAt) ? e.freshAt + ATP_REFRESH_MS : Infinity;
+  }
+
+  /** Odoo's figures as served, less the units promised against them. */
+  private served(e: Entry, stale: boolean): Availability {
+    const promised = this.promises?.promised(e.figures.sku, e.figures.warehouse, e.basisAt) ?? 0;
+    return promised > 0 ? { ...e.figures, available: Math.max(0, e.figures.available - promised), stale } : { ...e.figures, stale };
+  }
+
+  /**
+   * Odoo's own figures (promises not subtracted) and when they were computed, refreshed like
+   * `lookup`; for the ATP check at intake.
+   */
+  async raw(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<RawFigure[]> {
+    await this.collect(skus, warehouse, requestId);
+    const out: RawFigure[] = [];
+    for (const sku of skus) {
+      for (const e of this.entriesOf(sku)) {
+        if (warehouse === undefined || e.figures.warehouse === warehouse) out.push({ sku, warehouse: e.figures.warehouse, available: e.figures.available, basisAt: e.basisAt });
+      }
+    }
+    return out;
+  }
 
   constructor(private readonly options: AvailabilityCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -104,17 +196,19 @@ export class AvailabilityCache {
     const due = skus.filter((sku) => {
       if (warehouse !== undefined) {
         const e = this.entries.get(sku)?.get(warehouse);
-        if (e) return now - e.freshAt > this.options.freshnessMs;
+        if (e) return now - e.freshAt > this.options.freshnessMs || this.overtaken(e, now);
         const whole = this.complete.get(sku);
         return whole === undefined || now - whole > this.options.freshnessMs;
       }
       const whole = this.complete.get(sku);
-      return whole === undefined || now - whole > this.options.freshnessMs;
+      if (whole === undefined || now - whole > this.options.freshnessMs) return true;
+      for (const e of this.entriesOf(sku)) if (this.overtaken(e, now)) return true;
+      return false;
     });
     let failed = false;
     if (due.length > 0) {
       try {
-        await this.fetch(due, warehouse, requestId);
+        await this.fetchOnce(due, warehouse, requestId);
       } catch (err) {
         failed = true;
         this.options.logger?.warn({ err, skus: due.length }, 'availability: refresh from Odoo failed, serving last known figures');
@@ -130,8 +224,8 @@ export class AvailabilityCache {
       if (warehouse !== undefined) {
         const e = this.entries.get(sku)?.get(warehouse);
         if (e) {
-          out.push({ ...e.figures, stale: stale(e) });
-          validUntil = Math.min(validUntil, e.freshAt + freshness);
+          out.push(this.served(e, stale(e)));
+          validUntil = Math.min(validUntil, e.freshAt + freshness, this.overtakenUntil(e));
         } else {
           const whole = this.complete.get(sku);
           validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
@@ -140,8 +234,8 @@ export class AvailabilityCache {
         const whole = this.complete.get(sku);
         validUntil = whole === undefined ? -Infinity : Math.min(validUntil, whole + freshness);
         for (const e of this.entriesOf(sku)) {
-          out.push({ ...e.figures, stale: stale(e) });
-          validUntil = Math.min(validUntil, e.freshAt + freshness);
+          out.push(this.served(e, stale(e)));
+          validUntil = Math.min(validUntil, e.freshAt + freshness, this.overtakenUntil(e));
         }
       }
     }
@@ -152,10 +246,14 @@ export class AvailabilityCache {
   /** Every SKU and warehouse from Odoo, page by page (refreshing the cache on the way): the snapshot. */
   async *scan(requestId?: string, pageSize = 1000): AsyncGenerator<Availability[]> {
     for (let offset = 0; ; offset += pageSize) {
+      const basis = this.now();
       const page = await this.options.odoo.rpc('availability', { offset, limit: pageSize }, { requestId });
       const now = this.now();
-      for (const f of page.items) this.store(f, now);
-      yield page.items.map((f) => ({ ...f, stale: false }));
+      for (const f of page.items) this.store(f, now, basis);
+      yield page.items.map((f) => {
+        const promised = this.promises?.promised(f.sku, f.warehouse, basis) ?? 0;
+        return { ...f, available: Math.max(0, f.available - promised), stale: false };
+      });
       if (!page.has_more || page.items.length === 0) break;
     }
   }
@@ -166,17 +264,35 @@ export class AvailabilityCache {
     const { product_id: _productId, ...figures } = envelope.data;
     const current = this.entries.get(figures.sku)?.get(figures.warehouse);
     if (current && Date.parse(current.figures.as_of) > Date.parse(figures.as_of)) return; // older news
-    this.store(figures, this.now());
+    // Odoo computed the figures at `as_of` (its clock): promises settled since still count.
+    const now = this.now();
+    const at = Date.parse(figures.as_of);
+    this.store(figures, now, Number.isFinite(at) ? Math.min(at, now) : 0);
   }
 
   private entriesOf(sku: string): Iterable<Entry> {
     return this.entries.get(sku)?.values() ?? [];
   }
 
+  /**
+   * `fetch`, shared by concurrent lookups of the same SKUs and warehouse: a burst of reads (or of
+   * accepts checking promises) that finds a figure due asks Odoo once, not once per request.
+   */
+  private fetchOnce(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
+    const key = JSON.stringify([warehouse ?? null, skus]);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetch(skus, warehouse, requestId).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
   private async fetch(skus: string[], warehouse: string | undefined, requestId?: string): Promise<void> {
     for (let i = 0; i < skus.length; i += FETCH_CHUNK) {
       const chunk = skus.slice(i, i + FETCH_CHUNK);
-      const now = this.now();
+      // Asked before Odoo computes: a promise settled after this instant may not be in the figures.
+      const basis = this.now();
       const items: Figures[] = [];
       for (let offset = 0; ; ) {
         const page = await this.options.odoo.rpc(
@@ -188,7 +304,8 @@ export class AvailabilityCache {
         if (!page.has_more || page.items.length === 0) break;
         offset += page.items.length;
       }
-      for (const f of items) this.store(f, now);
+      const now = this.now();
+      for (const f of items) this.store(f, now, basis);
       if (warehouse === undefined) {
         const max = this.options.maxCompleteSkus ?? 100_000;
         for (const sku of chunk) {
@@ -199,11 +316,11 @@ export class AvailabilityCache {
     }
   }
 
-  private store(figures: Figures, at: number): void {
+  private store(figures: Figures, at: number, basisAt: number): void {
     let bySku = this.entries.get(figures.sku);
     if (!bySku) this.entries.set(figures.sku, (bySku = new Map()));
     if (!bySku.has(figures.warehouse)) this.count++;
-    bySku.set(figures.warehouse, { figures, freshAt: at });
+    bySku.set(figures.warehouse, { figures, freshAt: at, basisAt });
     this.version++;
   }
 }

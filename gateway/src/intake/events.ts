@@ -14,12 +14,16 @@ import type { SqlExecutor } from '../store/store.js';
 
 export const GATEWAY_EVENT_SOURCE = 'urn:retail-gateway:intake';
 export const INTAKE_SUBJECT_MODEL = 'retail_gateway.intake';
+/** The subject model of ATP events about an accepted item (`inventory.oversold`). */
+export const ATP_SUBJECT_MODEL = 'retail_gateway.atp';
 
 export interface GatewayEventInput<T extends EventType> {
   type: T;
   partner: string;
   intakeSeq: number;
   sequence: number;
+  /** The subject's model (default: the intake item). */
+  subjectModel?: string;
   data: Extract<EventEnvelope, { type: T }>['data'];
   requestId?: string;
   now: number;
@@ -33,7 +37,7 @@ export async function recordGatewayEvent<T extends EventType>(tx: SqlExecutor, e
     specversion: '1.0',
     type: e.type,
     time: new Date(e.now).toISOString(),
-    subject: `${INTAKE_SUBJECT_MODEL}/${e.intakeSeq}`,
+    subject: `${e.subjectModel ?? INTAKE_SUBJECT_MODEL}/${e.intakeSeq}`,
     datacontenttype: 'application/json',
     sequence: e.sequence,
     ...(e.requestId ? { requestid: e.requestId.slice(0, 128) } : {}),

@@ -14,7 +14,7 @@ import type { Services } from '../services.js';
 import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
-import type { Accepted, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
+import type { AcceptInput, Accepted, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
 
 /**
  * Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo.
@@ -92,6 +92,12 @@ export interface WriteSpec {
   dedupeKey?: string;
   /** The payload is the output of its contract schema already (validated by the route). */
   prevalidated?: boolean;
+  /** Units promised beyond availability (ATP): recorded as `inventory.oversold` with the item. */
+  oversold?: AcceptInput['oversold'];
+  /** Lines accepted as a backorder, named in the receipt of a new item. */
+  backorder?: IntakeReceipt['backorder'];
+  /** Told whether a new item was queued (its `Accepted`) or not (null: a replay, a refusal, an error). */
+  settled?: (accepted: Accepted | null) => Promise<void>;
 }
 
 /**
@@ -109,20 +115,28 @@ export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: 
     source: 'api' as const,
     dedupeKey: spec.dedupeKey,
     prevalidated: spec.prevalidated ?? false,
+    ...(spec.oversold ? { oversold: spec.oversold } : {}),
   };
   const build = (a: Accepted): StoredResponse => {
     const location = spec.location(a.id);
-    return { status: 202, headers: { Location: location }, body: receipt(a, spec.externalId, location) };
+    const body = receipt(a, spec.externalId, location);
+    return { status: 202, headers: { Location: location }, body: spec.backorder && !a.duplicate ? { ...body, backorder: spec.backorder } : body };
   };
   const key = c.req.header('idempotency-key');
-  if (!key) {
-    const stored = build(await queue.accept(input));
-    return respondStored(c, stored, false);
+  let accepted: Accepted | null = null;
+  try {
+    if (!key) {
+      accepted = await queue.accept(input);
+      return respondStored(c, build(accepted), false);
+    }
+    checkKey(key);
+    const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
+    const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build });
+    if (outcome.state === 'accepted') accepted = outcome.accepted;
+    return answerIdempotent(c, outcome);
+  } finally {
+    await spec.settled?.(accepted);
   }
-  checkKey(key);
-  const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
-  const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build });
-  return answerIdempotent(c, outcome);
 }
 
 export function answerIdempotent(c: Context<AppEnv>, outcome: Awaited<ReturnType<IntakeQueue['acceptIdempotent']>>): Response {

@@ -19,7 +19,7 @@ import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
 import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
-import { recordGatewayEvent } from './events.js';
+import { ATP_SUBJECT_MODEL, recordGatewayEvent } from './events.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
 import { newIntakeId } from './ids.js';
@@ -43,6 +43,8 @@ export interface AcceptInput {
   dedupeKey?: string;
   /** The payload is already the output of its kind's contract schema (a route validated it): not parsed again. */
   prevalidated?: boolean;
+  /** Units promised beyond availability (ATP): an `inventory.oversold` event is recorded with the item. */
+  oversold?: { policy: 'accept' | 'backorder'; lines: { sku: string; warehouse: string; units: number }[] };
 }
 
 export interface Accepted {
@@ -210,7 +212,8 @@ export class IntakeQueue {
   /**
    * Local notifications: `accepted` (new work: wake the drainer), `intake` ({partner, kind,
    * duplicate}: every accept), `outcome` ({partner, kind, status, reasons}: every settlement),
-   * `retry` ({partner, kind, cause}: every attempt put back to wait) and `settled:<id>`.
+   * `retry` ({partner, kind, cause}: every attempt put back to wait), `settled:<id>` and
+   * `results` ({partner, kind, externalId, status}[]: the items settled or failed, for ATP).
    */
   readonly signals = new EventEmitter();
 
@@ -401,6 +404,7 @@ export class IntakeQueue {
       this.signals.emit('outcome', { partner: item.partner, kind: item.kind, status: item.status, reasons: item.reasons.map((r) => r.code) });
       this.signals.emit(`settled:${item.id}`);
     }
+    if (settled.length) this.signals.emit('results', settled.map((i) => ({ partner: i.partner, kind: i.kind, externalId: i.externalId, status: i.status })));
     return settled.map((i) => i.id);
   }
 
@@ -472,12 +476,14 @@ export class IntakeQueue {
   async fail(worker: string, ids: readonly string[], error: string): Promise<void> {
     if (ids.length === 0) return;
     const now = this.now();
-    await this.store.run(
+    const rows = await this.store.query<{ partner: string; kind: IntakeKind; external_id: string }>(
       `UPDATE intake_items SET status = 'failed', last_error = ?, lease_until = NULL, leased_by = NULL, updated_at = ?, completed_at = ?
-       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})
+       RETURNING partner, kind, external_id`,
       [error.slice(0, 2000), now, now, worker, ...ids],
     );
     for (const id of ids) this.signals.emit(`settled:${id}`);
+    if (rows.length) this.signals.emit('results', rows.map((r) => ({ partner: r.partner, kind: r.kind, externalId: r.external_id, status: 'failed' as const })));
   }
 
   /** Puts failed items of a partner (or every partner) back in the queue. Returns how many. */
@@ -591,6 +597,18 @@ export class IntakeQueue {
           now,
           data: { intake_id: id, partner: input.partner, external_id: input.externalId, channel: order.channel ?? input.source, accepted_at: new Date(now).toISOString() },
         });
+        if (input.oversold && input.oversold.lines.length > 0) {
+          await recordGatewayEvent(tx, {
+            type: 'inventory.oversold',
+            partner: input.partner,
+            intakeSeq: Number(seq),
+            subjectModel: ATP_SUBJECT_MODEL,
+            sequence: 1,
+            requestId: input.requestId,
+            now,
+            data: { intake_id: id, partner: input.partner, external_id: input.externalId, policy: input.oversold.policy, lines: input.oversold.lines },
+          });
+        }
       }
       return { id, duplicate: false, status: 'accepted' };
     }

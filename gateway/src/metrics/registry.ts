@@ -43,6 +43,8 @@ export class GatewayMetrics {
   readonly ordersRejected: client.Counter<'partner' | 'reason'>;
   readonly duplicatesSuppressed: client.Counter<'partner' | 'kind'>;
   readonly intakeRetries: client.Counter<'kind' | 'cause'>;
+  /** Units accepted beyond availability (ATP), by the policy that let them in; no partner or SKU label (bounded). */
+  readonly inventoryOversold: client.Counter<'policy'>;
   private readonly providers = new Map<string, GaugeProvider>();
   private deliveryCounts: (() => Promise<Record<string, number>>) | null = null;
   private readonly options: GatewayMetricsOptions;
@@ -65,6 +67,12 @@ export class GatewayMetrics {
     this.ordersCreated = new Counter({ name: 'gateway_orders_created_total', help: 'Orders created in Odoo', labelNames: ['partner'], registers });
     this.ordersRejected = new Counter({ name: 'gateway_orders_rejected_total', help: 'Orders rejected, by reason (contract validation or an Odoo refusal)', labelNames: ['partner', 'reason'], registers });
     this.intakeRetries = new Counter({ name: 'gateway_intake_retries_total', help: 'Intake attempts put back to wait, by kind and cause (transient, odoo_retry: the addon rolled the item back, error)', labelNames: ['kind', 'cause'], registers });
+    this.inventoryOversold = new Counter({
+      name: 'gateway_inventory_oversold_units_total',
+      help: 'Units accepted beyond what was available to promise, by the oversell policy that let them in (accept, backorder)',
+      labelNames: ['policy'],
+      registers,
+    });
     this.duplicatesSuppressed = new Counter({ name: 'gateway_duplicates_suppressed_total', help: 'Submissions recognised as duplicates and not processed again', labelNames: ['partner', 'kind'], registers });
 
     const log = options.logger;

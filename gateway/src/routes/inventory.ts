@@ -50,7 +50,7 @@ export const getInventory = scopedRoute('inventory:read', {
   method: 'get',
   path: '/v1/inventory',
   tags: ['inventory'],
-  summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock)), with as_of',
+  summary: 'Availability per SKU and warehouse (available = max(0, on_hand − reserved − safety_stock) less the units promised to accepted orders Odoo has not reserved yet), with as_of',
   request: { query: InventoryQuery },
   responses: {
     200: {

@@ -3,6 +3,7 @@
  * `GET /v1/orders/{id}` (the order's journey) and `POST /v1/orders/{id}/cancel`.
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
 import { principalOf } from '../auth/middleware.js';
@@ -20,6 +21,8 @@ import {
   respondStored,
 } from '../intake/http.js';
 import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
+import type { AcceptInput, Accepted } from '../intake/queue.js';
+import { ApiError } from '../errors.js';
 import { orderStatus } from '../intake/order-status.js';
 import { assertLineQuantities } from '../intake/quantity-limit.js';
 import type { Services } from '../services.js';
@@ -37,7 +40,8 @@ const submitOrder = scopedRoute('orders:write', {
   summary: 'Submit an order (queued durably, sent to Odoo exactly once)',
   description:
     'The order is committed durably before the answer. `202` with `Location` to poll; with `Prefer: wait=N`, `201` with the Odoo order when it was created within N seconds. ' +
-    'The same `Idempotency-Key` with the same body answers the same response; with another body `422 idempotency_key_reused`; while the first is in progress `409 idempotency_key_in_use`.',
+    'The same `Idempotency-Key` with the same body answers the same response; with another body `422 idempotency_key_reused`; while the first is in progress `409 idempotency_key_in_use`. ' +
+    "Stock is promised at acceptance (available-to-promise): an order for more than is available is handled by the partner's oversell policy — `reject`: `409 insufficient_stock` naming the lines and what is available, nothing queued; `backorder`: accepted, the receipt's `backorder` names the units short; `accept`: accepted and counted as oversold (`inventory.oversold` event).",
   middleware: [requireIdempotencyKey(), ownershipGuard('order')],
   request: {
     headers: IdempotencyHeaders,
@@ -47,7 +51,12 @@ const submitOrder = scopedRoute('orders:write', {
     201: { description: 'Created in Odoo within the wait', content: { 'application/json': { schema: OrderStatus } } },
     200: { description: 'Settled within the wait without a sale order (rejected: see `reasons`)', content: { 'application/json': { schema: OrderStatus } } },
     202: { description: 'Accepted durably; poll `Location`', content: { 'application/json': { schema: IntakeReceipt } } },
-    ...errorResponses(400, 409, 415, [422, "`validation_failed`, `field_not_writable` or `idempotency_key_reused`; `quantity_limit` when a line asks for more than the partner's `max_line_quantity` (10,000 unless the partner registry says otherwise; `details` names the lines)"]),
+    ...errorResponses(
+      400,
+      [409, '`insufficient_stock` (partner policy `reject`): `details.lines` names each short line with `sku`, `warehouse`, `requested` and `available`; nothing was queued. Also `idempotency_key_in_use`'],
+      415,
+      [422, "`validation_failed`, `field_not_writable` or `idempotency_key_reused`; `quantity_limit` when a line asks for more than the partner's `max_line_quantity` (10,000 unless the partner registry says otherwise; `details` names the lines)"],
+    ),
   },
 });
 
@@ -74,6 +83,35 @@ const cancelOrder = scopedRoute('orders:write', {
   responses: { 202: { description: 'Cancellation accepted; poll `Location` (the order)', content: { 'application/json': { schema: IntakeReceipt } } }, ...errorResponses(noSuchOrder, 422) },
 });
 
+interface OrderPromise {
+  /** The promise taken now (released if the order is not queued after all). */
+  key: string | null;
+  oversold?: AcceptInput['oversold'];
+  backorder?: IntakeReceipt['backorder'];
+}
+
+/**
+ * Promises the order's units (available-to-promise) under the partner's oversell policy; throws
+ * 409 `insufficient_stock` under `reject` when a line is short, unless the order was accepted
+ * before (a repeat is answered as such, not refused).
+ */
+async function promiseOrder(c: Context<AppEnv>, services: Services, order: Order): Promise<OrderPromise> {
+  const principal = principalOf(c);
+  const record = services.auth.partners.get(principal.partner);
+  if (record?.mode === 'shadow') return { key: null };
+  const policy = record?.oversell_policy ?? 'accept';
+  const held = await services.atp.promise(principal.partner, order, policy, { partnerWarehouses: record?.warehouses, requestId: c.get('requestId') });
+  if (held.state === 'short') {
+    if ((await intakeOf(c).findByExternalId(principal.partner, 'order', order.external_id)).length > 0) return { key: null };
+    const what = held.short.map((s) => `${s.sku} in ${s.warehouse}: ${s.requested} asked, ${s.available} available`).join('; ');
+    throw new ApiError('insufficient_stock', `Not enough stock to promise this order (${what}); nothing was queued.`, { lines: held.short });
+  }
+  if (held.state !== 'taken') return { key: null };
+  if (held.oversold.length === 0 || policy === 'reject') return { key: held.key };
+  const oversold = { policy: policy === 'backorder' ? ('backorder' as const) : ('accept' as const), lines: held.oversold };
+  return { key: held.key, oversold, ...(policy === 'backorder' ? { backorder: held.oversold } : {}) };
+}
+
 export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {
   const waitMax = services.config.intake.waitMaxSeconds;
 
@@ -83,15 +121,47 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
     assertLineQuantities(c, order.lines);
     const wait = preferWait(c.req.header('prefer'), waitMax);
     const location = (id: string) => `/v1/orders/${id}`;
-    if (wait === null) return acceptWrite(c, queue, { kind: 'order', externalId: order.external_id, payload: order, location, prevalidated: true }) as never;
+    const promise = await promiseOrder(c, services, order);
+    const settled = async (accepted: Accepted | null) => {
+      // A promise taken for an order that was not queued now (a repeat, a refusal) is dropped.
+      if (promise.key && (!accepted || accepted.duplicate)) await services.atp.release(promise.key);
+    };
+    if (wait === null) {
+      return acceptWrite(c, queue, {
+        kind: 'order',
+        externalId: order.external_id,
+        payload: order,
+        location,
+        prevalidated: true,
+        oversold: promise.oversold,
+        backorder: promise.backorder,
+        settled,
+      }) as never;
+    }
 
     const principal = principalOf(c);
     const key = c.req.header('idempotency-key')!;
     const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
-    const outcome = await queue.acceptIdempotent(
-      { partner: principal.partner, kind: 'order', externalId: order.external_id, payload: order, requestId: c.get('requestId'), source: 'api', prevalidated: true },
-      { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
-    );
+    let outcome: Awaited<ReturnType<typeof queue.acceptIdempotent>>;
+    try {
+      outcome = await queue.acceptIdempotent(
+        {
+          partner: principal.partner,
+          kind: 'order',
+          externalId: order.external_id,
+          payload: order,
+          requestId: c.get('requestId'),
+          source: 'api',
+          prevalidated: true,
+          ...(promise.oversold ? { oversold: promise.oversold } : {}),
+        },
+        { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
+      );
+    } catch (err) {
+      await settled(null);
+      throw err;
+    }
+    await settled(outcome.state === 'accepted' ? outcome.accepted : null);
     if (outcome.state !== 'accepted') return answerIdempotent(c, outcome) as never;
     const { accepted } = outcome;
     let stored: StoredResponse;
@@ -102,7 +172,8 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
         const body = await orderStatus(item, { queue, odoo: services.odoo, requestId: c.get('requestId') });
         stored = { status: item.status === 'completed' ? 201 : 200, headers, body };
       } else {
-        stored = { status: 202, headers, body: receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, location(accepted.id)) };
+        const body = receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, location(accepted.id));
+        stored = { status: 202, headers, body: promise.backorder && !accepted.duplicate ? { ...body, backorder: promise.backorder } : body };
       }
     } catch (err) {
       await queue.releaseKey(principal.partner, key).catch(() => undefined);

@@ -78,6 +78,16 @@ class RetailGatewayPartner(models.Model):
         help="The largest quantity one order line may ask for; the gateway refuses larger lines of the "
         "partner's API orders and Odoo rejects them (quantity_limit) from any source.",
     )
+    oversell_policy = fields.Selection(
+        [("reject", "Reject"), ("backorder", "Backorder"), ("accept", "Accept (count as oversold)")],
+        default="accept",
+        required=True,
+        tracking=True,
+        help="What the gateway does with an API order for more than is available to promise: "
+        "Reject answers 409 insufficient_stock and queues nothing; Backorder accepts it and flags the "
+        "receipt; Accept accepts it and counts the units as oversold. Storefront webhooks (already paid) "
+        "are never refused.",
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, tracking=True)
     warehouse_ids = fields.Many2many(
         "stock.warehouse",
@@ -309,6 +319,7 @@ class RetailGatewayPartner(models.Model):
             "scopes": self._rg_scopes(),
             "tier": self.tier,
             "mode": self.mode,
+            "oversell_policy": self.oversell_policy,
             "warehouses": self._rg_warehouses().mapped("code") if self.warehouse_ids else [],
             "max_line_quantity": self.max_line_quantity,
             "company_id": self.company_id.id,

@@ -9,8 +9,8 @@ from odoo.tests import tagged
 from .common import USER_GROUPS_FIELD, RetailGatewayCase
 
 CONTRACT_PARTNER_KEYS = {
-    "code", "name", "active", "scopes", "tier", "mode", "warehouses", "max_line_quantity", "company_id", "issuer",
-    "jwks_url", "subscriptions", "inbound_secrets", "updated_at",
+    "code", "name", "active", "scopes", "tier", "mode", "oversell_policy", "warehouses", "max_line_quantity", "company_id",
+    "issuer", "jwks_url", "subscriptions", "inbound_secrets", "updated_at",
 }
 CONTRACT_SUBSCRIPTION_KEYS = {
     "id", "partner", "url", "event_types", "active", "consecutive_failures", "disabled_at", "created_at",

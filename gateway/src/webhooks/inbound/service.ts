@@ -23,7 +23,9 @@ import client from 'prom-client';
 import { PartnerCode } from '../../../../contracts/src/common.js';
 import { InboundProvider } from '../../../../contracts/src/partner.js';
 import { ApiError } from '../../errors.js';
-import type { IntakeQueue, IntakeSource } from '../../intake/queue.js';
+import type { Order } from '../../../../contracts/src/order.js';
+import type { AtpService } from '../../atp/service.js';
+import type { AcceptInput, IntakeQueue, IntakeSource } from '../../intake/queue.js';
 import type { SqlStore } from '../../store/store.js';
 import { InboundDeliveries, type DeliveryKey } from './deliveries.js';
 import type { InboundSecretSource } from './secrets.js';
@@ -89,6 +91,12 @@ export interface InboundWebhookServiceOptions {
   retentionMs?: number;
   /** How long a copy waits for another copy of the same delivery that is being queued. */
   duplicateWaitMs?: number;
+  /**
+   * Available-to-promise: a storefront's order is promised as it is queued. The storefront has
+   * taken the money already, so it is never refused: it is promised whatever is left (policy
+   * `accept`), the units beyond counted as oversold.
+   */
+  atp?: Pick<AtpService, 'promise' | 'release'>;
 }
 
 const NOT_FOUND = 'No inbound webhook endpoint at this address.';
@@ -206,13 +214,28 @@ export class InboundWebhookService {
     }
     if (claim.state === 'done') return this.ack(provider, verified.deliveryId, 'duplicate', claim.intakeIds);
 
+    const promises: (string | null)[] = [];
+    let queued = false;
     try {
       const version = mapped.version;
       const stale = version ? this.staleByAge(module, version, now) : false;
+      const oversold: (AcceptInput['oversold'] | undefined)[] = [];
+      if (!stale && this.options.atp) {
+        for (const item of mapped.items) {
+          if (item.kind !== 'order') {
+            promises.push(null);
+            oversold.push(undefined);
+            continue;
+          }
+          const held = await this.options.atp.promise(input.partner, item.payload as Order, 'accept', { requestId: input.requestId });
+          promises.push(held.state === 'taken' ? held.key : null);
+          oversold.push(held.state === 'taken' && held.oversold.length > 0 ? { policy: 'accept', lines: held.oversold } : undefined);
+        }
+      }
       const accepted = stale
         ? null
         : await this.options.intake.acceptIf(
-            mapped.items.map((item) => ({
+            mapped.items.map((item, i) => ({
               partner: input.partner,
               kind: item.kind,
               externalId: item.externalId,
@@ -220,9 +243,13 @@ export class InboundWebhookService {
               requestId: input.requestId,
               source: provider satisfies IntakeSource,
               dedupeKey: dedupeKey(item, provider, verified.deliveryId),
+              ...(oversold[i] ? { oversold: oversold[i] } : {}),
             })),
             async (tx) => !version || advanceOrderVersion(tx, { provider, partner: input.partner }, version, this.now()),
           );
+      queued = true;
+      // A promise taken for an order that was not queued now (a repeat, a stale state) is dropped.
+      for (const [i, key] of promises.entries()) if (key && (!accepted || accepted[i]?.duplicate)) await this.options.atp?.release(key);
       if (!accepted) {
         // An older state than one already applied (or too old to order): acknowledged, never queued.
         await this.deliveries.complete(key, claim.token, []);
@@ -236,6 +263,7 @@ export class InboundWebhookService {
       await this.deliveries.complete(key, claim.token, ids);
       return this.ack(provider, verified.deliveryId, 'accepted', ids);
     } catch (err) {
+      if (!queued) for (const p of promises) if (p) await this.options.atp?.release(p).catch(() => undefined);
       await this.deliveries.release(key, claim.token).catch(() => undefined);
       throw err;
     }
