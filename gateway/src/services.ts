@@ -26,6 +26,7 @@ import type { OdooGuard } from './protect/protect-client.js';
 import type { AnomalyDetector } from './anomaly/detector.js';
 import { createOdooLoginVerifier, type OdooLoginVerifier } from './odoo/user-login.js';
 import { IntakeQueue, type PartnerMode } from './intake/queue.js';
+import { adaptiveDrainLimit, type LimitSnapshot } from './intake/adaptive-limit.js';
 import { IntakeDrainer } from './intake/drainer.js';
 import { createShadowEvaluator } from './intake/shadow.js';
 import { ProductCatalog } from './catalog/products.js';
@@ -62,6 +63,8 @@ export interface Services {
   dashboardLogin: OdooLoginVerifier | null;
   /** The durable intake queue (orders, returns, shipments, counts… on their way to Odoo). */
   intake: IntakeQueue;
+  /** The drainer's current calls-in-flight limit and batch size; null when this replica does not drain. */
+  drainLimit: () => LimitSnapshot | null;
   /** Catalog cache (sellable variants), filled from Odoo, kept current by `product.updated` events. */
   catalog: ProductCatalog;
   /** Availability cache per SKU and warehouse, kept current by `inventory.changed` events. */
@@ -149,6 +152,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         logger,
         batchSize: config.intake.batchSize,
         maxInFlight: config.intake.maxInFlight,
+        limit: config.intake.adaptive ? adaptiveDrainLimit(config.intake) : undefined,
         leaseMs: config.intake.leaseMs,
         maxAttempts: config.intake.maxAttempts,
         pollMs: config.intake.pollMs,
@@ -156,6 +160,8 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         now,
       })
     : null;
+  metrics.provide('intakeDrainLimit', () => drainer?.limit.snapshot().limit ?? null);
+  metrics.provide('intakeDrainBatchSize', () => drainer?.limit.snapshot().batchSize ?? null);
 
   const webhooks = config.inboundWebhooks;
   const inboundWebhooks =
@@ -196,6 +202,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     anomalies,
     dashboardLogin,
     intake,
+    drainLimit: () => drainer?.limit.snapshot() ?? null,
     catalog,
     availability,
     inboundWebhooks,

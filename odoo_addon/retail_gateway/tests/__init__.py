@@ -10,3 +10,4 @@ from . import test_first_setup
 from . import test_compat
 from . import test_queries
 from . import test_retry
+from . import test_intake_batched
