@@ -104,7 +104,7 @@ export const envSchema = z
     GATEWAY_INTAKE_MIN_BATCH_SIZE: int(1, 200).default(1),
     GATEWAY_INTAKE_MAX_IN_FLIGHT: int(1, 64).default(4),
     GATEWAY_INTAKE_MIN_IN_FLIGHT: int(1, 64).default(1),
-    GATEWAY_INTAKE_TARGET_CALL_MS: int(50, 120_000).default(1_000),
+    GATEWAY_INTAKE_TARGET_CALL_MS: int(50, 120_000).default(3_000),
     GATEWAY_INTAKE_LATENCY_TOLERANCE: z.coerce.number().min(1).max(10).default(1.25),
     GATEWAY_INTAKE_LEASE_SECONDS: int(5, 3_600).default(120),
     GATEWAY_INTAKE_MAX_ATTEMPTS: int(1, 1_000).default(12),

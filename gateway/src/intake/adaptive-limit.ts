@@ -110,7 +110,7 @@ export class AdaptiveLimit {
     this.tolerance = options.tolerance ?? 1.25;
     this.smoothing = options.smoothing ?? 0.5;
     this.headroom = options.headroom ?? 1;
-    this.targetCallMs = options.targetCallMs ?? 1_000;
+    this.targetCallMs = options.targetCallMs ?? 3_000;
     this.probeEvery = options.probeEvery ?? 50;
     this.backoffFactor = options.backoff ?? 0.5;
     if (!(this.tolerance >= 1)) throw new RangeError('tolerance must be ≥ 1');
