@@ -44,7 +44,9 @@ class RetailGatewayApi(models.AbstractModel):
         checked and prepared in its own savepoint as usual, then the prepared items are completed
         together (one ``create``, one ``action_confirm`` on the recordset). If that common step
         fails, everything the batched run did is rolled back and each item is run alone, exactly
-        as without ``finish``: the batched run is an optimisation that never changes an answer."""
+        as without ``finish``: the batched run is an optimisation that never changes an answer.
+        That includes a concurrency failure (serialization, deadlock, lock): run alone, the items
+        that do not touch the rows another transaction changed are still created."""
         check_caller(self.env)
         partner = self.env["retail_gateway.partner"]._rg_get(partner_code)
         if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
