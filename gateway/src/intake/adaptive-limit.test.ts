@@ -164,6 +164,23 @@ describe('AdaptiveLimit', () => {
     expect(feed(new AdaptiveLimit(options(start)), 3)).toBeLessThan(10);
   });
 
+  it('does not try a limit that caused conflicts again until the next probe', () => {
+    const limiter = new AdaptiveLimit(options({ probeEvery: 60 }));
+    // A server without queueing, where two calls at once conflict.
+    const limits: number[] = [];
+    for (let i = 1; i <= 59; i++) {
+      const inFlight = i === 1 ? 1 : limiter.limit;
+      limiter.observe({ size: 10, inFlight, ms: 538, rolledBack: inFlight >= 2 ? 10 : 0 });
+      limits.push(limiter.limit);
+    }
+    expect(Math.max(...limits.slice(10))).toBe(1);
+    limiter.observe({ size: 10, inFlight: 1, ms: 538 }); // the 60th sample: the next call is a probe
+    expect(limiter.snapshot().probing).toBe(true);
+    limiter.observe({ size: 10, inFlight: 1, ms: 538 });
+    for (let i = 0; i < 3; i++) limiter.observe({ size: 10, inFlight: limiter.limit, ms: 538 });
+    expect(limiter.limit).toBeGreaterThanOrEqual(2);
+  });
+
   it('does not grow while the drainer does not use its limit', () => {
     const limiter = new AdaptiveLimit(options({ concurrency: { min: 1, max: 32, initial: 8 } }));
     expect(limiter.limit).toBe(1); // the first call goes alone

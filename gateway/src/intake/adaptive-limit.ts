@@ -23,8 +23,10 @@
  * alone, refreshes `noLoad` (Odoo may have become slower for good, with more data).
  *
  * **Errors (AIMD).** A transient failure (network, timeout, Odoo restarting or overloaded) halves
- * the limit and the batch size (`backoff`); items rolled back by a serialization conflict (the
- * addon's `retry`) shrink the limit by 10 %: concurrency is what causes them.
+ * the limit and the batch size (`backoff`); a round in which the addon rolled items back for a
+ * serialization conflict (its `retry`) halves the limit, and the limit that caused it is not
+ * tried again until the next probe: concurrent calls reserving the same stock are what causes
+ * them, and a flash sale sells the same few products.
  *
  * **Batch size (fitted on the call alone).** A bigger batch spreads each call's fixed cost over
  * more orders, but a call is one transaction in Odoo: the locks it takes (stock being reserved,
@@ -100,6 +102,8 @@ export class AdaptiveLimit {
   private batch: number;
   private noLoad: number | null = null;
   private samples = 0;
+  /** A limit that made the addon roll items back is not tried again until the next probe. */
+  private ceiling = Infinity;
   private round = { sum: 0, count: 0, inFlight: 0, rolledBack: 0 };
   /** The next call goes alone, to measure Odoo without queueing (at start, then every `probeEvery`). */
   private probing = true;
@@ -171,12 +175,16 @@ export class AdaptiveLimit {
       // Grows only while Odoo is not queueing and the drainer used what it had (at least half).
       const used = this.round.inFlight >= this.estimate / 2;
       const next = this.estimate * gradient + (gradient === 1 && used ? this.headroom : 0);
-      this.estimate = clamp(this.estimate * (1 - this.smoothing) + next * this.smoothing, this.c.min, this.c.max);
-      if (this.round.rolledBack) this.estimate = Math.max(this.c.min, this.estimate * 0.9);
+      if (this.round.rolledBack) this.ceiling = Math.max(this.c.min, Math.floor(this.estimate) - 1);
+      this.estimate = clamp(this.estimate * (1 - this.smoothing) + next * this.smoothing, this.c.min, Math.min(this.c.max, this.ceiling));
+      if (this.round.rolledBack) this.estimate = Math.max(this.c.min, Math.min(this.ceiling, this.estimate * this.backoffFactor));
       this.round = { sum: 0, count: 0, inFlight: 0, rolledBack: 0 };
     }
 
-    if (this.probeEvery > 0 && this.samples % this.probeEvery === 0) this.probing = true;
+    if (this.probeEvery > 0 && this.samples % this.probeEvery === 0) {
+      this.probing = true;
+      this.ceiling = Infinity;
+    }
   }
 }
 
