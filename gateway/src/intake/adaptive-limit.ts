@@ -31,9 +31,9 @@
  * **Batch size (fitted on the call alone).** A bigger batch spreads each call's fixed cost over
  * more orders, but a call is one transaction in Odoo: the locks it takes (stock being reserved,
  * the customers it touches) are held until it commits, so a long call makes staff editing those
- * records wait, and it is what is lost and resent after a timeout. The call sent alone scales the
- * batch so that a call alone takes `targetCallMs` (batch × target ÷ its duration, within the
- * bounds); between two probes the batch size stays put, so latency per item stays comparable.
+ * records wait, and it is what is lost and resent after a timeout. A full call sent alone (the
+ * probe, or any call while the limit is at its minimum) scales the batch so that a call alone
+ * takes `targetCallMs`: batch × target ÷ its duration, at most doubling, within the bounds.
  *
  * The limiter is pure arithmetic on the samples it is given (no clock, no timers): the drainer
  * feeds it, tests drive it with a simulated server.
@@ -150,17 +150,19 @@ export class AdaptiveLimit {
     this.samples++;
     const ms = Math.max(sample.ms, 0.001);
     const perItem = ms / sample.size;
-    if (this.probing && sample.inFlight <= this.c.min) {
+    const alone = sample.inFlight <= this.c.min;
+    if (this.probing && alone) {
       this.round = { sum: 0, count: 0, inFlight: 0, rolledBack: 0 };
       // A call alone: what Odoo costs now without queueing. It sets the no-load latency and scales
       // the batch so that a call alone takes the target duration.
       this.probing = false;
-      const fit = Math.round((sample.size * this.targetCallMs) / ms);
-      const batch = Math.min(this.b.max, Math.max(this.b.min, fit));
-      this.batch = sample.size >= this.batch ? batch : Math.min(this.batch, batch);
-      this.noLoad = sample.size >= this.batch ? perItem : (this.noLoad ?? perItem);
-    } else if (this.noLoad === null || perItem < this.noLoad) {
-      this.noLoad = perItem;
+      const full = sample.size >= this.batch;
+      this.fitBatch(sample.size, ms);
+      this.noLoad = full ? perItem : (this.noLoad ?? perItem);
+    } else {
+      // Any full call sent alone (the limit at its minimum) also fits the batch.
+      if (alone && sample.size >= this.batch) this.fitBatch(sample.size, ms);
+      if (this.noLoad === null || perItem < this.noLoad) this.noLoad = perItem;
     }
 
     // One update per round of calls (as many samples as the limit): the calls of a round were
@@ -185,6 +187,13 @@ export class AdaptiveLimit {
       this.probing = true;
       this.ceiling = Infinity;
     }
+  }
+
+  /** Scales the batch so that a call alone of it takes the target: at most twice as big at once. */
+  private fitBatch(size: number, ms: number): void {
+    const fit = Math.min(Math.round((size * this.targetCallMs) / ms), 2 * Math.max(size, this.batch));
+    const batch = Math.min(this.b.max, Math.max(this.b.min, fit));
+    this.batch = size >= this.batch ? batch : Math.min(this.batch, batch);
   }
 }
 
