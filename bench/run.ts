@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark module in this folder, one after the other (they share two
  * cores), and prints a table; `--json` prints one object keyed by figure. `-- <name>…` runs a subset.
+ * Benchmarks against a real Odoo (`live-*.ts`, ODOO_* as for the live tier) run only with `--live`
+ * (`npm run bench -- --live`: those alone, unless names are given too).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,11 +12,12 @@ import type { BenchFigure } from './types.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const live = args.includes('--live');
 const only = args.filter((a) => !a.startsWith('--'));
 const modules = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'types.ts'].includes(f) && !f.endsWith('.test.ts') && !f.startsWith('_'))
   .map((f) => f.replace(/\.ts$/, ''))
-  .filter((name) => only.length === 0 || only.includes(name))
+  .filter((name) => (only.length === 0 ? name.startsWith('live-') === live : only.includes(name) && (live || !name.startsWith('live-'))))
   .sort();
 
 const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);

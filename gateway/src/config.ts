@@ -99,8 +99,13 @@ export const envSchema = z
     INBOUND_WEBHOOK_RETENTION_DAYS: int(1, 365).default(30),
     // --- intake queue and catalog caches ---
     GATEWAY_INTAKE_DRAIN: bool.default(true),
-    GATEWAY_INTAKE_BATCH_SIZE: int(1, 200).default(20),
-    GATEWAY_INTAKE_MAX_IN_FLIGHT: int(1, 64).default(2),
+    GATEWAY_INTAKE_ADAPTIVE: bool.default(true),
+    GATEWAY_INTAKE_BATCH_SIZE: int(1, 200).default(50),
+    GATEWAY_INTAKE_MIN_BATCH_SIZE: int(1, 200).default(1),
+    GATEWAY_INTAKE_MAX_IN_FLIGHT: int(1, 64).default(4),
+    GATEWAY_INTAKE_MIN_IN_FLIGHT: int(1, 64).default(1),
+    GATEWAY_INTAKE_TARGET_CALL_MS: int(50, 120_000).default(3_000),
+    GATEWAY_INTAKE_LATENCY_TOLERANCE: z.coerce.number().min(1).max(10).default(1.25),
     GATEWAY_INTAKE_LEASE_SECONDS: int(5, 3_600).default(120),
     GATEWAY_INTAKE_MAX_ATTEMPTS: int(1, 1_000).default(12),
     GATEWAY_INTAKE_COMMIT_WINDOW_MS: int(0, 100).default(0),
@@ -142,6 +147,12 @@ export const envSchema = z
     GATEWAY_DASHBOARD_SESSION_MINUTES: int(5, 7 * 24 * 60).default(480),
   })
   .superRefine((env, ctx) => {
+    if (env.GATEWAY_INTAKE_MIN_IN_FLIGHT > env.GATEWAY_INTAKE_MAX_IN_FLIGHT) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_INTAKE_MIN_IN_FLIGHT'], message: 'must not exceed GATEWAY_INTAKE_MAX_IN_FLIGHT' });
+    }
+    if (env.GATEWAY_INTAKE_MIN_BATCH_SIZE > env.GATEWAY_INTAKE_BATCH_SIZE) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_INTAKE_MIN_BATCH_SIZE'], message: 'must not exceed GATEWAY_INTAKE_BATCH_SIZE' });
+    }
     if (env.ODOO_URL) {
       for (const key of ['ODOO_DB', 'ODOO_USER'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when ODOO_URL is set' });
@@ -256,10 +267,20 @@ export interface OpsConfig {
 export interface IntakeConfig {
   /** Whether this replica drains the queue into Odoo (every replica accepts). */
   drain: boolean;
-  /** Items per addon call. */
+  /** Whether calls in flight and batch size adapt to Odoo's latency (else: the maxima, fixed). */
+  adaptive: boolean;
+  /** Items per addon call: the adaptive batch size's maximum (the batch size when not adaptive). */
   batchSize: number;
-  /** Addon calls in flight at most from this replica's drainer. */
+  /** The adaptive batch size's minimum. */
+  minBatchSize: number;
+  /** Addon calls in flight at most from this replica's drainer (the limit when not adaptive). */
   maxInFlight: number;
+  /** The adaptive limit's minimum (the limit while Odoo fails or is being measured alone). */
+  minInFlight: number;
+  /** How long one addon call should take alone, in ms: sets the adaptive batch size. */
+  targetCallMs: number;
+  /** Latency per item allowed over the no-load latency before the limit shrinks (a factor ≥ 1). */
+  latencyTolerance: number;
   /** How long a drainer holds claimed items before another may take them over. */
   leaseMs: number;
   /** Attempts before an item that keeps failing with a permanent error is marked failed. */
@@ -393,8 +414,13 @@ export function loadConfig(env: Record<string, string | undefined>, needs: Confi
     },
     intake: {
       drain: e.GATEWAY_INTAKE_DRAIN,
+      adaptive: e.GATEWAY_INTAKE_ADAPTIVE,
       batchSize: e.GATEWAY_INTAKE_BATCH_SIZE,
+      minBatchSize: e.GATEWAY_INTAKE_MIN_BATCH_SIZE,
       maxInFlight: e.GATEWAY_INTAKE_MAX_IN_FLIGHT,
+      minInFlight: e.GATEWAY_INTAKE_MIN_IN_FLIGHT,
+      targetCallMs: e.GATEWAY_INTAKE_TARGET_CALL_MS,
+      latencyTolerance: e.GATEWAY_INTAKE_LATENCY_TOLERANCE,
       leaseMs: e.GATEWAY_INTAKE_LEASE_SECONDS * 1000,
       maxAttempts: e.GATEWAY_INTAKE_MAX_ATTEMPTS,
       commitWindowMs: e.GATEWAY_INTAKE_COMMIT_WINDOW_MS,

@@ -26,6 +26,7 @@ import type { OdooGuard } from './protect/protect-client.js';
 import type { AnomalyDetector } from './anomaly/detector.js';
 import { createOdooLoginVerifier, type OdooLoginVerifier } from './odoo/user-login.js';
 import { IntakeQueue, type PartnerMode } from './intake/queue.js';
+import { adaptiveDrainLimit, type LimitSnapshot } from './intake/adaptive-limit.js';
 import { IntakeDrainer } from './intake/drainer.js';
 import { createShadowEvaluator } from './intake/shadow.js';
 import { maxLineQuantity } from './intake/quantity-limit.js';
@@ -65,6 +66,8 @@ export interface Services {
   dashboardLogin: OdooLoginVerifier | null;
   /** The durable intake queue (orders, returns, shipments, counts… on their way to Odoo). */
   intake: IntakeQueue;
+  /** The drainer's current calls-in-flight limit and batch size; null when this replica does not drain. */
+  drainLimit: () => LimitSnapshot | null;
   /** Catalog cache (sellable variants), filled from Odoo, kept current by `product.updated` events. */
   catalog: ProductCatalog;
   /** Availability cache per SKU and warehouse, kept current by `inventory.changed` events. */
@@ -173,6 +176,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         logger,
         batchSize: config.intake.batchSize,
         maxInFlight: config.intake.maxInFlight,
+        limit: config.intake.adaptive ? adaptiveDrainLimit(config.intake) : undefined,
         leaseMs: config.intake.leaseMs,
         maxAttempts: config.intake.maxAttempts,
         pollMs: config.intake.pollMs,
@@ -180,6 +184,8 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         now,
       })
     : null;
+  metrics.provide('intakeDrainLimit', () => drainer?.limit.snapshot().limit ?? null);
+  metrics.provide('intakeDrainBatchSize', () => drainer?.limit.snapshot().batchSize ?? null);
 
   const webhooks = config.inboundWebhooks;
   const inboundWebhooks =
@@ -221,6 +227,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
     anomalies,
     dashboardLogin,
     intake,
+    drainLimit: () => drainer?.limit.snapshot() ?? null,
     catalog,
     availability,
     atp,

@@ -61,6 +61,8 @@ export interface DashboardData {
     intakeOldestAgeS: number | null;
     /** Items waiting again after a failed attempt (the addon's `retry` and transient failures included). */
     intakeRetrying: number;
+    /** The drainer's calls-in-flight limit and batch size now (null: this replica does not drain). */
+    drain: { limit: number; batchSize: number } | null;
     outboxLagS: number | null;
     deliveryLagS: number | null;
     deliveries: Record<string, number>;
@@ -165,6 +167,7 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
       intake: Object.fromEntries(Object.entries(intakeCounts).filter(([, n]) => n > 0)),
       intakeOldestAgeS: age(oldest),
       intakeRetrying: retryingCount,
+      drain: drainLimitView(s.drainLimit()),
       outboxLagS: age(outbox),
       deliveryLagS: age(pending),
       deliveries: Object.fromEntries(Object.entries(deliveryCounts).filter(([, n]) => n > 0)),
@@ -175,4 +178,8 @@ export async function gatherDashboard(s: Services): Promise<DashboardData> {
     anomalies: s.anomalies.flags(),
     audit,
   };
+}
+
+function drainLimitView(snapshot: { limit: number; batchSize: number } | null): DashboardData['queues']['drain'] {
+  return snapshot ? { limit: snapshot.limit, batchSize: snapshot.batchSize } : null;
 }

@@ -104,6 +104,7 @@ ${flash ? html`<div class="flash ${flash.kind === 'error' ? 'error' : ''}" role=
   <dt>Intake</dt><dd>${Object.keys(d.queues.intake).length ? counts(d.queues.intake) : html`<span class="muted">empty</span>`}</dd>
   <dt>Retrying</dt><dd id="intake-retrying">${d.queues.intakeRetrying ? pill(`${d.queues.intakeRetrying} failing`, 'warn') : html`<span class="muted">none</span>`}</dd>
   <dt>Oldest waiting</dt><dd>${fmtAge(d.queues.intakeOldestAgeS)}</dd>
+  <dt>Drain</dt><dd id="intake-drain">${d.queues.drain ? `${d.queues.drain.limit} calls in flight × ${d.queues.drain.batchSize} items` : html`<span class="muted">not draining</span>`}</dd>
   <dt>Outbox lag</dt><dd>${fmtAge(d.queues.outboxLagS)}</dd>
   <dt>Delivery lag</dt><dd>${fmtAge(d.queues.deliveryLagS)}</dd>
   <dt>Deliveries</dt><dd>${Object.keys(d.queues.deliveries).length ? counts(d.queues.deliveries) : html`<span class="muted">none</span>`}</dd>

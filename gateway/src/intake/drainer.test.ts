@@ -7,6 +7,7 @@ import { createOdooClient, type OdooClient } from '../odoo/client.js';
 import { OdooNetworkError, OdooServerError } from '../odoo/errors.js';
 import { startOdooFake } from '../../../test/odoo-fake/index.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
 import { IntakeDrainer } from './drainer.js';
 import { intakeMigrations } from './migrations.js';
 import { IntakeQueue } from './queue.js';
@@ -84,6 +85,28 @@ describe('IntakeDrainer', () => {
     expect(drainer.stats.maxInFlightSeen).toBe(3);
     expect(sim.stats.peakInFlight).toBeLessThanOrEqual(3);
     expect(saleOrders('F-')).toHaveLength(40);
+  });
+
+  it('takes its calls in flight and batch size from an adaptive limit, and feeds it every call', async () => {
+    sim.cost.perBatchMs = 5;
+    await accept(Array.from({ length: 60 }, (_, i) => `A-${i}`));
+    const limit = new AdaptiveLimit({ concurrency: { min: 1, max: 3 }, batch: { min: 2, max: 8, initial: 4 }, targetCallMs: 60_000 });
+    const sizes: number[] = [];
+    const drainer = new IntakeDrainer({ queue, odoo, limit, backoff: fastBackoff, onCall: (c) => sizes.push(c.size) });
+    expect(drainer.limit).toBe(limit);
+    sim.faults.failNext(1, 'network', { method: 'submit_orders' });
+    await odoo.version();
+    sim.stats.resetPeaks();
+    await drainer.drainUntilIdle();
+    expect(saleOrders('A-')).toHaveLength(60);
+    // The failed first call halved the batch (4 → 2); the first call that succeeded went alone
+    // and, far under the target duration, grew the batch to its maximum.
+    expect(sizes.slice(0, 2)).toEqual([4, 2]);
+    expect(Math.max(...sizes)).toBe(8);
+    expect(sizes.every((n) => n <= 8)).toBe(true);
+    expect(limit.snapshot().samples).toBe(drainer.stats.calls - 1); // every call but the failed one
+    expect(drainer.stats.maxInFlightSeen).toBeLessThanOrEqual(3);
+    expect(sim.stats.peakInFlight).toBeLessThanOrEqual(3);
   });
 
   it('splits a batch that failed as a whole, so the items are settled one by one', async () => {

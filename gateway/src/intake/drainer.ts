@@ -1,7 +1,9 @@
 /**
  * The drainer: claims accepted items in batches of one partner and kind, sends each batch to the
- * addon's method for that kind (submit_orders, cancel_orders, …) with at most `maxInFlight` calls
- * at once, and records every item's outcome.
+ * addon's method for that kind (submit_orders, cancel_orders, …) with at most `limit.limit` calls
+ * at once, and records every item's outcome. The limit (calls in flight and batch size) is fixed,
+ * or adaptive (adaptive-limit.ts): learned from each call's latency, so that the drain takes what
+ * Odoo can give without making it slow for its users.
  *
  * Exactly-once: an item is sent at least once (a lease that lapses, a crash, a timeout: it is sent
  * again) and the addon creates at most once (it answers `duplicate` for a partner + external id it
@@ -18,6 +20,7 @@ import type { Logger } from 'pino';
 import type { RpcMethod } from '../../../contracts/src/odoo-rpc.js';
 import type { OdooClient } from '../odoo/client.js';
 import { OdooError } from '../odoo/errors.js';
+import { FixedLimit, type DrainLimit } from './adaptive-limit.js';
 import { kindSpecs, type BatchResult } from './kinds.js';
 import type { IntakeItem, IntakeQueue, RetryCause, Settlement } from './queue.js';
 
@@ -28,8 +31,12 @@ export interface DrainerOptions {
   queue: IntakeQueue;
   odoo: Pick<OdooClient, 'rpc'>;
   logger?: Logger;
+  /** Items per call, without `limit` (default 20). */
   batchSize?: number;
+  /** Calls in flight, without `limit` (default 2). */
   maxInFlight?: number;
+  /** Calls in flight and batch size, learned from the calls (AdaptiveLimit); else fixed. */
+  limit?: DrainLimit;
   leaseMs?: number;
   maxAttempts?: number;
   pollMs?: number;
@@ -56,8 +63,8 @@ export class IntakeDrainer {
   readonly worker: string;
   readonly stats: DrainerStats = { calls: 0, items: 0, maxInFlightSeen: 0, retries: 0, failed: 0 };
   private readonly queue: IntakeQueue;
-  private readonly batchSize: number;
-  private readonly maxInFlight: number;
+  /** Calls in flight and items per call; fed with every call's outcome. */
+  readonly limit: DrainLimit;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly pollMs: number;
@@ -72,16 +79,17 @@ export class IntakeDrainer {
 
   constructor(private readonly options: DrainerOptions) {
     this.queue = options.queue;
-    this.batchSize = options.batchSize ?? 20;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    const batchSize = options.batchSize ?? 20;
+    const maxInFlight = options.maxInFlight ?? 2;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.maxAttempts = options.maxAttempts ?? 12;
     this.pollMs = options.pollMs ?? 250;
     this.backoff = options.backoff ?? { baseMs: 500, maxMs: 300_000 };
     this.worker = options.worker ?? `drainer-${randomUUID().slice(0, 8)}`;
     this.now = options.now ?? Date.now;
-    if (!(this.batchSize >= 1 && this.batchSize <= 200)) throw new RangeError('drainer batchSize must be within 1..200 (the addon takes 200 at most)');
-    if (!(this.maxInFlight >= 1)) throw new RangeError('drainer maxInFlight must be ≥ 1');
+    if (!(batchSize >= 1 && batchSize <= 200)) throw new RangeError('drainer batchSize must be within 1..200 (the addon takes 200 at most)');
+    if (!(maxInFlight >= 1)) throw new RangeError('drainer maxInFlight must be ≥ 1');
+    this.limit = options.limit ?? new FixedLimit(maxInFlight, batchSize);
     if (!(this.leaseMs > 0)) throw new RangeError('drainer leaseMs must be > 0');
   }
 
@@ -155,8 +163,8 @@ export class IntakeDrainer {
   /** Claims and starts batches while there is room in flight; returns how many were started. */
   private async fill(): Promise<number> {
     let started = 0;
-    while (this.inFlight < this.maxInFlight) {
-      const batch = await this.queue.claim(this.worker, this.batchSize, this.leaseMs);
+    while (this.inFlight < this.limit.limit) {
+      const batch = await this.queue.claim(this.worker, Math.min(200, this.limit.batchSize), this.leaseMs);
       if (batch.length === 0) break;
       this.inFlight++;
       started++;
@@ -188,6 +196,7 @@ export class IntakeDrainer {
   private async send(batch: IntakeItem[]): Promise<void> {
     const first = batch[0]!;
     const spec = kindSpecs[first.kind];
+    const inFlight = this.inFlight;
     const started = performance.now();
     let answer: BatchResult;
     try {
@@ -195,10 +204,15 @@ export class IntakeDrainer {
       this.stats.calls++;
       this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started });
     } catch (err) {
+      const ms = performance.now() - started;
       this.stats.calls++;
-      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started, error: err });
+      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms, error: err });
+      // Only Odoo's state (network, timeout, restart, conflicts) is a load signal; a refused call is not.
+      if (err instanceof OdooError && err.retryable) this.limit.observe({ size: batch.length, inFlight, ms, failure: 'transient' });
       return this.handleFailure(batch, err);
     }
+    const rolledBackCount = answer.results.filter((r) => r.status === 'retry').length;
+    this.limit.observe({ size: batch.length, inFlight, ms: performance.now() - started, rolledBack: rolledBackCount });
     const byId = new Map(answer.results.map((r) => [r.intake_id, r]));
     const settlements: Settlement[] = [];
     const rolledBack: IntakeItem[] = [];

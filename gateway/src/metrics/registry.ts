@@ -103,6 +103,12 @@ export class GatewayMetrics {
     gauge('gateway_intake_retrying', 'Intake items waiting again after a failed attempt (transient failures and the addon\'s `retry` included): failing, not failed', () =>
       this.provided('intakeRetrying'),
     );
+    gauge('gateway_intake_drain_limit', 'Addon calls the intake drainer may have in flight now (adaptive: learned from Odoo\'s latency)', () =>
+      this.provided('intakeDrainLimit'),
+    );
+    gauge('gateway_intake_drain_batch_size', 'Items per addon call the intake drainer sends now (adaptive: fitted to the target call duration)', () =>
+      this.provided('intakeDrainBatchSize'),
+    );
     gauge('gateway_outbox_lag_seconds', 'Age of the oldest event not yet dispatched (Odoo outbox as seen by the relay, and the gateway\'s own events)', async () => {
       const relay = await this.provided('outboxLag');
       const own = await this.provided('gatewayEventsLag');
@@ -134,7 +140,8 @@ export class GatewayMetrics {
 
   /**
    * Registers the provider of a scrape-time value (a gauge without one is left unset). Names:
-   * `intakeDepth`, `intakeOldestAge`, `intakeFailed`, `intakeRetrying`, `outboxLag`,
+   * `intakeDepth`, `intakeOldestAge`, `intakeFailed`, `intakeRetrying`, `intakeDrainLimit`,
+   * `intakeDrainBatchSize`, `outboxLag`,
    * `gatewayEventsLag`, `deliveryLag`, `deadLetters`, `inventoryStale`, `returnsStuck`.
    */
   provide(name: string, provider: GaugeProvider): void {

@@ -35,50 +35,87 @@ class RetailGatewayApi(models.AbstractModel):
     # ------------------------------------------------------------------ batch runner
 
     @api.model
-    def _rg_batch(self, partner_code, items, handler, argument):
+    def _rg_batch(self, partner_code, items, handler, argument, finish=None):
         """Runs the method named ``handler`` as ``handler(partner, intake_id, item)`` for each
-        ``{intake_id, item}`` of ``items``, as superuser in the partner's company."""
+        ``{intake_id, item}`` of ``items``, as superuser in the partner's company.
+
+        With ``finish`` (the name of a method taking a list of what ``handler`` answers when the
+        context has ``rg_deferred``), a batch of several items is first run *batched*: each item is
+        checked and prepared in its own savepoint as usual, then the prepared items are completed
+        together (one ``create``, one ``action_confirm`` on the recordset). If that common step
+        fails, everything the batched run did is rolled back and each item is run alone, exactly
+        as without ``finish``: the batched run is an optimisation that never changes an answer.
+        That includes a concurrency failure (serialization, deadlock, lock): run alone, the items
+        that do not touch the rows another transaction changed are still created."""
         check_caller(self.env)
         partner = self.env["retail_gateway.partner"]._rg_get(partner_code)
         if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
             raise ValidationError(self.env._("%(arg)s must be a list of 1 to %(max)s items.", arg=argument, max=MAX_BATCH))
         api_env = self.sudo().with_company(partner.company_id).with_context(mail_create_nosubscribe=True)
         partner = partner.with_env(api_env.env)
-        results = []
-        for index, entry in enumerate(items):
-            intake_id = entry.get("intake_id") if isinstance(entry, dict) else None
-            item = entry.get("item") if isinstance(entry, dict) else None
-            intake_id = str(intake_id) if intake_id else f"#{index}"
-            external_id = item.get("external_id") if isinstance(item, dict) else None
+        if finish and len(items) > 1 and partner.mode != "shadow":
             try:
-                if not isinstance(item, dict):
-                    raise IntakeRejected.single("validation_error", "item must be an object", "item")
-                if partner.mode == "shadow":
-                    raise IntakeRejected.single(
-                        "not_allowed", "The partner is in shadow mode: nothing is written to Odoo."
-                    )
                 with self.env.cr.savepoint():
-                    result = getattr(api_env, handler)(partner, intake_id, item)
-            except IntakeRejected as rejection:
-                result = self._rg_result("rejected", reasons=rejection.reasons)
-            except (AccessError, MissingError):
-                # UserError subclasses, but not the partner's doing: configuration or a concurrent deletion.
-                _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
-                result = self._rg_result("retry")
-            except (UserError, ValidationError) as error:
-                result = self._rg_result("rejected", reasons=[_reason("validation_error", _message(error))])
-            except Exception:  # noqa: BLE001 - one item must never fail its batch
-                # Serialisation failures, deadlocks, lock timeouts and bugs: the savepoint is rolled
-                # back, the detail stays in the log and the gateway retries the item.
-                _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
-                result = self._rg_result("retry")
-            if result["status"] == "rejected":
-                self.env["retail_gateway.intake.rejection"].sudo()._rg_record(
-                    partner, handler, external_id, intake_id, result["reasons"]
+                    return {"results": self._rg_batched(api_env, partner, items, handler, finish)}
+            except Exception:  # noqa: BLE001 - any failure of the common step: run each item alone
+                _logger.info(
+                    "Batch of %s items of partner %s failed as a whole; running each item alone",
+                    len(items), partner.code, exc_info=True,
                 )
-            result.update(intake_id=intake_id, external_id=str(external_id or "-"))
-            results.append(result)
-        return {"results": results}
+        return {"results": [self._rg_item(api_env, partner, handler, index, entry) for index, entry in enumerate(items)]}
+
+    @api.model
+    def _rg_batched(self, api_env, partner, items, handler, finish):
+        """Prepares each item in its own savepoint (``rg_deferred``), then completes the prepared
+        ones together with ``finish``; an exception from ``finish`` fails the whole batched run."""
+        deferred = api_env.with_context(rg_deferred=True)
+        results = [self._rg_item(deferred, partner, handler, index, entry) for index, entry in enumerate(items)]
+        waiting = [result for result in results if "deferred" in result]
+        if waiting:
+            done = getattr(api_env, finish)([result.pop("deferred") for result in waiting])
+            for result, answer in zip(waiting, done, strict=True):
+                result.update(answer, intake_id=result["intake_id"], external_id=result["external_id"])
+        return results
+
+    @api.model
+    def _rg_item(self, api_env, partner, handler, index, entry):
+        """One item of a batch, in its own savepoint; the result it answers (see the module doc)."""
+        intake_id = entry.get("intake_id") if isinstance(entry, dict) else None
+        item = entry.get("item") if isinstance(entry, dict) else None
+        intake_id = str(intake_id) if intake_id else f"#{index}"
+        external_id = item.get("external_id") if isinstance(item, dict) else None
+        try:
+            if not isinstance(item, dict):
+                raise IntakeRejected.single("validation_error", "item must be an object", "item")
+            if partner.mode == "shadow":
+                raise IntakeRejected.single(
+                    "not_allowed", "The partner is in shadow mode: nothing is written to Odoo."
+                )
+            with self.env.cr.savepoint():
+                result = getattr(api_env, handler)(partner, intake_id, item)
+                if not isinstance(result, dict):
+                    # Prepared, to be completed with the rest of the batch (``rg_deferred``).
+                    result = {"deferred": result}
+        except IntakeRejected as rejection:
+            result = self._rg_result("rejected", reasons=rejection.reasons)
+        except (AccessError, MissingError):
+            # UserError subclasses, but not the partner's doing: configuration or a concurrent deletion.
+            _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
+            result = self._rg_result("retry")
+        except (UserError, ValidationError) as error:
+            result = self._rg_result("rejected", reasons=[_reason("validation_error", _message(error))])
+        except Exception:  # noqa: BLE001 - one item must never fail its batch
+            # Serialisation failures, deadlocks, lock timeouts and bugs: the savepoint is rolled
+            # back, the detail stays in the log and the gateway retries the item.
+            _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
+            result = self._rg_result("retry")
+        if result["status"] == "rejected":
+            # Outside the item's savepoint: the refusal stays visible in Odoo (Intake › Refused).
+            self.env["retail_gateway.intake.rejection"].sudo()._rg_record(
+                partner, handler, external_id, intake_id, result["reasons"]
+            )
+        result.update(intake_id=intake_id, external_id=str(external_id or "-"))
+        return result
 
     @api.model
     def _rg_result(self, status, record=None, related=None, reasons=None):

@@ -15,8 +15,9 @@ class RetailGatewayApi(models.AbstractModel):
 
     @api.model
     def submit_orders(self, partner, orders):
-        """Creates and confirms sale orders; ``duplicate`` on the same partner + external id."""
-        return self._rg_batch(partner, orders, "_rg_submit_order", "orders")
+        """Creates and confirms sale orders; ``duplicate`` on the same partner + external id.
+        A batch is checked item by item and created and confirmed together (see ``_rg_batch``)."""
+        return self._rg_batch(partner, orders, "_rg_submit_order", "orders", finish="_rg_create_orders")
 
     @api.model
     def cancel_orders(self, partner, refs):
@@ -36,6 +37,9 @@ class RetailGatewayApi(models.AbstractModel):
         external_id = _required_str(item, "external_id")
         intake, created = self.env["retail_gateway.intake"]._rg_reserve(partner, "order", external_id, intake_id)
         if not created:
+            if self.env.context.get("rg_deferred") and not intake.sale_order_id:
+                # Submitted earlier in this batch: answered once that order is created.
+                return _Prepared({"duplicate_of": intake})
             return self._rg_result("duplicate", record=intake.sale_order_id or intake._rg_record())
         reasons = []
         currency, pricelist = self._rg_pricelist(partner, item.get("currency"), reasons)
@@ -78,8 +82,9 @@ class RetailGatewayApi(models.AbstractModel):
         invoice_address = self._rg_child_address(customer, "invoice", billing)
         shipping_address = self._rg_child_address(customer, "delivery", delivery)
         payment = item.get("payment") or {}
-        order = self.env["sale.order"].create(
-            {
+        prepared = {
+            "intake": intake,
+            "values": {
                 "partner_id": customer.id,
                 "partner_invoice_id": invoice_address.id,
                 "partner_shipping_id": shipping_address.id,
@@ -99,22 +104,47 @@ class RetailGatewayApi(models.AbstractModel):
                 "rg_payment_provider": payment.get("provider") or False,
                 "rg_payment_transaction": payment.get("transaction_id") or False,
                 "order_line": [Command.create(self._rg_line_values(product, line)) for product, line in lines],
-            }
-        )
-        if order.currency_id != currency:
-            raise IntakeRejected.single("unknown_currency", f"No pricelist in {currency.name}.", "currency")
-        if carrier:
-            order.set_delivery_line(carrier, float(shipping.get("price") or 0))
-        if item.get("taxes_included"):
-            order._rg_prices_to_tax_excluded(
-                [float(line.get("unit_price") or 0) for _product, line in lines]
-                + ([float(shipping.get("price") or 0)] if carrier else [])
+            },
+            "currency": currency,
+            "carrier": carrier,
+            "shipping_price": float((shipping or {}).get("price") or 0),
+            "unit_prices": [float(line.get("unit_price") or 0) for _product, line in lines],
+            "taxes_included": bool(item.get("taxes_included")),
+            "payment": payment,
+        }
+        if self.env.context.get("rg_deferred"):
+            return _Prepared(prepared)
+        return self._rg_create_orders([_Prepared(prepared)])[0]
+
+    def _rg_create_orders(self, batch):
+        """Creates and confirms the prepared orders of ``batch`` together: one ``create``, one
+        ``action_confirm`` on the recordset (stock rules, pickings and reservations in one pass).
+        Answers one result per order; raises if any of them cannot be completed."""
+        duplicates = {index: entry.values["duplicate_of"] for index, entry in enumerate(batch) if "duplicate_of" in entry.values}
+        batch = [entry.values for entry in batch if "duplicate_of" not in entry.values]
+        orders = self.env["sale.order"].create([entry["values"] for entry in batch])
+        for order, entry in zip(orders, batch, strict=True):
+            if order.currency_id != entry["currency"]:
+                raise IntakeRejected.single("unknown_currency", f"No pricelist in {entry['currency'].name}.", "currency")
+            if entry["carrier"]:
+                order.set_delivery_line(entry["carrier"], entry["shipping_price"])
+            if entry["taxes_included"]:
+                order._rg_prices_to_tax_excluded(
+                    entry["unit_prices"] + ([entry["shipping_price"]] if entry["carrier"] else [])
+                )
+            self._rg_check_submitted_payment(order, entry["payment"])
+        if orders:
+            orders.action_confirm()
+        results = []
+        for order, entry in zip(orders, batch, strict=True):
+            entry["intake"]._rg_set_record(
+                order, sale_order_id=order.id, amount=order.amount_total, currency_code=order.currency_id.name
             )
-        self._rg_check_submitted_payment(order, payment)
-        order.action_confirm()
-        intake._rg_set_record(order, sale_order_id=order.id, amount=order.amount_total, currency_code=order.currency_id.name)
-        picking = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")[:1]
-        return self._rg_result("created", record=order, related={"picking": picking or None})
+            picking = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")[:1]
+            results.append(self._rg_result("created", record=order, related={"picking": picking or None}))
+        for index, intake in sorted(duplicates.items()):
+            results.insert(index, self._rg_result("duplicate", record=intake.sale_order_id or intake._rg_record()))
+        return results
 
     def _rg_check_submitted_payment(self, order, payment):
         """An order submitted as ``paid`` with an amount is ``paid`` only when the amount covers the
@@ -372,6 +402,15 @@ class RetailGatewayApi(models.AbstractModel):
             )
         )
         return wizard._create_payments()
+
+
+class _Prepared:
+    """An order checked and ready to be created with the rest of its batch (not a result)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
 
 
 def _required_str(item, key):

@@ -12,3 +12,4 @@ from . import test_compat
 from . import test_queries
 from . import test_retry
 from . import test_business_sanity
+from . import test_intake_batched
