@@ -109,7 +109,7 @@ class RetailGatewayApi(models.AbstractModel):
             # back, the detail stays in the log and the gateway retries the item.
             _logger.exception("Intake item %s of partner %s rolled back, to be retried", intake_id, partner.code)
             result = self._rg_result("retry")
-        if result["status"] == "rejected":
+        if result.get("status") == "rejected":  # a prepared item (``deferred``) has no status yet
             # Outside the item's savepoint: the refusal stays visible in Odoo (Intake › Refused).
             self.env["retail_gateway.intake.rejection"].sudo()._rg_record(
                 partner, handler, external_id, intake_id, result["reasons"]
