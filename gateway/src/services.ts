@@ -145,7 +145,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       now,
     });
   // Available-to-promise: the promise ledger in Redis, else the store; released by the items' results.
-  const atpLedger = atpLedgerFromConfig(config, store);
+  const atpLedger = atpLedgerFromConfig(config, store, (op) => intake.write(op));
   const atp = new AtpService({
     ledger: atpLedger,
     availability,

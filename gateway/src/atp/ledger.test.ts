@@ -14,6 +14,7 @@ import { SqliteStore } from '../store/sqlite.js';
 import type { SqlStore } from '../store/store.js';
 import { itemKey, orderKey, type AtpLedger } from './ledger.js';
 import { RedisAtpLedger } from './redis-ledger.js';
+import { GroupCommitter } from '../intake/group-commit.js';
 import { atpMigrations, SqlAtpLedger } from './sql-ledger.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,6 +36,25 @@ const backends: Backend[] = [
         store = new SqliteStore(join(dir, 'gateway.sqlite'));
         await store.migrate(atpMigrations);
         return new SqlAtpLedger(store);
+      },
+      async close() {
+        await store?.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  })(),
+  (() => {
+    // As the gateway runs it on SQLite: takes share the intake queue's group commit.
+    let dir = '';
+    let store: SqlStore | undefined;
+    return {
+      name: 'sqlite, group commit',
+      async open() {
+        dir = mkdtempSync(join(tmpdir(), 'atp-'));
+        store = new SqliteStore(join(dir, 'gateway.sqlite'));
+        await store.migrate(atpMigrations);
+        const committer = new GroupCommitter(store);
+        return new SqlAtpLedger(store, (op) => committer.run(op));
       },
       async close() {
         await store?.close();

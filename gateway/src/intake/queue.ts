@@ -248,6 +248,14 @@ export class IntakeQueue {
    * lets the items in (a refusal is not a rollback).
    * Inbound webhooks use it to compare-and-set an order's version together with its updates.
    */
+  /**
+   * Runs another write in the queue's group commit: it shares a transaction (one fsync on SQLite)
+   * with the accepts arriving at the same time, and is run again alone if its group fails.
+   */
+  write<T>(op: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.committer.run(op);
+  }
+
   async acceptIf(inputs: AcceptInput[], guard: (tx: SqlExecutor) => Promise<boolean>): Promise<Accepted[] | null> {
     const prepared = await Promise.all(inputs.map((i) => this.prepare(i)));
     const accepted = await this.committer.run(async (tx) => {
