@@ -7,26 +7,22 @@
  *   the addon over RPC, rejected by Odoo with the same code: no sale order either way.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
-import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
-import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import type { ChildGateway } from '../intake/child.js';
+import { independentReader, live } from './live-env.js';
+import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
 
 const STRIPE_SECRET = `whsec_live_${randomBytes(8).toString('hex')}`;
 const stripe = new Stripe('sk_test_not_used_for_network');
 
 describe.skipIf(!live)('business sanity on a real Odoo', () => {
   const code = `rgsan${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'rg-live-sanity-'));
   const run = Date.now();
   let gateway: ChildGateway;
   let odoo: OdooClient;
-  let backOffice: OdooClient;
-  let partnerId = 0;
+  let setup: LivePartnerGateway | undefined;
   let token = '';
   const externalIds: string[] = [];
 
@@ -59,35 +55,20 @@ describe.skipIf(!live)('business sanity on a real Odoo', () => {
   }
 
   beforeAll(async () => {
-    odoo = liveClient();
-    backOffice = backOfficeClient();
-    [partnerId] = (await backOffice.call<number[]>('retail_gateway.partner', 'create', {
-      kwargs: { vals_list: [{ code, name: `Sanity ${code}`, scopes: 'orders:read orders:write', tier: 'internal', mode: 'live' }] },
-    })) as [number];
-    const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
-    await odoo.rpc('rotate_inbound_secret', { partner: code, provider: 'stripe', secret: STRIPE_SECRET, grace_seconds: 0 });
-    gateway = await spawnGateway({
-      ODOO_URL: live!.url,
-      ODOO_DB: live!.db,
-      ODOO_USER: live!.user,
-      ...(live!.apiKey ? { ODOO_API_KEY: live!.apiKey } : { ODOO_PASSWORD: live!.password! }),
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '50',
+    setup = await livePartnerGateway({
+      code,
+      name: `Sanity ${code}`,
+      scopes: 'orders:read orders:write',
+      beforeStart: (client) => client.rpc('rotate_inbound_secret', { partner: code, provider: 'stripe', secret: STRIPE_SECRET, grace_seconds: 0 }),
     });
-    token = await tokenFrom(gateway.url, client_id, client_secret);
+    ({ gateway, odoo, token } = setup);
   }, 180_000);
 
   afterAll(async () => {
     if (externalIds.length) {
       await odoo?.rpc('cancel_orders', { partner: code, refs: externalIds.map((id, i) => ({ intake_id: `cleanup-${i}`, item: { external_id: id } })) }).catch(() => undefined);
     }
-    await gateway?.stop();
-    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
-    await odoo?.close();
-    await backOffice?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('a payment of 1.00 on a larger order is partially_paid, through the API and in Odoo', async () => {

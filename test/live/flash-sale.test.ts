@@ -6,13 +6,11 @@
  * quantity for it ends at 0.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
-import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
-import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import type { ChildGateway } from '../intake/child.js';
+import { independentReader, live } from './live-env.js';
+import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
 
 const K = 5;
 
@@ -21,16 +19,15 @@ describe.skipIf(!live)('flash sale on a real Odoo: no overselling under `reject`
   const code = `rgfs${tag}`;
   const sku = `FLASH-${tag.toUpperCase()}`;
   let gateway: ChildGateway | undefined;
-  let dir = '';
+  let setup: LivePartnerGateway | undefined;
   let odoo: OdooClient;
   let backOffice: OdooClient;
-  let partnerId = 0;
   let productId = 0;
   let token = '';
 
   beforeAll(async () => {
-    odoo = liveClient();
-    backOffice = backOfficeClient();
+    setup = await livePartnerGateway({ code, name: `Flash sale ${code}`, scopes: 'orders:read orders:write inventory:read', vals: { oversell_policy: 'reject' } });
+    ({ gateway, odoo, backOffice, token } = setup);
     [productId] = (await backOffice.call<number[]>('product.product', 'create', {
       kwargs: { vals_list: [{ name: `Flash sale ${tag}`, default_code: sku, type: 'consu', is_storable: true, list_price: 10, sale_ok: true }] },
     })) as [number];
@@ -44,30 +41,10 @@ describe.skipIf(!live)('flash sale on a real Odoo: no overselling under `reject`
     await backOffice.call('stock.quant', 'action_apply_inventory', { ids: quants }).catch(() => undefined);
     const [applied] = await backOffice.call<{ quantity: number }[]>('stock.quant', 'search_read', { kwargs: { domain: [['id', 'in', quants]], fields: ['quantity'] } });
     expect(applied?.quantity).toBe(K);
-    [partnerId] = (await backOffice.call<number[]>('retail_gateway.partner', 'create', {
-      kwargs: { vals_list: [{ code, name: `Flash sale ${code}`, scopes: 'orders:read orders:write inventory:read', tier: 'internal', mode: 'live', oversell_policy: 'reject' }] },
-    })) as [number];
-    const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: code, grace_seconds: 0 });
-    dir = mkdtempSync(join(tmpdir(), 'rg-live-flash-'));
-    gateway = await spawnGateway({
-      ODOO_URL: live!.url,
-      ODOO_DB: live!.db,
-      ODOO_USER: live!.user,
-      ...(live!.apiKey ? { ODOO_API_KEY: live!.apiKey } : { ODOO_PASSWORD: live!.password! }),
-      GATEWAY_DATA_DIR: dir,
-      GATEWAY_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEWAY_RELAY: 'false',
-      GATEWAY_INTAKE_POLL_MS: '50',
-    });
-    token = await tokenFrom(gateway.url, client_id, client_secret);
   }, 180_000);
 
   afterAll(async () => {
-    await gateway?.stop();
-    if (partnerId) await backOffice.call('retail_gateway.partner', 'write', { ids: [partnerId], kwargs: { vals: { active: false } } }).catch(() => undefined);
-    await odoo?.close();
-    await backOffice?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   const orderOf = (externalId: string) => ({

@@ -24,7 +24,7 @@ export interface LivePartnerGateway {
   close(): Promise<void>;
 }
 
-export async function livePartnerGateway(o: { code: string; name: string; scopes: string; env?: Record<string, string> }): Promise<LivePartnerGateway> {
+export async function livePartnerGateway(o: { code: string; name: string; scopes: string; vals?: Record<string, unknown>; env?: Record<string, string>; beforeStart?: (odoo: OdooClient) => Promise<unknown> }): Promise<LivePartnerGateway> {
   if (!live) throw new Error(SKIP_MESSAGE);
   const dir = mkdtempSync(join(tmpdir(), 'rg-live-'));
   const odoo = liveClient();
@@ -40,9 +40,11 @@ export async function livePartnerGateway(o: { code: string; name: string; scopes
   };
   try {
     [partnerId] = (await backOffice.call<number[]>('retail_gateway.partner', 'create', {
-      kwargs: { vals_list: [{ code: o.code, name: o.name, scopes: o.scopes, tier: 'internal', mode: 'live' }] },
+      kwargs: { vals_list: [{ code: o.code, name: o.name, scopes: o.scopes, tier: 'internal', mode: 'live', ...o.vals }] },
     })) as [number];
     const { client_id, client_secret } = await odoo.rpc('rotate_client_secret', { partner: o.code, grace_seconds: 0 });
+    // What the gateway must find in the registry when it starts (e.g. an inbound provider secret).
+    await o.beforeStart?.(odoo);
     gateway = await spawnGateway({
       ODOO_URL: live.url,
       ODOO_DB: live.db,
