@@ -142,7 +142,15 @@ export class AtpService implements PromisedUnits {
     }
     if (lines.length === 0) return { state: 'none' };
     const key = orderKey(partner, order.external_id);
-    const result = await this.options.ledger.take(key, lines, { force: policy !== 'reject', now: this.now(), ttlMs: this.options.ttlMs });
+    let result: Awaited<ReturnType<AtpLedger['take']>>;
+    try {
+      result = await this.options.ledger.take(key, lines, { force: policy !== 'reject', now: this.now(), ttlMs: this.options.ttlMs });
+    } catch (err) {
+      // The ledger unreachable or a write conflict: the order is never lost for it (the queue's
+      // purpose); it is accepted without a promise and Odoo decides.
+      this.options.logger?.warn({ err }, 'atp: promise ledger failed, order accepted without a promise');
+      return { state: 'none' };
+    }
     if (result.state === 'held') return result;
     if (result.state === 'short') return { state: 'short', short: result.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })) };
     this.patch(lines.map((l) => ({ key: l.itemKey, open: l.qty })));

@@ -50,6 +50,8 @@ async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise
     `SELECT item_key, SUM(qty) AS q FROM atp_promises WHERE settled_at IS NULL AND order_key IN (${list(orderKeys.length)}) GROUP BY item_key`,
     [...orderKeys],
   );
+  // In item order, as takes lock them, so a take and a release of two shared items cannot deadlock.
+  rows.sort((a, b) => (a.item_key < b.item_key ? -1 : a.item_key > b.item_key ? 1 : 0));
   for (const r of rows) await tx.run('UPDATE atp_open SET qty = qty - ? WHERE item_key = ?', [Number(r.q), r.item_key]);
 }
 
@@ -84,7 +86,7 @@ export class SqlAtpLedger implements AtpLedger {
         .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
         .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
       if (short.length > 0 && !opts.force) return { state: 'short', short } as const;
-      for (const l of lines) {
+      for (const l of [...lines].sort((a, b) => (a.itemKey < b.itemKey ? -1 : a.itemKey > b.itemKey ? 1 : 0))) {
         await tx.run('INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES (?, ?, ?, ?)', [orderKey, l.itemKey, l.qty, opts.now + opts.ttlMs]);
         await tx.run('INSERT INTO atp_open (item_key, qty) VALUES (?, ?) ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty', [l.itemKey, l.qty]);
       }
