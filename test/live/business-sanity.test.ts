@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import type { ChildGateway } from '../intake/child.js';
 import { independentReader, live } from './live-env.js';
+import { liveOrder } from './order.js';
 import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
 
 const STRIPE_SECRET = `whsec_live_${randomBytes(8).toString('hex')}`;
@@ -26,18 +27,14 @@ describe.skipIf(!live)('business sanity on a real Odoo', () => {
   let token = '';
   const externalIds: string[] = [];
 
-  const orderOf = (externalId: string, quantity = 1) => ({
-    external_id: externalId,
-    channel: 'webshop',
-    placed_at: new Date().toISOString(),
-    currency: 'USD',
-    taxes_included: false,
-    customer: { email: 'sanity-live@example.com', name: 'Sanity Live' },
-    billing_address: { name: 'Sanity Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    shipping_address: { name: 'Sanity Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    lines: [{ sku: 'FURN_8888', quantity, unit_price: '40.00' }],
-    payment: { method: 'card', status: 'pending' },
-  });
+  const orderOf = (externalId: string, quantity = 1) =>
+    liveOrder({
+      externalId,
+      buyer: 'Sanity Live',
+      email: 'sanity-live@example.com',
+      lines: [{ sku: 'FURN_8888', quantity, unit_price: '40.00' }],
+      payment: { method: 'card', status: 'pending' },
+    });
 
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${gateway.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });

@@ -11,6 +11,7 @@ import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import type { ChildGateway } from '../intake/child.js';
 import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
 import { independentReader, live } from './live-env.js';
+import { liveOrder } from './order.js';
 
 describe.skipIf(!live)('every listed SKU can be ordered (real Odoo)', () => {
   const code = `rgcat${randomBytes(3).toString('hex')}`;
@@ -77,18 +78,16 @@ describe.skipIf(!live)('every listed SKU can be ordered (real Odoo)', () => {
         const res = await fetch(`${gateway.url}/v1/orders`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': externalId },
-          body: JSON.stringify({
-            external_id: externalId,
-            channel: 'webshop',
-            placed_at: new Date().toISOString(),
-            currency: v.currency,
-            taxes_included: false,
-            customer: { email: 'catalog-walk@example.com', name: 'Catalog Walk' },
-            billing_address: { name: 'Catalog Walk', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-            shipping_address: { name: 'Catalog Walk', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-            lines: [{ sku: v.sku, quantity: 1, unit_price: v.list_price }],
-            payment: { method: 'card', status: 'pending' },
-          }),
+          body: JSON.stringify(
+            liveOrder({
+              externalId,
+              buyer: 'Catalog Walk',
+              email: 'catalog-walk@example.com',
+              currency: v.currency,
+              lines: [{ sku: v.sku, quantity: 1, unit_price: v.list_price }],
+              payment: { method: 'card', status: 'pending' },
+            }),
+          ),
         });
         expect(res.status, await res.clone().text()).toBe(202);
         return { sku: v.sku, externalId, id: ((await res.json()) as { id: string }).id };

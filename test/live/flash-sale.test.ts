@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import type { ChildGateway } from '../intake/child.js';
 import { independentReader, live } from './live-env.js';
+import { liveOrder } from './order.js';
 import { livePartnerGateway, type LivePartnerGateway } from './partner-gateway.js';
 
 const K = 5;
@@ -47,19 +48,14 @@ describe.skipIf(!live)('flash sale on a real Odoo: no overselling under `reject`
     await setup?.close();
   });
 
-  const orderOf = (externalId: string) => ({
-    external_id: externalId,
-    channel: 'webshop',
-    placed_at: new Date().toISOString(),
-    currency: 'USD',
-    taxes_included: false,
-    customer: { email: `flash-${externalId.toLowerCase()}@example.com`, name: 'Flash Buyer' },
-    billing_address: { name: 'Flash Buyer', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    shipping_address: { name: 'Flash Buyer', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    lines: [{ sku, quantity: 1, unit_price: '10.00' }],
-    payment: { method: 'card' as const, status: 'paid' as const },
-    warehouse: 'WH',
-  });
+  const orderOf = (externalId: string) =>
+    liveOrder({
+      externalId,
+      buyer: 'Flash Buyer',
+      email: `flash-${externalId.toLowerCase()}@example.com`,
+      lines: [{ sku, quantity: 1, unit_price: '10.00' }],
+      warehouse: 'WH',
+    });
 
   it(`${5 * K} concurrent one-unit orders for ${K} units: ${K} confirmed, the rest refused, free quantity 0`, async () => {
     const inventory = async () => {

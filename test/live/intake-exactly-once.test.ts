@@ -17,6 +17,7 @@ import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { spawnGateway, tokenFrom, type ChildGateway } from '../intake/child.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import { liveOrder } from './order.js';
 
 
 describe.skipIf(!live)('intake exactly-once on a real Odoo', () => {
@@ -72,18 +73,7 @@ describe.skipIf(!live)('intake exactly-once on a real Odoo', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  const orderOf = (externalId: string) => ({
-    external_id: externalId,
-    channel: 'webshop',
-    placed_at: new Date().toISOString(),
-    currency: 'USD',
-    taxes_included: false,
-    customer: { email: `eo-${externalId.toLowerCase()}@example.com`, name: 'Exactly Once' },
-    billing_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    shipping_address: { name: 'Exactly Once', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-    lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
-    payment: { method: 'card' as const, status: 'paid' as const },
-  });
+  const orderOf = (externalId: string) => liveOrder({ externalId, buyer: 'Exactly Once', email: `eo-${externalId.toLowerCase()}@example.com` });
 
   it('20 concurrent submit_orders calls of one order make one sale order', async () => {
     const externalId = `LIVE-EO-RPC-${Date.now()}`;

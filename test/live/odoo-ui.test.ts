@@ -20,6 +20,7 @@ import type { OdooClient } from '../../gateway/src/odoo/client.js';
 import { startReceiver, type Receiver } from '../relay/support/receiver.js';
 import { CHROMIUM } from '../e2e/chromium.js';
 import { backOfficeClient, live, liveClient, liveUi } from './live-env.js';
+import { liveOrder } from './order.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'odoo-ui');
 
@@ -40,18 +41,7 @@ describe.skipIf(!liveUi)('live Odoo: what a person sees in the web client', () =
       partner: code,
       orders: [{
         intake_id: `ui-${externalId}`,
-        item: {
-          external_id: externalId,
-          channel: 'webshop',
-          placed_at: new Date().toISOString(),
-          currency: 'USD',
-          taxes_included: false,
-          customer: { email: `${code}@example.com`, name: 'Ui Live' },
-          billing_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          shipping_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
-          payment: { method: 'card', status: 'paid' },
-        },
+        item: liveOrder({ externalId, buyer: 'Ui Live', email: `${code}@example.com` }),
       }],
     });
     expect(results[0], JSON.stringify(results)).toMatchObject({ status: 'created' });
@@ -204,18 +194,7 @@ describe.skipIf(!liveUi)('live Odoo: what a person sees in the web client', () =
       partner: code,
       orders: [{
         intake_id: `ui-${externalId}`,
-        item: {
-          external_id: externalId,
-          channel: 'webshop',
-          placed_at: new Date().toISOString(),
-          currency: 'USD',
-          taxes_included: false,
-          customer: { email: `${code}@example.com`, name: 'Ui Live' },
-          billing_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          shipping_address: { name: 'Ui Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          lines: [{ sku: `NO-SUCH-${code}`, quantity: 1, unit_price: '1.00' }],
-          payment: { method: 'card', status: 'paid' },
-        },
+        item: liveOrder({ externalId, buyer: 'Ui Live', email: `${code}@example.com`, lines: [{ sku: `NO-SUCH-${code}`, quantity: 1, unit_price: '1.00' }] }),
       }],
     });
     expect(results[0]).toMatchObject({ status: 'rejected' });

@@ -21,6 +21,7 @@ import { SqliteStore } from '../../gateway/src/store/sqlite.js';
 import { silent } from '../relay/support/fixtures.js';
 import { startReceiver, type Receiver } from '../relay/support/receiver.js';
 import { backOfficeClient, independentReader, live, liveClient } from './live-env.js';
+import { liveOrder } from './order.js';
 
 
 describe.skipIf(!live)('live Odoo: the relay', () => {
@@ -84,18 +85,7 @@ describe.skipIf(!live)('live Odoo: the relay', () => {
       partner: code,
       orders: [{
         intake_id: `live-relay-${external_id}`,
-        item: {
-          external_id,
-          channel: 'webshop',
-          placed_at: new Date().toISOString(),
-          currency: 'USD',
-          taxes_included: false,
-          customer: { email: `${code}@example.com`, name: 'Relay Live' },
-          billing_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          shipping_address: { name: 'Relay Live', street: '1839 Arbor Way', city: 'Turlock', zip: '95380', country_code: 'US' },
-          lines: [{ sku: 'FURN_8888', quantity: 1, unit_price: '40.00' }],
-          payment: { method: 'card', status: 'paid' },
-        },
+        item: liveOrder({ externalId: external_id, buyer: 'Relay Live', email: `${code}@example.com` }),
       }],
     });
     expect(results[0], JSON.stringify(results)).toMatchObject({ status: 'created' });

@@ -44,6 +44,9 @@ INSERT INTO atp_open (item_key, qty) SELECT item_key, SUM(qty) FROM atp_promises
 
 const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
+/** Item keys in one order everywhere rows of `atp_open` are locked, so two writers cannot deadlock. */
+const inItemOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Takes the open units of these orders' unsettled promises off `atp_open` (before they settle or go). */
 async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise<void> {
   const rows = await tx.query<{ item_key: string; q: number | string }>(
@@ -51,7 +54,7 @@ async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise
     [...orderKeys],
   );
   // In item order, as takes lock them, so a take and a release of two shared items cannot deadlock.
-  rows.sort((a, b) => (a.item_key < b.item_key ? -1 : a.item_key > b.item_key ? 1 : 0));
+  rows.sort((a, b) => inItemOrder(a.item_key, b.item_key));
   for (const r of rows) await tx.run('UPDATE atp_open SET qty = qty - ? WHERE item_key = ?', [Number(r.q), r.item_key]);
 }
 
@@ -86,7 +89,7 @@ export class SqlAtpLedger implements AtpLedger {
         .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
         .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
       if (short.length > 0 && !opts.force) return { state: 'short', short } as const;
-      for (const l of [...lines].sort((a, b) => (a.itemKey < b.itemKey ? -1 : a.itemKey > b.itemKey ? 1 : 0))) {
+      for (const l of [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey))) {
         await tx.run('INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES (?, ?, ?, ?)', [orderKey, l.itemKey, l.qty, opts.now + opts.ttlMs]);
         await tx.run('INSERT INTO atp_open (item_key, qty) VALUES (?, ?) ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty', [l.itemKey, l.qty]);
       }
