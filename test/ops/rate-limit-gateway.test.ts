@@ -7,12 +7,11 @@
 import '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { deleteRedisKeys, REDIS_URL } from '../support/redis.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `rg-test-gw:${randomBytes(6).toString('hex')}:`;
 // Refills one request per 100 s: within the test only the burst of 10 exists, so counts are exact.
 const TINY = { rate: 0.01, burst: 10 };
@@ -29,10 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const g of started) await g.close();
   await sim?.close();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
 });
 
 async function gateway(env: Record<string, string>): Promise<TestGateway> {

@@ -8,20 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../../gateway/src/rate-limit/redis.js';
 import { GatewayMetrics } from '../../gateway/src/metrics/registry.js';
+import { deleteRedisKeys, REDIS_URL } from '../support/redis.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `rg-test:${randomBytes(6).toString('hex')}:`;
 
 afterAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
 });
 
 async function closedPort(): Promise<number> {

@@ -11,13 +11,12 @@
 // Routes call `.openapi()` on contract schemas: load the zod extension before any contract module.
 import '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOdooFake, type OdooFake } from '../odoo-fake/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { seedChannelPartners } from './support.js';
+import { deleteRedisKeys, REDIS_URL } from '../support/redis.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `rg-test-lockout:${randomBytes(6).toString('hex')}:`;
 
 let sim: OdooFake;
@@ -30,10 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const g of started) await g.close();
   await sim?.close();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
 });
 
 /** Budgets small enough to spend within a test: 10 attempts per address, 3 failures per (client, address), 20 per client. */
