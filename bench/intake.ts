@@ -49,6 +49,34 @@ interface Load {
   accepted: string[];
 }
 
+interface Measured extends Load {
+  /** This process's CPU time per answered request, less what it spends idle over the same time. */
+  cpuUs: number;
+}
+
+/** CPU µs per wall-clock second this process spends with no load (timers, the fake Odoo): subtracted from each load. */
+let idleCpuPerS = 0;
+async function measureIdle(): Promise<void> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 2_000));
+  const used = process.cpuUsage(cpu);
+  idleCpuPerS = (used.user + used.system) / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * A load with the server's CPU time per request: steadier than requests/s on a shared machine,
+ * whose other work moves both sides' rates (the generator runs in its own process, not counted).
+ */
+async function measured(run: () => Promise<Load>, served: (r: Load) => number): Promise<Measured> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await run();
+  const used = process.cpuUsage(cpu);
+  const busy = used.user + used.system - idleCpuPerS * ((performance.now() - t0) / 1000);
+  return { ...r, cpuUs: busy / Math.max(1, served(r)) };
+}
+
 /**
  * One load run from a separate process (bench/_load.ts), like wrk would be: the load generator
  * does not share the measured server's event loop. Each request is a new order and a new key.
@@ -78,8 +106,10 @@ export async function run(): Promise<BenchFigure[]> {
   try {
     const { accessToken } = await gateway.services.auth!.tokens.issue({ partner: 'demo', clientId: 'demo', scopes: ['orders:write'] });
 
+    let bareServed = 0;
     const bare = new Hono();
     bare.post('/v1/orders', async (c) => {
+      bareServed++;
       const order = await c.req.json<{ external_id: string }>();
       return c.json({ id: 'ord_x', external_id: order.external_id, status: 'accepted' }, 202);
     });
@@ -90,12 +120,14 @@ export async function run(): Promise<BenchFigure[]> {
     const bearerHeader = `Bearer ${accessToken}`;
     await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, 1);
     await load(`${gateway.url}/v1/orders`, `${run}-warm`, '300r', bearerHeader);
-    let hono: Load | null = null;
-    let intake: Load | null = null;
+    await measureIdle();
+    let hono: Measured | null = null;
+    let intake: Measured | null = null;
     const accepted: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const h = await load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, DURATION_S);
-      const g = await load(`${gateway.url}/v1/orders`, `${run}-m${round}`, `${ORDERS_PER_ROUND}r`, bearerHeader);
+      const bareBefore = bareServed;
+      const h = await measured(() => load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, DURATION_S), () => bareServed - bareBefore);
+      const g = await measured(() => load(`${gateway.url}/v1/orders`, `${run}-m${round}`, `${ORDERS_PER_ROUND}r`, bearerHeader), (r) => r.accepted.length);
       if (h.errors || h.non2xx) throw new Error(`bare Hono: ${h.errors} errors, ${h.non2xx} non-2xx`);
       if (g.errors || g.non2xx) throw new Error(`intake: ${g.errors} errors, ${g.non2xx} non-2xx`);
       accepted.push(...g.accepted);
@@ -119,7 +151,8 @@ export async function run(): Promise<BenchFigure[]> {
     }
 
     const baseline = { name: 'bare Hono parsing the same JSON body, answering 202', value: hono.rps, unit: 'req/s' };
-    const notes = `p99 ${intake.p99} ms (bare ${hono.p99} ms); ${accepted.length} accepted, 0 lost, 0 duplicated after the drain`;
+    const cpu = `CPU ${intake.cpuUs.toFixed(0)} µs/order (bare ${hono.cpuUs.toFixed(0)} µs/req; idle ${(idleCpuPerS / 1000).toFixed(0)} ms/s subtracted)`;
+    const notes = `p99 ${intake.p99} ms (bare ${hono.p99} ms); ${cpu}; ${accepted.length} accepted, 0 lost, 0 duplicated after the drain`;
     return [
       { key: 'intake_orders_per_s', value: intake.rps, unit: 'orders/s', notes: `durable (SQLite WAL, synchronous=FULL commit before the 202, group commit); ${notes}` },
       { key: 'intake_vs_hono_post', value: intake.rps / hono.rps, unit: 'ratio', baseline, notes },

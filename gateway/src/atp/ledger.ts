@@ -17,6 +17,8 @@
  *
  * `used` for a line = open promises + settled promises with `settledAt ≥ basisAt`.
  */
+import type { SqlExecutor } from '../store/store.js';
+
 export interface AtpLine {
   itemKey: string;
   qty: number;
@@ -42,6 +44,15 @@ export interface PromisedTotals {
 export interface AtpLedger {
   readonly backend: 'sqlite' | 'postgres' | 'redis';
   take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult>;
+  /**
+   * Present when a take can run inside the intake queue's own transaction (the SQL ledger on the
+   * queue's SQLite store): `check` is the reading half of `take`, `record` the writing half, so the
+   * accept and its promise are one commit instead of two (AtpService.guard).
+   */
+  readonly intakeTransaction?: {
+    check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult>;
+    record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void>;
+  };
   settle(orderKeys: readonly string[], now: number): Promise<void>;
   release(orderKeys: readonly string[]): Promise<void>;
   /** Every item with promises (open or settled and still held). */

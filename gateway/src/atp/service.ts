@@ -23,7 +23,8 @@ import type { Logger } from 'pino';
 import type { Order } from '../../../contracts/src/order.js';
 import type { AvailabilityCache, PromisedUnits, RawFigure } from '../catalog/availability.js';
 import type { IntakeKind, IntakeStatus } from '../intake/queue.js';
-import { itemKey, orderKey, splitItemKey, splitOrderKey, type AtpLedger, type AtpLine, type PromisedTotals } from './ledger.js';
+import type { SqlExecutor } from '../store/store.js';
+import { itemKey, orderKey, splitItemKey, splitOrderKey, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
 
 export type OversellPolicy = 'reject' | 'backorder' | 'accept';
 
@@ -49,6 +50,29 @@ export type PromiseOutcome =
   | { state: 'none' }
   /** Refused under `reject`: nothing promised. */
   | { state: 'short'; short: ShortLine[] };
+
+/** An order's stocked lines against Odoo's figures, ready to be promised (`AtpService.plan`). */
+export interface PromisePlan {
+  key: string;
+  lines: AtpLine[];
+  policy: OversellPolicy;
+}
+
+/** A promise taken inside the intake queue's transaction (`AtpService.guard`). */
+export interface PromiseGuard {
+  /** Before the item is written, in its transaction: what the ledger would promise. Writes nothing. */
+  check(tx: SqlExecutor): Promise<PromiseOutcome>;
+  /** In the same transaction, once a new item was written: records the promise `check` found. */
+  admit(tx: SqlExecutor): Promise<void>;
+  /** After the commit: this replica's view counts the promise, if one was recorded. */
+  committed(): void;
+}
+
+const outcomeOf = (plan: PromisePlan, result: TakeResult): PromiseOutcome => {
+  if (result.state === 'held') return result;
+  if (result.state === 'short') return { state: 'short', short: result.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })) };
+  return { state: 'taken', key: plan.key, oversold: result.oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units })) };
+};
 
 /** What the intake queue tells about a settled item. */
 export interface ItemResult {
@@ -122,6 +146,32 @@ export class AtpService implements PromisedUnits {
    * order's, else the partner's first, else the SKU's first by code.
    */
   async promise(partner: string, order: Pick<Order, 'external_id' | 'lines' | 'warehouse'>, policy: OversellPolicy, opts: { partnerWarehouses?: readonly string[]; requestId?: string } = {}): Promise<PromiseOutcome> {
+    const plan = await this.plan(partner, order, policy, opts);
+    if (!plan) return { state: 'none' };
+    let result: TakeResult;
+    try {
+      result = await this.options.ledger.take(plan.key, plan.lines, { force: policy !== 'reject', now: this.now(), ttlMs: this.options.ttlMs });
+    } catch (err) {
+      // The ledger unreachable or a write conflict: the order is never lost for it (the queue's
+      // purpose); it is accepted without a promise and Odoo decides.
+      this.options.logger?.warn({ err }, 'atp: promise ledger failed, order accepted without a promise');
+      return { state: 'none' };
+    }
+    if (result.state === 'taken') this.taken(plan, result.oversold);
+    return outcomeOf(plan, result);
+  }
+
+  /** Whether promises can be taken inside the intake queue's own transaction (`guard`). */
+  get joinsIntake(): boolean {
+    return this.options.ledger.intakeTransaction !== undefined;
+  }
+
+  /**
+   * What a promise needs from outside any transaction: the order's stocked lines against Odoo's
+   * figures as the availability cache holds them (which may ask Odoo). Null: nothing to promise
+   * (no stocked line, or availability unknown: intake keeps accepting and Odoo decides).
+   */
+  async plan(partner: string, order: Pick<Order, 'external_id' | 'lines' | 'warehouse'>, policy: OversellPolicy, opts: { partnerWarehouses?: readonly string[]; requestId?: string } = {}): Promise<PromisePlan | null> {
     const wanted = new Map<string, number>();
     for (const l of order.lines) wanted.set(l.sku, (wanted.get(l.sku) ?? 0) + l.quantity);
     const skus = [...wanted.keys()];
@@ -132,7 +182,7 @@ export class AtpService implements PromisedUnits {
     } catch (err) {
       // Odoo unreachable and nothing cached: intake keeps accepting (the queue's purpose); Odoo decides.
       this.options.logger?.warn({ err }, 'atp: availability unknown, order accepted without a promise');
-      return { state: 'none' };
+      return null;
     }
     const lines: AtpLine[] = [];
     for (const sku of skus) {
@@ -140,25 +190,46 @@ export class AtpService implements PromisedUnits {
       if (!f) continue; // not stocked (a service, a consumable, unknown): nothing to promise
       lines.push({ itemKey: itemKey(sku, f.warehouse), qty: wanted.get(sku)!, limit: f.available, basisAt: f.basisAt });
     }
-    if (lines.length === 0) return { state: 'none' };
-    const key = orderKey(partner, order.external_id);
-    let result: Awaited<ReturnType<AtpLedger['take']>>;
-    try {
-      result = await this.options.ledger.take(key, lines, { force: policy !== 'reject', now: this.now(), ttlMs: this.options.ttlMs });
-    } catch (err) {
-      // The ledger unreachable or a write conflict: the order is never lost for it (the queue's
-      // purpose); it is accepted without a promise and Odoo decides.
-      this.options.logger?.warn({ err }, 'atp: promise ledger failed, order accepted without a promise');
-      return { state: 'none' };
-    }
-    if (result.state === 'held') return result;
-    if (result.state === 'short') return { state: 'short', short: result.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })) };
-    this.patch(lines.map((l) => ({ key: l.itemKey, open: l.qty })));
+    if (lines.length === 0) return null;
+    return { key: orderKey(partner, order.external_id), lines, policy };
+  }
+
+  /**
+   * The promise of `plan` taken inside the intake queue's transaction (only when `joinsIntake`):
+   * `check` before the item is written, `admit` once a new item was written (the promise is
+   * recorded), `committed` after the commit (this replica's view counts it). The accept and its
+   * promise are then one commit: neither can exist without the other, and a burst pays one
+   * group commit per order instead of two.
+   */
+  guard(plan: PromisePlan): PromiseGuard {
+    const within = this.options.ledger.intakeTransaction;
+    if (!within) throw new Error('atp: this ledger does not join the intake transaction');
+    let found: TakeResult | null = null;
+    let written = false;
+    return {
+      check: async (tx) => {
+        written = false;
+        found = await within.check(tx, plan.key, plan.lines, plan.policy !== 'reject');
+        return outcomeOf(plan, found);
+      },
+      admit: async (tx) => {
+        if (found?.state !== 'taken') return;
+        await within.record(tx, plan.key, plan.lines, this.now() + this.options.ttlMs);
+        written = true;
+      },
+      committed: () => {
+        if (written && found?.state === 'taken') this.taken(plan, found.oversold);
+      },
+    };
+  }
+
+  /** A promise recorded: this replica's view counts it at once, and oversold units are reported. */
+  private taken(plan: PromisePlan, oversoldKeys: { itemKey: string; units: number }[]): void {
+    this.patch(plan.lines.map((l) => ({ key: l.itemKey, open: l.qty })));
     if (this.local.size >= 100_000) this.local.clear();
-    this.local.set(key, lines.map((l) => ({ key: l.itemKey, qty: l.qty })));
-    const oversold = result.oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units }));
-    if (oversold.length > 0) this.options.onOversold?.(policy, oversold);
-    return { state: 'taken', key, oversold };
+    this.local.set(plan.key, plan.lines.map((l) => ({ key: l.itemKey, qty: l.qty })));
+    const oversold = oversoldKeys.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units }));
+    if (oversold.length > 0) this.options.onOversold?.(plan.policy, oversold);
   }
 
   /** Drops a promise taken by `promise` whose order was not queued (a duplicate, a failed accept). */

@@ -62,40 +62,61 @@ export class SqlAtpLedger implements AtpLedger {
   readonly backend: 'sqlite' | 'postgres';
 
   /**
-   * @param write where a take runs: by default a transaction of its own; on SQLite the intake
+   * @param groupWrite where a take runs: by default a transaction of its own; on SQLite the intake
    *   queue's group commit, so the takes of a burst share commits (one fsync each) with the accepts
    *   beside them instead of paying one each. SQLite has one writer, so the takes of a group still
    *   run one after another and each sees the ones before it.
    */
+  /** Set when the takes run in the intake queue's group commit (see `AtpLedger.intakeTransaction`). */
+  readonly intakeTransaction?: SqlAtpLedger;
+  private readonly write: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
+
   constructor(
     private readonly store: SqlStore,
-    private readonly write: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T> = (op) => store.transaction(op),
+    groupWrite?: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
   ) {
     this.backend = store.dialect;
+    this.write = groupWrite ?? ((op) => store.transaction(op));
+    if (groupWrite) this.intakeTransaction = this;
   }
 
   take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult> {
     return this.write(async (tx) => {
-      if (tx.dialect === 'postgres') {
-        await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-order'), hashtext(?))", [orderKey]);
-        for (const key of [...new Set(lines.map((l) => l.itemKey))].sort()) {
-          await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-item'), hashtext(?))", [key]);
-        }
-      }
-      const [held] = await tx.query('SELECT 1 AS x FROM atp_promises WHERE order_key = ? LIMIT 1', [orderKey]);
-      if (held) return { state: 'held' } as const;
-      const used = await Promise.all(lines.map((l) => this.used(tx, l)));
-      const short = lines
-        .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
-        .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
-      if (short.length > 0 && !opts.force) return { state: 'short', short } as const;
-      for (const l of [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey))) {
-        await tx.run('INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES (?, ?, ?, ?)', [orderKey, l.itemKey, l.qty, opts.now + opts.ttlMs]);
-        await tx.run('INSERT INTO atp_open (item_key, qty) VALUES (?, ?) ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty', [l.itemKey, l.qty]);
-      }
-      const oversold = lines.map((l, i) => ({ itemKey: l.itemKey, units: oversoldUnits(used[i]!, l.qty, l.limit) })).filter((o) => o.units > 0);
-      return { state: 'taken', oversold } as const;
+      const result = await this.check(tx, orderKey, lines, opts.force);
+      if (result.state === 'taken') await this.record(tx, orderKey, lines, opts.now + opts.ttlMs);
+      return result;
     });
+  }
+
+  /**
+   * The reading half of a take, in the caller's transaction: whether the order holds a promise
+   * already, else whether its lines fit (or, with `force`, how many units would be oversold).
+   * Writes nothing but PostgreSQL's transaction-scoped locks; `record` writes what it found.
+   */
+  async check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult> {
+    if (tx.dialect === 'postgres') {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-order'), hashtext(?))", [orderKey]);
+      for (const key of [...new Set(lines.map((l) => l.itemKey))].sort()) {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-item'), hashtext(?))", [key]);
+      }
+    }
+    const [held] = await tx.query('SELECT 1 AS x FROM atp_promises WHERE order_key = ? LIMIT 1', [orderKey]);
+    if (held) return { state: 'held' };
+    const used = await Promise.all(lines.map((l) => this.used(tx, l)));
+    const short = lines
+      .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
+      .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
+    if (short.length > 0 && !force) return { state: 'short', short };
+    const oversold = lines.map((l, i) => ({ itemKey: l.itemKey, units: oversoldUnits(used[i]!, l.qty, l.limit) })).filter((o) => o.units > 0);
+    return { state: 'taken', oversold };
+  }
+
+  /** The writing half of a take (after a `check` that answered `taken`, in the same transaction). */
+  async record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
+    for (const l of [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey))) {
+      await tx.run('INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES (?, ?, ?, ?)', [orderKey, l.itemKey, l.qty, expiresAt]);
+      await tx.run('INSERT INTO atp_open (item_key, qty) VALUES (?, ?) ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty', [l.itemKey, l.qty]);
+    }
   }
 
   private async used(tx: SqlExecutor, line: AtpLine): Promise<number> {

@@ -14,7 +14,7 @@ import type { Services } from '../services.js';
 import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
-import type { AcceptInput, Accepted, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
+import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
 
 /**
  * Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo.
@@ -94,8 +94,10 @@ export interface WriteSpec {
   prevalidated?: boolean;
   /** Units promised beyond availability (ATP): recorded as `inventory.oversold` with the item. */
   oversold?: AcceptInput['oversold'];
-  /** Lines accepted as a backorder, named in the receipt of a new item. */
-  backorder?: IntakeReceipt['backorder'];
+  /** Lines accepted as a backorder, named in the receipt of a new item (read when the receipt is built). */
+  backorder?: () => IntakeReceipt['backorder'] | undefined;
+  /** Run in the accept's own transaction (the order's stock promise): `IntakeQueue.acceptIdempotent`. */
+  guard?: AcceptGuard<ApiError>;
   /** Told whether a new item was queued (its `Accepted`) or not (null: a replay, a refusal, an error). */
   settled?: (accepted: Accepted | null) => Promise<void>;
 }
@@ -120,18 +122,20 @@ export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: 
   const build = (a: Accepted): StoredResponse => {
     const location = spec.location(a.id);
     const body = receipt(a, spec.externalId, location);
-    return { status: 202, headers: { Location: location }, body: spec.backorder && !a.duplicate ? { ...body, backorder: spec.backorder } : body };
+    const backorder = a.duplicate ? undefined : spec.backorder?.();
+    return { status: 202, headers: { Location: location }, body: backorder ? { ...body, backorder } : body };
   };
   const key = c.req.header('idempotency-key');
   let accepted: Accepted | null = null;
   try {
     if (!key) {
+      if (spec.guard) throw new Error('acceptWrite: a guard runs with an Idempotency-Key only');
       accepted = await queue.accept(input);
       return respondStored(c, build(accepted), false);
     }
     checkKey(key);
     const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
-    const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build });
+    const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build }, spec.guard);
     if (outcome.state === 'accepted') accepted = outcome.accepted;
     return answerIdempotent(c, outcome);
   } finally {
@@ -139,8 +143,10 @@ export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: 
   }
 }
 
-export function answerIdempotent(c: Context<AppEnv>, outcome: Awaited<ReturnType<IntakeQueue['acceptIdempotent']>>): Response {
+export function answerIdempotent(c: Context<AppEnv>, outcome: IdempotentOutcome<ApiError>): Response {
   switch (outcome.state) {
+    case 'refused':
+      throw outcome.refusal;
     case 'mismatch':
       throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body; use a new key for a new request.');
     case 'in_use':

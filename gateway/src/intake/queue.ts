@@ -111,8 +111,24 @@ export interface IdempotentAccept {
   lockMs: number;
 }
 
-export type IdempotentOutcome =
+/**
+ * A check that runs in the accept's own transaction (available-to-promise takes an order's promise
+ * this way, so the item and its promise are one commit).
+ */
+export interface AcceptGuard<R> {
+  /**
+   * Before anything of the item is written. `{ refuse }` ends the accept with nothing written and
+   * the key not kept, unless the item is a repeat of one accepted before: a repeat is answered as
+   * one, and `admit` is not called. Otherwise it may name the item's oversold units.
+   */
+  check(tx: SqlExecutor): Promise<{ refuse: R } | { oversold?: AcceptInput['oversold'] }>;
+  /** After a new item was written (never for a duplicate), in the same transaction. */
+  admit(tx: SqlExecutor): Promise<void>;
+}
+
+export type IdempotentOutcome<R = never> =
   | { state: 'accepted'; accepted: Accepted; response: StoredResponse | null }
+  | { state: 'refused'; refusal: R }
   | { state: 'replay'; response: StoredResponse }
   | { state: 'mismatch' }
   | { state: 'in_use' };
@@ -275,9 +291,9 @@ export class IntakeQueue {
    * Accepts an item guarded by an idempotency key: the key's claim, the item and the stored response
    * are one transaction, so a crash can never leave a key answered without its item or the reverse.
    */
-  async acceptIdempotent(input: AcceptInput, idem: IdempotentAccept): Promise<IdempotentOutcome> {
+  async acceptIdempotent<R = never>(input: AcceptInput, idem: IdempotentAccept, guard?: AcceptGuard<R>): Promise<IdempotentOutcome<R>> {
     const prepared = await this.prepare(input);
-    const outcome = await this.committer.run(async (tx): Promise<IdempotentOutcome> => {
+    const outcome = await this.committer.run(async (tx): Promise<IdempotentOutcome<R>> => {
       const now = this.now();
       const claim = await claimIdempotencyKey(tx, {
         partner: input.partner,
@@ -288,7 +304,23 @@ export class IntakeQueue {
         lockMs: idem.lockMs,
       });
       if (claim.state !== 'new') return claim;
-      const accepted = await this.insert(tx, prepared);
+      let item = prepared;
+      let admit = false;
+      if (guard) {
+        const verdict = await guard.check(tx);
+        if ('refuse' in verdict) {
+          if (!(await this.holds(tx, prepared))) {
+            // Nothing of this request stays: the key may be used again (e.g. once stock is back).
+            await releaseIdempotencyKey(tx, input.partner, idem.key);
+            return { state: 'refused', refusal: verdict.refuse };
+          }
+        } else {
+          admit = true;
+          if (verdict.oversold) item = { ...prepared, input: { ...input, oversold: verdict.oversold } };
+        }
+      }
+      const accepted = await this.insert(tx, item);
+      if (admit && !accepted.duplicate) await guard!.admit(tx);
       const response = idem.respond(accepted);
       if (response) await completeIdempotencyKey(tx, input.partner, idem.key, response);
       return { state: 'accepted', accepted, response };
@@ -297,6 +329,12 @@ export class IntakeQueue {
     // Metrics (ops): the order funnel and duplicates suppressed.
     if (outcome.state === 'accepted') this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: outcome.accepted.duplicate });
     return outcome;
+  }
+
+  /** Whether an item with the same partner, kind and dedupe key is queued already (a repeat). */
+  private async holds(tx: SqlExecutor, p: Awaited<ReturnType<IntakeQueue['prepare']>>): Promise<boolean> {
+    const [row] = await tx.query('SELECT 1 AS x FROM intake_items WHERE partner = ? AND kind = ? AND dedupe_key = ?', [p.input.partner, p.input.kind, p.dedupeKey]);
+    return row !== undefined;
   }
 
   /** Stores the final response of a key left in progress by `acceptIdempotent`. */

@@ -21,7 +21,8 @@ import {
   respondStored,
 } from '../intake/http.js';
 import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
-import type { AcceptInput, Accepted } from '../intake/queue.js';
+import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome } from '../intake/queue.js';
+import type { OversellPolicy, OversoldLine, ShortLine } from '../atp/service.js';
 import { ApiError } from '../errors.js';
 import { orderStatus } from '../intake/order-status.js';
 import { assertLineQuantities } from '../intake/quantity-limit.js';
@@ -84,32 +85,66 @@ const cancelOrder = scopedRoute('orders:write', {
 });
 
 interface OrderPromise {
-  /** The promise taken now (released if the order is not queued after all). */
+  /** The promise taken before the accept (a ledger outside the intake's transaction), released if the order is not queued after all. */
   key: string | null;
   oversold?: AcceptInput['oversold'];
   backorder?: IntakeReceipt['backorder'];
+  /** The promise taken inside the accept's own transaction (a ledger in the intake's SQLite store). */
+  guard?: AcceptGuard<ApiError>;
+  /** After a new order was committed with `guard`: this replica's view counts its promise. */
+  committed?: () => void;
 }
 
+const insufficientStock = (short: ShortLine[]) => {
+  const what = short.map((s) => `${s.sku} in ${s.warehouse}: ${s.requested} asked, ${s.available} available`).join('; ');
+  return new ApiError('insufficient_stock', `Not enough stock to promise this order (${what}); nothing was queued.`, { lines: short });
+};
+
+/** Units promised beyond availability under `backorder` / `accept`: recorded with the order, and named in a backorder's receipt. */
+const overPromised = (policy: OversellPolicy, lines: OversoldLine[]): Pick<OrderPromise, 'oversold' | 'backorder'> => ({
+  oversold: { policy: policy === 'backorder' ? 'backorder' : 'accept', lines },
+  ...(policy === 'backorder' ? { backorder: lines } : {}),
+});
+
 /**
- * Promises the order's units (available-to-promise) under the partner's oversell policy; throws
- * 409 `insufficient_stock` under `reject` when a line is short, unless the order was accepted
- * before (a repeat is answered as such, not refused).
+ * Promises the order's units (available-to-promise) under the partner's oversell policy; refuses
+ * with 409 `insufficient_stock` under `reject` when a line is short, unless the order was accepted
+ * before (a repeat is answered as such, not refused). When the ledger lives in the intake's own
+ * store the promise is taken in the accept's transaction (`guard`), else just before it.
  */
 async function promiseOrder(c: Context<AppEnv>, services: Services, order: Order): Promise<OrderPromise> {
   const principal = principalOf(c);
   const record = services.auth.partners.get(principal.partner);
   if (record?.mode === 'shadow') return { key: null };
   const policy = record?.oversell_policy ?? 'accept';
-  const held = await services.atp.promise(principal.partner, order, policy, { partnerWarehouses: record?.warehouses, requestId: c.get('requestId') });
+  const opts = { partnerWarehouses: record?.warehouses, requestId: c.get('requestId') };
+  if (services.atp.joinsIntake) {
+    const plan = await services.atp.plan(principal.partner, order, policy, opts);
+    if (!plan) return { key: null };
+    const inner = services.atp.guard(plan);
+    const promise: OrderPromise = { key: null, committed: inner.committed };
+    promise.guard = {
+      check: async (tx) => {
+        const held = await inner.check(tx);
+        promise.backorder = undefined;
+        if (held.state === 'short') return { refuse: insufficientStock(held.short) };
+        if (held.state !== 'taken' || held.oversold.length === 0) return {};
+        const over = overPromised(policy, held.oversold);
+        promise.backorder = over.backorder;
+        return { oversold: over.oversold };
+      },
+      admit: (tx) => inner.admit(tx),
+    };
+    return promise;
+  }
+  const held = await services.atp.promise(principal.partner, order, policy, opts);
   if (held.state === 'short') {
     if ((await intakeOf(c).findByExternalId(principal.partner, 'order', order.external_id)).length > 0) return { key: null };
-    const what = held.short.map((s) => `${s.sku} in ${s.warehouse}: ${s.requested} asked, ${s.available} available`).join('; ');
-    throw new ApiError('insufficient_stock', `Not enough stock to promise this order (${what}); nothing was queued.`, { lines: held.short });
+    throw insufficientStock(held.short);
   }
   if (held.state !== 'taken') return { key: null };
-  if (held.oversold.length === 0 || policy === 'reject') return { key: held.key };
-  const oversold = { policy: policy === 'backorder' ? ('backorder' as const) : ('accept' as const), lines: held.oversold };
-  return { key: held.key, oversold, ...(policy === 'backorder' ? { backorder: held.oversold } : {}) };
+  if (held.oversold.length === 0) return { key: held.key };
+  return { key: held.key, ...overPromised(policy, held.oversold) };
 }
 
 export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {
@@ -123,6 +158,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
     const location = (id: string) => `/v1/orders/${id}`;
     const promise = await promiseOrder(c, services, order);
     const settled = async (accepted: Accepted | null) => {
+      if (accepted && !accepted.duplicate) promise.committed?.();
       // A promise taken for an order that was not queued now (a repeat, a refusal) is dropped.
       if (promise.key && (!accepted || accepted.duplicate)) await services.atp.release(promise.key);
     };
@@ -134,7 +170,8 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
         location,
         prevalidated: true,
         oversold: promise.oversold,
-        backorder: promise.backorder,
+        backorder: () => promise.backorder,
+        guard: promise.guard,
         settled,
       }) as never;
     }
@@ -142,7 +179,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
     const principal = principalOf(c);
     const key = c.req.header('idempotency-key')!;
     const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
-    let outcome: Awaited<ReturnType<typeof queue.acceptIdempotent>>;
+    let outcome: IdempotentOutcome<ApiError>;
     try {
       outcome = await queue.acceptIdempotent(
         {
@@ -156,6 +193,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
           ...(promise.oversold ? { oversold: promise.oversold } : {}),
         },
         { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
+        promise.guard,
       );
     } catch (err) {
       await settled(null);

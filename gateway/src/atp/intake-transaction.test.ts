@@ -1,0 +1,122 @@
+/**
+ * A promise taken inside the intake queue's own transaction (SQLite: the ledger in the queue's
+ * store, `AtpService.guard` with `IntakeQueue.acceptIdempotent`): the order and its promise are
+ * one commit, so neither exists without the other; a refusal leaves nothing behind, not even the
+ * Idempotency-Key; a repeat is answered as a repeat and promises nothing more.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AvailabilityCache } from '../catalog/availability.js';
+import { intakeMigrations } from '../intake/migrations.js';
+import { IntakeQueue, type AcceptGuard } from '../intake/queue.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { itemKey } from './ledger.js';
+import { AtpService } from './service.js';
+import { atpMigrations, SqlAtpLedger } from './sql-ledger.js';
+
+const LAMP = itemKey('LAMP', 'WH');
+
+describe('ATP promise in the accept transaction (SQLite)', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let queue: IntakeQueue;
+  let atp: AtpService;
+  let commits: number[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'atp-tx-'));
+    store = new SqliteStore(join(dir, 'gateway.sqlite'));
+    await store.migrate([...intakeMigrations, ...atpMigrations]);
+    commits = [];
+    queue = new IntakeQueue({ store, groupCommit: { onCommit: (n) => commits.push(n) } });
+    const availability = {
+      usePromises: () => undefined,
+      touch: () => undefined,
+      refreshSoon: () => undefined,
+      raw: async () => [{ sku: 'LAMP', warehouse: 'WH', available: 3, basisAt: 0 }],
+    } as unknown as AvailabilityCache;
+    atp = new AtpService({ ledger: new SqlAtpLedger(store, (op) => queue.write(op)), availability, ttlMs: 60_000, pollMs: 1_000, holdMs: 60_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const order = (externalId: string, quantity: number) => ({ external_id: externalId, lines: [{ sku: 'LAMP', quantity }] as never, warehouse: 'WH' });
+
+  /** The route's guard, reduced: a short order is refused with its lines. */
+  async function submit(externalId: string, quantity: number, key: string) {
+    const plan = await atp.plan('acme', order(externalId, quantity), 'reject');
+    if (!plan) throw new Error('no plan');
+    const inner = atp.guard(plan);
+    const guard: AcceptGuard<string> = {
+      check: async (tx): ReturnType<AcceptGuard<string>['check']> => {
+        const held = await inner.check(tx);
+        if (held.state === 'short') return { refuse: `short ${held.short[0]!.available}` };
+        return {};
+      },
+      admit: (tx) => inner.admit(tx),
+    };
+    const outcome = await queue.acceptIdempotent(
+      { partner: 'acme', kind: 'order', externalId, payload: { external_id: externalId }, requestId: 'r', source: 'api', prevalidated: true },
+      { key, fingerprint: `${externalId}:${quantity}`, lockMs: 30_000, respond: (a) => ({ status: 202, headers: {}, body: a }) },
+      guard,
+    );
+    if (outcome.state === 'accepted' && !outcome.accepted.duplicate) inner.committed();
+    return outcome;
+  }
+
+  const promisedRows = async () => store.query<{ order_key: string; qty: number }>('SELECT order_key, qty FROM atp_promises ORDER BY order_key');
+  const openUnits = async () => Number((await store.query<{ qty: number }>('SELECT qty FROM atp_open WHERE item_key = ?', [LAMP]))[0]?.qty ?? 0);
+
+  it('commits the order and its promise together: one commit for both', async () => {
+    const outcome = await submit('O-1', 2, 'k1');
+    expect(outcome.state).toBe('accepted');
+    expect(commits).toEqual([1]);
+    expect(await promisedRows()).toEqual([{ order_key: JSON.stringify(['acme', 'O-1']), qty: 2 }]);
+    expect(await openUnits()).toBe(2);
+    expect(atp.promised('LAMP', 'WH', 0)).toBe(2);
+  });
+
+  it('refuses a short order with nothing written, and the key can be used again', async () => {
+    expect((await submit('O-1', 2, 'k1')).state).toBe('accepted');
+    const refused = await submit('O-2', 2, 'k2');
+    expect(refused).toEqual({ state: 'refused', refusal: 'short 1' });
+    expect((await queue.findByExternalId('acme', 'order', 'O-2')).length).toBe(0);
+    expect(await store.query('SELECT key FROM idempotency_keys WHERE key = ?', ['k2'])).toEqual([]);
+    // The same key, now for what is available: accepted, not "key reused with another body".
+    const again = await submit('O-2', 1, 'k2');
+    expect(again.state).toBe('accepted');
+    expect(await openUnits()).toBe(3);
+  });
+
+  it('answers a repeat of an accepted order as a duplicate even when stock is short, and promises nothing more', async () => {
+    expect((await submit('O-1', 3, 'k1')).state).toBe('accepted');
+    const repeat = await submit('O-1', 3, 'k-other');
+    expect(repeat.state).toBe('accepted');
+    expect(repeat.state === 'accepted' && repeat.accepted.duplicate).toBe(true);
+    expect(await promisedRows()).toEqual([{ order_key: JSON.stringify(['acme', 'O-1']), qty: 3 }]);
+    expect(await openUnits()).toBe(3);
+  });
+
+  it('records no promise for a duplicate whose own promise is gone (settled), so units are never counted twice', async () => {
+    expect((await submit('O-1', 1, 'k1')).state).toBe('accepted');
+    await atp.onResult([{ partner: 'acme', kind: 'order', externalId: 'O-1', status: 'completed' }]);
+    await store.run('DELETE FROM atp_promises');
+    const repeat = await submit('O-1', 1, 'k2');
+    expect(repeat.state === 'accepted' && repeat.accepted.duplicate).toBe(true);
+    expect(await promisedRows()).toEqual([]);
+  });
+
+  it('shares one commit among a burst of accepts with their promises, and never promises more than available', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => submit(`B-${i}`, 1, `kb${i}`)));
+    expect(outcomes.filter((o) => o.state === 'accepted')).toHaveLength(3);
+    expect(outcomes.filter((o) => o.state === 'refused')).toHaveLength(5);
+    expect(await openUnits()).toBe(3);
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(commits.length).toBeLessThan(8);
+  });
+});
