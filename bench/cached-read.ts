@@ -18,6 +18,7 @@ import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { startOdooFake } from '../test/odoo-fake/index.js';
 import { type RunningGateway } from '../gateway/src/server.js';
+import { busyCpu, idleCpuPerSecond } from './_cpu.js';
 import { getLoad, type Load } from './_spawn-load.js';
 import { startBenchGateway, type BenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
@@ -37,13 +38,6 @@ interface Measured extends Load {
 
 /** CPU µs per wall-clock second this process spends with no load on any of its servers. */
 let idleCpuPerS = 0;
-async function measureIdle(): Promise<void> {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, 2_000));
-  const used = process.cpuUsage(cpu);
-  idleCpuPerS = (used.user + used.system) / ((performance.now() - t0) / 1000);
-}
 
 /**
  * Load from a separate process: a generator sharing the server's event loop would flatter every
@@ -51,12 +45,8 @@ async function measureIdle(): Promise<void> {
  */
 async function load(url: string, served: () => Promise<number>, headers: Record<string, string> = {}): Promise<Measured> {
   const before = await served();
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await getLoad(url, DURATION_S, CONNECTIONS, headers);
-  const used = process.cpuUsage(cpu);
-  const busy = used.user + used.system - idleCpuPerS * ((performance.now() - t0) / 1000);
-  return { ...r, cpuUsPerRequest: busy / Math.max(1, (await served()) - before) };
+  const { result: r, busyUs } = await busyCpu(() => getLoad(url, DURATION_S, CONNECTIONS, headers), idleCpuPerS);
+  return { ...r, cpuUsPerRequest: busyUs / Math.max(1, (await served()) - before) };
 }
 
 /** Requests a gateway answered, from its request metrics. */
@@ -109,7 +99,7 @@ export async function run(): Promise<BenchFigure[]> {
     });
     const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/read`;
 
-    await measureIdle();
+    idleCpuPerS = await idleCpuPerSecond();
     // Interleaved rounds, best of each side (as the intake bench): on a shared machine a spike of
     // someone else's load during one side's 5 s should not decide the ratio.
     const best = (a: Measured | undefined, b: Measured) => (a && a.rps >= b.rps ? a : b);

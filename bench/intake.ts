@@ -20,6 +20,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
 import { startOdooFake } from '../test/odoo-fake/index.js';
+import { busyCpu, idleCpuPerSecond } from './_cpu.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
@@ -56,25 +57,11 @@ interface Measured extends Load {
 
 /** CPU µs per wall-clock second this process spends with no load (timers, the fake Odoo): subtracted from each load. */
 let idleCpuPerS = 0;
-async function measureIdle(): Promise<void> {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, 2_000));
-  const used = process.cpuUsage(cpu);
-  idleCpuPerS = (used.user + used.system) / ((performance.now() - t0) / 1000);
-}
 
-/**
- * A load with the server's CPU time per request: steadier than requests/s on a shared machine,
- * whose other work moves both sides' rates (the generator runs in its own process, not counted).
- */
+/** A load with the server's CPU time per request it answered (bench/_cpu.ts). */
 async function measured(run: () => Promise<Load>, served: (r: Load) => number): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await run();
-  const used = process.cpuUsage(cpu);
-  const busy = used.user + used.system - idleCpuPerS * ((performance.now() - t0) / 1000);
-  return { ...r, cpuUs: busy / Math.max(1, served(r)) };
+  const { result: r, busyUs } = await busyCpu(run, idleCpuPerS);
+  return { ...r, cpuUs: busyUs / Math.max(1, served(r)) };
 }
 
 /**
@@ -120,7 +107,7 @@ export async function run(): Promise<BenchFigure[]> {
     const bearerHeader = `Bearer ${accessToken}`;
     await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, 1);
     await load(`${gateway.url}/v1/orders`, `${run}-warm`, '300r', bearerHeader);
-    await measureIdle();
+    idleCpuPerS = await idleCpuPerSecond();
     let hono: Measured | null = null;
     let intake: Measured | null = null;
     const accepted: string[] = [];

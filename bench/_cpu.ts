@@ -1,0 +1,24 @@
+/**
+ * The server's CPU time per request, steadier than requests/s on a shared machine (whose other
+ * work moves both sides' rates): `process.cpuUsage()` of the bench process over a load, less what
+ * the process spends idle over the same time (its other servers' timers, the fake Odoo), divided
+ * by the requests the server answered. The load itself comes from a separate process, not counted.
+ */
+
+/** The bench process's CPU µs per wall-clock second with no load on any of its servers. */
+export async function idleCpuPerSecond(ms = 2_000): Promise<number> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / ((performance.now() - t0) / 1000);
+}
+
+/** Runs `work` and answers its result with the CPU µs this process spent on it beyond `idlePerS`. */
+export async function busyCpu<T>(work: () => Promise<T>, idlePerS: number): Promise<{ result: T; busyUs: number }> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await work();
+  const used = process.cpuUsage(cpu);
+  return { result, busyUs: used.user + used.system - idlePerS * ((performance.now() - t0) / 1000) };
+}
