@@ -1,5 +1,4 @@
 import re
-from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.tools import float_compare, float_is_zero
