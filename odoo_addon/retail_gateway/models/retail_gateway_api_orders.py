@@ -183,9 +183,13 @@ class RetailGatewayApi(models.AbstractModel):
                 )
             self._rg_check_submitted_payment(order, entry["payment"])
         if orders:
-            origin_notes = []
+            # The batch's customers follow their orders in one insert, the reordering rules are
+            # checked once for the batch and the deliveries' origin notes are logged together
+            # (see each method): what Odoo does per order when it confirms several at once.
+            origin_notes, scheduler_moves = [], []
             orders._rg_subscribe_customers()
-            orders.with_context(rg_origin_notes=origin_notes).action_confirm()
+            orders.with_context(rg_origin_notes=origin_notes, rg_scheduler_moves=scheduler_moves).action_confirm()
+            self.env["stock.move"].with_context(rg_origin_notes=origin_notes)._rg_trigger_scheduler(scheduler_moves)
             self.env["stock.picking"]._rg_log_origin_notes(origin_notes)
         results = []
         for order, entry in zip(orders, batch, strict=True):

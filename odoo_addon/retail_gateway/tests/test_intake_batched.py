@@ -190,3 +190,30 @@ class TestIntakeBatched(RetailGatewayCase):
             self.assertEqual(len(notes), 1, "the delivery names its order once")
             self.assertIn(order.name, notes.body)
             self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"))
+
+    def test_a_batch_checks_the_reordering_rules_once_with_every_orders_origin(self):
+        self.env["stock.warehouse.orderpoint"].create(
+            {
+                "product_id": self.product_a.id,
+                "location_id": self.stock_location.id,
+                "warehouse_id": self.warehouse.id,
+                "product_min_qty": 1.0,
+                "product_max_qty": 200.0,
+                "trigger": "auto",
+            }
+        )
+        Orderpoint = type(self.env["stock.warehouse.orderpoint"])
+        original = Orderpoint._procure_orderpoint_confirm
+        checks = []
+
+        def procure(orderpoints, *args, **kwargs):
+            origins = orderpoints.env.context.get("origins") or {}
+            checks.append({op.product_id.default_code: len(origins.get(op.id, [])) for op in orderpoints})
+            return original(orderpoints, *args, **kwargs)
+
+        with patch.object(Orderpoint, "_procure_orderpoint_confirm", procure):
+            batched = self.submit(*[self.order_item(f"OP-{i}") for i in range(3)])
+            alone = self.submit(self.order_item("OP-ALONE"))
+        self.assertEqual([r["status"] for r in batched + alone], ["created"] * 4)
+        # Checked once for the batch, with the three orders' lamp moves; once for the order alone.
+        self.assertEqual(checks, [{"RG-LAMP": 3}, {"RG-LAMP": 1}])
