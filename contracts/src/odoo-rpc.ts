@@ -14,7 +14,7 @@ import { EventEnvelope, EventType } from './events.js';
 import { FulfilmentState, InvoicingState, Order, OrderCancellation, OrderUpdate, PaymentEvent, PaymentStatus, RejectionReason } from './order.js';
 import { Return, Shipment, ShipmentConfirmation, StockCount } from './fulfilment.js';
 import { ProductVariant } from './product.js';
-import { InboundProvider, PartnerRecord, Subscription } from './partner.js';
+import { InboundProvider, OversellPolicy, PartnerRecord, Subscription } from './partner.js';
 import { RateLimitTier, Scope } from './scopes.js';
 
 export const OUTBOX_MODEL = 'retail_gateway.outbox.event';
@@ -138,6 +138,7 @@ export const rpc = {
       name: z.string().min(1).max(128).optional().describe('Display name; the code when absent'),
       tier: RateLimitTier.optional(),
       mode: z.enum(['live', 'shadow']).optional(),
+      oversell_policy: OversellPolicy.optional().describe('What an API order for more than is available to promise gets; accept when absent, as on the partner form'),
     }),
     z.strictObject({ partner: PartnerRecord, client_id: z.string(), client_secret: z.string() }),
     'Registers a partner and issues its first client secret, shown once; a code (or client id) already in use is refused, never overwritten.',

@@ -27,6 +27,10 @@ export type Subscription = z.infer<typeof Subscription>;
 /** The largest quantity of one order line when the partner record does not say. */
 export const DEFAULT_MAX_LINE_QUANTITY = 10_000;
 
+/** What an API order for more than is available to promise gets (the partner form's "Oversell Policy"). */
+export const OversellPolicy = z.enum(['reject', 'backorder', 'accept']);
+export type OversellPolicy = z.infer<typeof OversellPolicy>;
+
 /** The partner as the gateway caches it: no client-secret hash ever leaves Odoo. */
 export const PartnerRecord = z.strictObject({
   code: PartnerCode,
@@ -35,9 +39,7 @@ export const PartnerRecord = z.strictObject({
   scopes: z.array(Scope),
   tier: RateLimitTier,
   mode: z.enum(['live', 'shadow']),
-  oversell_policy: z
-    .enum(['reject', 'backorder', 'accept'])
-    .optional()
+  oversell_policy: OversellPolicy.optional()
     .describe(
       'An API order for more than is available to promise: `reject` (409 insufficient_stock, nothing queued), `backorder` (accepted, flagged in the receipt) or `accept` (accepted, counted as oversold). Inbound webhooks are never refused. Absent (an older addon): accept',
     ),

@@ -601,6 +601,7 @@ const methods: { [M in RpcMethod]: Impl<M> } = {
       scopes: a.scopes,
       tier: a.tier ?? 'standard',
       mode: a.mode ?? 'live',
+      oversellPolicy: a.oversell_policy ?? 'accept',
       clientSecret: randomBytes(32).toString('base64url'),
     });
     return { partner: c.state.partnerRecord(c.state.partners.get(a.code)!), client_id: created.clientId, client_secret: created.clientSecret };

@@ -173,6 +173,14 @@ describe('reads and callers', () => {
     }
   });
 
+  it('creates a partner with the oversell policy asked for, accept when none is given', async () => {
+    const strict = await odoo.rpc('create_partner', { code: 'os-strict', scopes: ['orders:write'], oversell_policy: 'backorder' });
+    expect(strict.partner.oversell_policy).toBe('backorder');
+    expect(fake.state.partners.get('os-strict')?.oversellPolicy).toBe('backorder');
+    const plain = await odoo.rpc('create_partner', { code: 'os-plain', scopes: ['orders:write'] });
+    expect(plain.partner.oversell_policy).toBe('accept');
+  });
+
   it('lists the records holding a customer', async () => {
     await submit('acme', order('C-1', { customer: { ...example.customer, email: 'someone.new@example.com', external_id: 'cust-77' } }));
     const byEmail = await odoo.rpc('customer_records', { identifier: 'SOMEONE.new@example.com' });

@@ -8,6 +8,7 @@ describe('retail-gateway partner create arguments', () => {
     expect(parsePartnerArgs(['create', 'acme', '--scopes', 'products:read,orders:write'])).toEqual({ code: 'acme', scopes: ['products:read', 'orders:write'] });
     expect(parsePartnerArgs(['create', '--scopes=orders:read orders:read', 'acme', '--name', ' Acme Shop ', '--tier', 'premium', '--mode', 'shadow']))
       .toEqual({ code: 'acme', scopes: ['orders:read'], name: 'Acme Shop', tier: 'premium', mode: 'shadow' });
+    expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:write', '--oversell', 'reject'])).toEqual({ code: 'acme', scopes: ['orders:write'], oversell_policy: 'reject' });
   });
 
   it('explains what is wrong', () => {
@@ -18,6 +19,7 @@ describe('retail-gateway partner create arguments', () => {
     expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:read,root'])).toMatch(/unknown scopes: root/);
     expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:read', '--tier', 'gold'])).toMatch(/--tier/);
     expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:read', '--mode', 'dry'])).toMatch(/--mode/);
+    expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:read', '--oversell', 'refuse'])).toMatch(/--oversell: one of reject, backorder, accept/);
     expect(parsePartnerArgs(['create', 'acme', '--scopes'])).toMatch(/--scopes needs a value/);
     expect(parsePartnerArgs(['create', 'acme', '--scopes', 'orders:read', '--force'])).toMatch(/unknown option --force/);
   });

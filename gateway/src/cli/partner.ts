@@ -1,10 +1,11 @@
 /**
- * `retail-gateway partner create <code> --scopes <scope,...> [--name NAME] [--tier T] [--mode M]`:
+ * `retail-gateway partner create <code> --scopes <scope,...> [--name NAME] [--tier T] [--mode M] [--oversell P]`:
  * registers a partner in Odoo through the addon's `create_partner` and prints its client id and
  * client secret once, on stdout: what a partner needs for its first token (`POST /oauth/token`).
  * An existing code is refused, never overwritten (rotate a secret with `retail-gateway rotate`).
  */
 import { PartnerCode } from '../../../contracts/src/common.js';
+import { OversellPolicy } from '../../../contracts/src/partner.js';
 import { RateLimitTier, Scope } from '../../../contracts/src/scopes.js';
 import type { RpcArgs } from '../../../contracts/src/odoo-rpc.js';
 import type { Config } from '../config.js';
@@ -13,7 +14,7 @@ import type { OdooClient } from '../odoo/client.js';
 import { odooClientFromConfig } from '../odoo/from-config.js';
 import type { CliCommand } from './run.js';
 
-const usage = `retail-gateway partner create <code> --scopes <scope,...> [--name NAME] [--tier standard|premium|internal] [--mode live|shadow]
+const usage = `retail-gateway partner create <code> --scopes <scope,...> [--name NAME] [--tier standard|premium|internal] [--mode live|shadow] [--oversell reject|backorder|accept]
 
   Registers a partner in Odoo and prints its client id and client secret (shown once).
   scopes: ${Scope.options.join(', ')}
@@ -30,7 +31,7 @@ export function parsePartnerArgs(args: string[]): PartnerCreateArgs | string {
     const a = rest[i]!;
     if (a.startsWith('--')) {
       const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (!['scopes', 'name', 'tier', 'mode'].includes(key)) return `unknown option --${key}`;
+      if (!['scopes', 'name', 'tier', 'mode', 'oversell'].includes(key)) return `unknown option --${key}`;
       const value = inline ?? rest[++i];
       if (value === undefined || value === '') return `--${key} needs a value`;
       options[key] = value;
@@ -48,6 +49,8 @@ export function parsePartnerArgs(args: string[]): PartnerCreateArgs | string {
   const tier = options.tier === undefined ? undefined : RateLimitTier.safeParse(options.tier);
   if (tier && !tier.success) return `--tier: one of ${RateLimitTier.options.join(', ')}`;
   if (options.mode !== undefined && !['live', 'shadow'].includes(options.mode)) return '--mode: live or shadow';
+  const oversell = options.oversell === undefined ? undefined : OversellPolicy.safeParse(options.oversell);
+  if (oversell && !oversell.success) return `--oversell: one of ${OversellPolicy.options.join(', ')}`;
   const name = options.name?.trim();
   if (options.name !== undefined && (!name || name.length > 128)) return '--name: 1 to 128 characters';
   return {
@@ -56,6 +59,7 @@ export function parsePartnerArgs(args: string[]): PartnerCreateArgs | string {
     ...(name ? { name } : {}),
     ...(tier?.success ? { tier: tier.data } : {}),
     ...(options.mode ? { mode: options.mode as 'live' | 'shadow' } : {}),
+    ...(oversell?.success ? { oversell_policy: oversell.data } : {}),
   };
 }
 

@@ -221,6 +221,18 @@ describe('rpc (the addon contract)', () => {
     expect(sim.stats.calls).toBe(0);
   });
 
+  it('creates a partner with an oversell policy, and refuses an unknown policy without calling Odoo', async () => {
+    const { sim, odoo } = await setup();
+    const made = await odoo.rpc('create_partner', { code: 'strict-shop', scopes: ['orders:write'], oversell_policy: 'reject' });
+    expect(made.partner.oversell_policy).toBe('reject');
+    expect((await odoo.rpc('partners', { codes: ['strict-shop'] })).partners[0]?.oversell_policy).toBe('reject');
+    const calls = sim.stats.calls;
+    // @ts-expect-error: not a policy
+    const err = await odoo.rpc('create_partner', { code: 'loose-shop', scopes: ['orders:write'], oversell_policy: 'refuse' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdooContractError);
+    expect(sim.stats.calls).toBe(calls);
+  });
+
   it('refuses an answer that breaks the contract', async () => {
     const fake: Server = createServer((req, res) => {
       let body = '';

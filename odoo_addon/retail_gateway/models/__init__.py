@@ -20,6 +20,7 @@ from . import product_product
 from . import res_partner
 from . import sale_order
 from . import stock_picking
+from . import stock_move
 from . import stock_quant
 from . import account_move
 from . import res_groups

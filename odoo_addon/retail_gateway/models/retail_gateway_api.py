@@ -68,7 +68,11 @@ class RetailGatewayApi(models.AbstractModel):
     def _rg_batched(self, api_env, partner, items, handler, finish):
         """Prepares each item in its own savepoint (``rg_deferred``), then completes the prepared
         ones together with ``finish``; an exception from ``finish`` fails the whole batched run."""
-        deferred = api_env.with_context(rg_deferred=True)
+        lookups = Lookups()
+        deferred = api_env.with_context(rg_deferred=True, rg_lookups=lookups)
+        prefetch = getattr(deferred, f"{handler}_prefetch", None)
+        if prefetch:
+            prefetch(partner, [entry.get("item") if isinstance(entry, dict) else None for entry in items], lookups)
         results = [self._rg_item(deferred, partner, handler, index, entry) for index, entry in enumerate(items)]
         waiting = [result for result in results if "deferred" in result]
         if waiting:
@@ -136,11 +140,16 @@ class RetailGatewayApi(models.AbstractModel):
     def _rg_product(self, partner, sku, field, reasons, for_sale=True):
         """The variant whose SKU is ``sku`` by the addon's one rule (its internal reference, see
         ``product.product._rg_resolve_skus``); appends ``unknown_sku`` when no variant has it (a
-        barcode or anything else never matches) and ``inactive_product`` when it is not sold."""
+        barcode or anything else never matches) and ``inactive_product`` when it is not sold.
+        In a batched run the batch's SKUs were resolved together beforehand (``rg_lookups``)."""
         if not isinstance(sku, str) or not sku.strip():
             reasons.append(_reason("unknown_sku", "A SKU is required.", field))
             return None
-        product = self.env["product.product"]._rg_resolve_skus([sku], partner.company_id).get(sku)
+        lookups = self.env.context.get("rg_lookups")
+        if lookups is not None and (partner.company_id.id, sku) in lookups.skus:
+            product = lookups.skus[partner.company_id.id, sku]
+        else:
+            product = self.env["product.product"]._rg_resolve_skus([sku], partner.company_id).get(sku)
         if not product:
             reasons.append(_reason("unknown_sku", f"Unknown SKU {sku}.", field))
             return None
@@ -152,6 +161,10 @@ class RetailGatewayApi(models.AbstractModel):
     @api.model
     def _rg_warehouse(self, partner, code, field, reasons):
         """The partner's warehouse with ``code``; its first allowed warehouse when no code is given."""
+        return _lookup(self.env, ("warehouse", partner.id, code, field), reasons, self._rg_find_warehouse, partner, code, field)
+
+    @api.model
+    def _rg_find_warehouse(self, partner, code, field, reasons):
         allowed = partner._rg_warehouses()
         if not code:
             if not allowed:
@@ -207,6 +220,41 @@ class RetailGatewayApi(models.AbstractModel):
             for product, warehouse in page
         ]
         return {"items": items, "has_more": len(combos) > offset + limit}
+
+
+class Lookups:
+    """What a batched run looks up once for all its items (context key ``rg_lookups``): the
+    batch's SKUs resolved together, and the answers of lookups of configuration that no item of the
+    batch changes (currencies and pricelists, warehouses, carriers, countries and states), with
+    the refusal reasons they gave. Records that items create or change (customers, addresses) are
+    never kept here: only what existed before the batch started, found again the same way."""
+
+    __slots__ = ("skus", "answers", "customers_by_link", "customers_by_email", "links_by_customer")
+
+    def __init__(self):
+        self.skus = {}  # (company id, sku) -> variant or None, for every SKU of the batch
+        self.answers = {}  # lookup key -> (answer, reasons it appended)
+        self.customers_by_link = {}  # customer external id -> customer, links found before the batch
+        self.customers_by_email = {}  # e-mail (lower case) -> customer found before the batch
+        self.links_by_customer = {}  # customer id -> its link with the partner, found before the batch
+
+
+def _lookup(env, key, reasons, compute, *args):
+    """``compute(*args, reasons)`` once per batched run for ``key`` (every time outside one); the
+    reasons it appended are appended again each time the answer is reused."""
+    lookups = env.context.get("rg_lookups")
+    try:
+        hash(key)
+    except TypeError:  # a malformed item (a list where a code belongs): looked up as usual
+        lookups = None
+    if lookups is None:
+        return compute(*args, reasons)
+    if key not in lookups.answers:
+        found = []
+        lookups.answers[key] = (compute(*args, found), found)
+    answer, found = lookups.answers[key]
+    reasons.extend(dict(reason) for reason in found)
+    return answer
 
 
 def _reason(code, message, field=None):

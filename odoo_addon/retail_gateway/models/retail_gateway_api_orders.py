@@ -1,9 +1,15 @@
+import re
+
 from odoo import Command, api, fields, models
 from odoo.tools import float_compare, float_is_zero
 
 from ..exceptions import IntakeRejected
 from ..utils import amount_string, parse_rfc3339
-from .retail_gateway_api import _reason
+from .retail_gateway_api import _lookup, _reason
+
+# An e-mail address without ILIKE wildcards (``%``, ``_``) or escapes: ``=ilike`` compares it
+# case-insensitively and nothing else, so a batch can look many up at once (``_rg_submit_order_prefetch``).
+PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9.@+-]+$")
 
 PAYMENT_STATUSES = ("pending", "authorized", "paid", "partially_paid", "partially_refunded", "refunded", "failed")
 
@@ -32,6 +38,45 @@ class RetailGatewayApi(models.AbstractModel):
         return self._rg_batch(partner, items, "_rg_register_payment", "items")
 
     # ------------------------------------------------------------------ submit
+
+    def _rg_submit_order_prefetch(self, partner, items, lookups):
+        """Before a batched run: resolves the SKUs of every order together, and finds the customers
+        that exist already (by their link with the partner, then by e-mail) and their links, so
+        that each order does not look them up again (see ``Lookups``). Only what an order's own
+        lookup would find first is kept; anything not found is looked up by the order as usual."""
+        orders = [item for item in items if isinstance(item, dict)]
+        company = partner.company_id
+        skus = set()
+        for item in orders:
+            lines = item.get("lines")
+            for line in lines if isinstance(lines, list) else []:
+                sku = line.get("sku") if isinstance(line, dict) else None
+                if isinstance(sku, str) and sku.strip():
+                    skus.add(sku)
+        if skus:
+            found = self.env["product.product"]._rg_resolve_skus(sorted(skus), company)
+            for sku in skus:
+                lookups.skus[company.id, sku] = found.get(sku)
+        customers = [item["customer"] for item in orders if isinstance(item.get("customer"), dict)]
+        Link = self.env["retail_gateway.customer.link"]
+        external_ids = sorted({c["external_id"] for c in customers if isinstance(c.get("external_id"), str) and c["external_id"]})
+        if external_ids:
+            for link in Link.search([("partner_id", "=", partner.id), ("external_id", "in", external_ids)]):
+                lookups.customers_by_link[link.external_id] = link.customer_id
+        emails = sorted(
+            {c["email"].strip().lower() for c in customers if isinstance(c.get("email"), str) and PLAIN_EMAIL.match(c["email"].strip())}
+        )
+        if emails:
+            # ``=ilike`` of an e-mail without wildcard characters is a case-insensitive equality.
+            domain = ["|"] * (len(emails) - 1) + [("email", "=ilike", email) for email in emails]
+            for customer in self.env["res.partner"].search(
+                domain + [("parent_id", "=", False), ("company_id", "in", [False, company.id])], order="id"
+            ):
+                lookups.customers_by_email.setdefault((customer.email or "").lower(), customer)
+        known = set(lookups.customers_by_link.values()) | set(lookups.customers_by_email.values())
+        if known:
+            for link in Link.search([("partner_id", "=", partner.id), ("customer_id", "in", [c.id for c in known])]):
+                lookups.links_by_customer[link.customer_id.id] = link
 
     def _rg_submit_order(self, partner, intake_id, item):
         external_id = _required_str(item, "external_id")
@@ -65,7 +110,11 @@ class RetailGatewayApi(models.AbstractModel):
         carrier = None
         shipping = item.get("shipping")
         if shipping:
-            carrier = self.env["retail_gateway.carrier.map"]._rg_carrier(partner, shipping.get("method"))
+            carrier = _lookup(
+                self.env, ("carrier", partner.id, shipping.get("method")), [],
+                lambda method, _reasons: self.env["retail_gateway.carrier.map"]._rg_carrier(partner, method),
+                shipping.get("method"),
+            )
             if not carrier:
                 reasons.append(
                     _reason("unknown_carrier", f"No carrier for shipping method {shipping.get('method')}.", "shipping/method")
@@ -134,7 +183,14 @@ class RetailGatewayApi(models.AbstractModel):
                 )
             self._rg_check_submitted_payment(order, entry["payment"])
         if orders:
-            orders.action_confirm()
+            # The batch's customers follow their orders in one insert, the reordering rules are
+            # checked once for the batch and the deliveries' origin notes are logged together
+            # (see each method): what Odoo does per order when it confirms several at once.
+            origin_notes, scheduler_moves = [], []
+            orders._rg_subscribe_customers()
+            orders.with_context(rg_origin_notes=origin_notes, rg_scheduler_moves=scheduler_moves).action_confirm()
+            self.env["stock.move"].with_context(rg_origin_notes=origin_notes)._rg_trigger_scheduler(scheduler_moves)
+            self.env["stock.picking"]._rg_log_origin_notes(origin_notes)
         results = []
         for order, entry in zip(orders, batch, strict=True):
             entry["intake"]._rg_set_record(
@@ -174,6 +230,9 @@ class RetailGatewayApi(models.AbstractModel):
         """The order's currency and the pricelist that carries it: the partner's pricelist in that
         currency, else any pricelist of the company in it; none when it is the company currency
         and no pricelist exists. Unknown or inactive currencies are rejected."""
+        return _lookup(self.env, ("pricelist", partner.id, currency_code), reasons, self._rg_find_pricelist, partner, currency_code)
+
+    def _rg_find_pricelist(self, partner, currency_code, reasons):
         Currency = self.env["res.currency"].sudo().with_context(active_test=False)
         currency = Currency.search([("name", "=", currency_code or "")], limit=1)
         if not currency or not currency.active:
@@ -197,14 +256,20 @@ class RetailGatewayApi(models.AbstractModel):
         if missing:
             reasons.append(_reason("invalid_address", f"Missing {', '.join(missing)}.", f"{field}/{missing[0]}"))
             return {}
-        country = self.env["res.country"].sudo().search([("code", "=", str(address["country_code"]).upper())], limit=1)
+        country_code = str(address["country_code"]).upper()
+        country = _lookup(
+            self.env, ("country", country_code), [],
+            lambda code, _reasons: self.env["res.country"].sudo().search([("code", "=", code)], limit=1), country_code,
+        )
         if not country:
             reasons.append(_reason("invalid_address", f"Unknown country {address['country_code']}.", f"{field}/country_code"))
             return {}
         state = self.env["res.country.state"]
         if address.get("state_code"):
-            state = state.sudo().search(
-                [("country_id", "=", country.id), ("code", "=ilike", address["state_code"])], limit=1
+            state = _lookup(
+                self.env, ("state", country.id, address["state_code"]), [],
+                lambda code, _reasons: state.sudo().search([("country_id", "=", country.id), ("code", "=ilike", code)], limit=1),
+                address["state_code"],
             )
             if not state:
                 reasons.append(
@@ -230,10 +295,16 @@ class RetailGatewayApi(models.AbstractModel):
         newer choice replaces a stored one."""
         Customer = self.env["res.partner"]
         Link = self.env["retail_gateway.customer.link"]
+        lookups = self.env.context.get("rg_lookups")
         external_id = data.get("external_id")
-        link = Link.search([("partner_id", "=", partner.id), ("external_id", "=", external_id)], limit=1) if external_id else Link
-        customer = link.customer_id
+        if lookups is not None and isinstance(external_id, str) and external_id in lookups.customers_by_link:
+            customer = lookups.customers_by_link[external_id]
+        else:
+            link = Link.search([("partner_id", "=", partner.id), ("external_id", "=", external_id)], limit=1) if external_id else Link
+            customer = link.customer_id
         email = (data.get("email") or "").strip()
+        if not customer and email and lookups is not None and PLAIN_EMAIL.match(email):
+            customer = lookups.customers_by_email.get(email.lower(), Customer)
         if not customer and email:
             customer = Customer.search(
                 [
@@ -257,7 +328,9 @@ class RetailGatewayApi(models.AbstractModel):
             }
             if missing:
                 customer.write(missing)
-        existing = Link.search([("partner_id", "=", partner.id), ("customer_id", "=", customer.id)], limit=1)
+        existing = lookups.links_by_customer.get(customer.id) if lookups is not None else None
+        if not existing:
+            existing = Link.search([("partner_id", "=", partner.id), ("customer_id", "=", customer.id)], limit=1)
         if not existing:
             Link.create({"partner_id": partner.id, "customer_id": customer.id, "external_id": external_id or False})
             customer._rg_register_customer_updated(["external_ids"])

@@ -331,10 +331,11 @@ class RetailGatewayPartner(models.Model):
         }
 
     @api.model
-    def create_partner(self, code, scopes, name=None, tier="standard", mode="live"):
+    def create_partner(self, code, scopes, name=None, tier="standard", mode="live", oversell_policy=None):
         """Registers a partner and issues its client secret (returned once): the first token's
         prerequisites in one call, for the gateway's ``partner create`` command. An existing code is
-        refused, never overwritten."""
+        refused, never overwritten. ``oversell_policy`` is the partner form's (``accept`` when not
+        given)."""
         check_caller(self.env)
         if not isinstance(code, str) or not re.match(PARTNER_CODE_PATTERN, code):
             raise ValidationError(
@@ -349,12 +350,16 @@ class RetailGatewayPartner(models.Model):
         if tier not in tiers or mode not in modes:
             raise ValidationError(self.env._("tier must be one of %(tiers)s and mode one of %(modes)s.",
                                              tiers=", ".join(tiers), modes=", ".join(modes)))
+        policies = dict(self._fields["oversell_policy"].selection)
+        if oversell_policy is not None and oversell_policy not in policies:
+            raise ValidationError(self.env._("oversell_policy must be one of %(policies)s.", policies=", ".join(policies)))
         Partners = self.sudo().with_context(active_test=False)
         if Partners.search_count(["|", ("code", "=", code), ("client_id", "=", code)]):
             raise UserError(self.env._("A partner with the code or client id %s exists already.", code))
-        record = Partners.create(
-            {"code": code, "name": (name or code).strip(), "scopes": " ".join(scopes), "tier": tier, "mode": mode}
-        )
+        values = {"code": code, "name": (name or code).strip(), "scopes": " ".join(scopes), "tier": tier, "mode": mode}
+        if oversell_policy is not None:
+            values["oversell_policy"] = oversell_policy
+        record = Partners.create(values)
         secret, _previous = record._rg_rotate_client_secret(timedelta(0))
         return {"partner": record._rg_record(), "client_id": record.client_id, "client_secret": secret}
 

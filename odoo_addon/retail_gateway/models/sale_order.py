@@ -1,7 +1,7 @@
-from odoo import fields, models
+from odoo import Command, fields, models
 from odoo.tools import float_compare
 
-from ..compat import sale_line_taxes
+from ..compat import IS_19, sale_line_taxes
 from ..utils import USER_GROUP, amount_string, decimal_string, sku_of
 
 PAYMENT_STATUS_SELECTION = [
@@ -47,6 +47,39 @@ class SaleOrder(models.Model):
             "order.created", self.filtered(lambda order: order.state == "sale")
         )
         return result
+
+    def _rg_subscribe_customers(self):
+        """Makes each order's customer a follower before ``action_confirm`` does it (Odoo 18 does
+        it at confirmation, one order at a time; 19 does not), for a batch at once: a few queries
+        for the batch instead of five an order. The customer follows its order as Odoo makes it
+        follow (default subtypes, the external ones for a portal/share partner), so that what is
+        sent from the order's chatter reaches the customer. The technical user that creates the
+        order does not follow it (``mail_create_nosubscribe``, see ``_rg_batch``): nothing it
+        would receive is read by anyone."""
+        if IS_19 or not self:
+            return
+        self.env["mail.followers"].flush_model()
+        self.env.cr.execute(
+            "SELECT res_id, partner_id FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
+            [self._name, self.ids],
+        )
+        following = set(self.env.cr.fetchall())
+        customers = self.partner_id.sudo().filtered("active")
+        shared = set(customers.filtered("partner_share").ids)
+        default, _internal, external = self.env["mail.message.subtype"].default_subtypes(self._name)
+        values = [
+            {
+                "res_model": self._name,
+                "res_id": order.id,
+                "partner_id": order.partner_id.id,
+                "subtype_ids": [Command.set((external if order.partner_id.id in shared else default).ids)],
+            }
+            for order in self
+            if order.partner_id in customers and (order.id, order.partner_id.id) not in following
+        ]
+        if values:
+            self.env["mail.followers"].sudo().with_context(default_partner_id=False).create(values)
+            self.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
 
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")

@@ -32,6 +32,42 @@ class StockPicking(models.Model):
         )
         return result
 
+    def message_post_with_source(self, source_ref, render_values=None, message_type="notification", subtype_xmlid=False, subtype_id=False, **kwargs):
+        """While the gateway confirms a batch of orders (``rg_origin_notes`` in the context), the
+        note "This transfer has been created from: <order>" that sale_stock posts on each new
+        delivery is collected and logged for the whole batch at once by ``_rg_log_origin_notes``:
+        the same text, author and subtype (an internal note) in the picking's chatter. A new
+        picking has no follower who receives internal notes, so posting it one picking at a time
+        notified no one; it cost a post (reply-to, recipients, notification) per order."""
+        notes = self.env.context.get("rg_origin_notes")
+        if (
+            notes is not None
+            and source_ref == "mail.message_origin_link"
+            and message_type == "notification"
+            and subtype_xmlid == "mail.mt_note"
+            and not subtype_id
+            and not kwargs
+        ):
+            notes.append((self, dict(render_values or {})))
+            return self.env["mail.message"]
+        return super().message_post_with_source(
+            source_ref, render_values=render_values, message_type=message_type, subtype_xmlid=subtype_xmlid,
+            subtype_id=subtype_id, **kwargs,
+        )
+
+    def _rg_log_origin_notes(self, notes):
+        """Logs the origin notes collected by ``message_post_with_source``, rendered as sale_stock
+        renders them, in one batch."""
+        if not notes:
+            return
+        # As the procurement that created the pickings (its user is the notes' author).
+        pickings = notes[0][0]
+        bodies = {}
+        Render = pickings.env["mail.render.mixin"]
+        for records, values in notes:
+            bodies.update(Render._render_template_qweb_view("mail.message_origin_link", self._name, records.ids, add_context=values))
+        pickings.browse(list(bodies))._message_log_batch(bodies)
+
     def _rg_event_values(self, event_type, intent):
         self.ensure_one()
         if event_type not in ("shipment.shipped", "return.received"):

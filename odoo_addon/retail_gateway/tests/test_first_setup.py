@@ -128,9 +128,20 @@ class TestFirstSetup(RetailGatewayCase):
         self.assertEqual(answer["partner"]["name"], "New Shop")
         self.assertEqual(answer["partner"]["scopes"], ["products:read", "orders:write"])
         self.assertEqual((answer["partner"]["tier"], answer["partner"]["mode"]), ("standard", "live"))
+        self.assertEqual(answer["partner"]["oversell_policy"], "accept", "the partner form's default")
         ok = Partner.authenticate_client(client_id="rg-new", client_secret=answer["client_secret"])
         self.assertEqual(ok["partner"], "rg-new")
         self.assertEqual(ok["scopes"], ["products:read", "orders:write"])
+
+    def test_create_partner_takes_an_oversell_policy(self):
+        Partner = self.env["retail_gateway.partner"].with_user(self.service)
+        for policy in ("reject", "backorder", "accept"):
+            answer = Partner.create_partner(code=f"rg-os-{policy}", scopes=["orders:write"], oversell_policy=policy)
+            self.assertEqual(answer["partner"]["oversell_policy"], policy)
+            self.assertEqual(self.env["retail_gateway.partner"].search([("code", "=", f"rg-os-{policy}")]).oversell_policy, policy)
+        with self.assertRaises(ValidationError):
+            Partner.create_partner(code="rg-os-bad", scopes=["orders:write"], oversell_policy="refuse")
+        self.assertFalse(self.env["retail_gateway.partner"].search([("code", "=", "rg-os-bad")]))
 
     def test_create_partner_never_overwrites_and_validates(self):
         Partner = self.env["retail_gateway.partner"].with_user(self.manager)
