@@ -525,9 +525,9 @@ export const addonSteps: Step[] = [
   },
   {
     name: 'addon_create_partner',
-    description: 'create_partner (the `partner create` command): a partner and its first client secret (redacted here), shown once.',
-    request: registry('create_partner', { code: '$gw_code_3', scopes: ['products:read', 'orders:write'], name: 'Recordings (CLI)' }),
-    compare: { mode: 'shape', equal: ['result.partner.code', 'result.partner.scopes', 'result.partner.tier', 'result.partner.mode', 'result.partner.active'] },
+    description: 'create_partner (the `partner create` command, here with `--oversell reject`): a partner and its first client secret (redacted here), shown once.',
+    request: registry('create_partner', { code: '$gw_code_3', scopes: ['products:read', 'orders:write'], name: 'Recordings (CLI)', oversell_policy: 'reject' }),
+    compare: { mode: 'shape', equal: ['result.partner.code', 'result.partner.scopes', 'result.partner.tier', 'result.partner.mode', 'result.partner.active', 'result.partner.oversell_policy'] },
   },
   {
     name: 'addon_create_partner_taken',
