@@ -87,6 +87,36 @@ describe('IntakeDrainer', () => {
     expect(saleOrders('F-')).toHaveLength(40);
   });
 
+  describe('contention: batches that change the stock of a same SKU', () => {
+    const acceptWith = (ids: string[], sku: string) =>
+      queue.acceptMany(ids.map((id) => ({ partner: 'demo', kind: 'order' as const, externalId: id, payload: { ...order, external_id: id, lines: [{ sku, quantity: 1, unit_price: '10.00' }] }, requestId: `r-${id}`, source: 'api' as const })));
+
+    it('are never in Odoo at once (the second would fail on the same stock rows)', async () => {
+      sim.cost.perBatchMs = 20;
+      await acceptWith(Array.from({ length: 12 }, (_, i) => `S-${i}`), 'E-COM07');
+      const drainer = new IntakeDrainer({ queue, odoo, batchSize: 4, maxInFlight: 3, backoff: fastBackoff });
+      await odoo.version();
+      sim.stats.resetPeaks();
+      await drainer.drainUntilIdle();
+      expect(saleOrders('S-')).toHaveLength(12);
+      expect(drainer.stats.maxInFlightSeen).toBeGreaterThan(1); // claimed side by side…
+      expect(sim.stats.peakInFlight).toBe(1); // …sent one after the other
+    });
+
+    it('while batches on other SKUs still go side by side', async () => {
+      sim.cost.perBatchMs = 300;
+      await acceptWith(['D-0', 'D-1'], 'FURN_7777');
+      await acceptWith(['D-2', 'D-3'], 'E-COM07');
+      await acceptWith(['D-4', 'D-5'], 'E-COM08');
+      const drainer = new IntakeDrainer({ queue, odoo, batchSize: 2, maxInFlight: 3, backoff: fastBackoff });
+      await odoo.version();
+      sim.stats.resetPeaks();
+      await drainer.drainUntilIdle();
+      expect(saleOrders('D-')).toHaveLength(6);
+      expect(sim.stats.peakInFlight).toBeGreaterThan(1);
+    });
+  });
+
   it('takes its calls in flight and batch size from an adaptive limit, and feeds it every call', async () => {
     sim.cost.perBatchMs = 5;
     await accept(Array.from({ length: 60 }, (_, i) => `A-${i}`));

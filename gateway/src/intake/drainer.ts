@@ -14,6 +14,12 @@
  * `retry` (rolled back for a reason that is not the partner's); neither counts toward
  * `maxAttempts`. A permanent error retries up to `maxAttempts`, a batch that fails as a whole is split into single items first so one bad item
  * cannot hold the others, and an argument that breaks the RPC contract fails the item at once.
+ *
+ * Contention: two calls whose items change the stock of a same SKU (orders reserving it, counts
+ * setting it) update the same rows in Odoo; the second waits for the first's commit and then fails
+ * with a serialization conflict, which costs its whole batch a fallback to one item at a time
+ * (docs/performance.md, "Draining into a real Odoo"). So a batch that shares a SKU with a call in
+ * Odoo waits for that call before it is sent; batches on other SKUs still go side by side.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -71,6 +77,10 @@ export class IntakeDrainer {
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly now: () => number;
   private inFlight = 0;
+  /** Calls in Odoo now (claimed batches waiting for a call they contend with are not). */
+  private calling = 0;
+  /** The SKUs each call in Odoo changes the stock of, by the call's completion. */
+  private readonly touching = new Map<Promise<void>, ReadonlySet<string>>();
   private readonly tasks = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> | null = null;
@@ -193,24 +203,48 @@ export class IntakeDrainer {
     await this.send(batch);
   }
 
+  /** Waits until no call in Odoo changes the stock of a SKU of `skus`, then registers this call's. */
+  private async clearOf(skus: ReadonlySet<string>): Promise<() => void> {
+    if (skus.size > 0) {
+      for (;;) {
+        const blocking = [...this.touching].filter(([, theirs]) => [...skus].some((sku) => theirs.has(sku))).map(([done]) => done);
+        if (blocking.length === 0) break;
+        await Promise.all(blocking);
+      }
+    }
+    // Registered at once, before anything else runs: a batch woken with this one sees it.
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    if (skus.size > 0) this.touching.set(done, skus);
+    this.calling++;
+    return () => {
+      this.calling--;
+      this.touching.delete(done);
+      release();
+    };
+  }
+
   private async send(batch: IntakeItem[]): Promise<void> {
     const first = batch[0]!;
     const spec = kindSpecs[first.kind];
-    const inFlight = this.inFlight;
+    const finished = await this.clearOf(new Set(batch.flatMap((item) => spec.touches(item.payload))));
+    const inFlight = this.calling;
     const started = performance.now();
     let answer: BatchResult;
     try {
       answer = await spec.send(this.options.odoo, first.partner, batch, { requestId: first.requestId, kind: 'write' });
-      this.stats.calls++;
-      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms: performance.now() - started });
     } catch (err) {
+      finished();
       const ms = performance.now() - started;
       this.stats.calls++;
-      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight: this.inFlight, ms, error: err });
+      this.options.onCall?.({ method: spec.method, size: batch.length, inFlight, ms, error: err });
       // Only Odoo's state (network, timeout, restart, conflicts) is a load signal; a refused call is not.
       if (err instanceof OdooError && err.retryable) this.limit.observe({ size: batch.length, inFlight, ms, failure: 'transient' });
       return this.handleFailure(batch, err);
     }
+    finished();
+    this.stats.calls++;
+    this.options.onCall?.({ method: spec.method, size: batch.length, inFlight, ms: performance.now() - started });
     const rolledBackCount = answer.results.filter((r) => r.status === 'retry').length;
     this.limit.observe({ size: batch.length, inFlight, ms: performance.now() - started, rolledBack: rolledBackCount });
     const byId = new Map(answer.results.map((r) => [r.intake_id, r]));
