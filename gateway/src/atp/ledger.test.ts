@@ -25,43 +25,32 @@ const opts = { force: false, now: 1_000, ttlMs: 60_000 };
 
 type Backend = { name: string; open(): Promise<AtpLedger>; close(): Promise<void> };
 
+/** A SQLite ledger in a scratch file; `ledgerOf` chooses where its takes run. */
+const sqliteBackend = (name: string, ledgerOf: (store: SqlStore) => AtpLedger): Backend => {
+  let dir = '';
+  let store: SqlStore | undefined;
+  return {
+    name,
+    async open() {
+      dir = mkdtempSync(join(tmpdir(), 'atp-'));
+      store = new SqliteStore(join(dir, 'gateway.sqlite'));
+      await store.migrate(atpMigrations);
+      return ledgerOf(store);
+    },
+    async close() {
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
 const backends: Backend[] = [
-  (() => {
-    let dir = '';
-    let store: SqlStore | undefined;
-    return {
-      name: 'sqlite',
-      async open() {
-        dir = mkdtempSync(join(tmpdir(), 'atp-'));
-        store = new SqliteStore(join(dir, 'gateway.sqlite'));
-        await store.migrate(atpMigrations);
-        return new SqlAtpLedger(store);
-      },
-      async close() {
-        await store?.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  })(),
-  (() => {
-    // As the gateway runs it on SQLite: takes share the intake queue's group commit.
-    let dir = '';
-    let store: SqlStore | undefined;
-    return {
-      name: 'sqlite, group commit',
-      async open() {
-        dir = mkdtempSync(join(tmpdir(), 'atp-'));
-        store = new SqliteStore(join(dir, 'gateway.sqlite'));
-        await store.migrate(atpMigrations);
-        const committer = new GroupCommitter(store);
-        return new SqlAtpLedger(store, (op) => committer.run(op));
-      },
-      async close() {
-        await store?.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  })(),
+  sqliteBackend('sqlite', (store) => new SqlAtpLedger(store)),
+  // As the gateway runs it on SQLite: takes share the intake queue's group commit.
+  sqliteBackend('sqlite, group commit', (store) => {
+    const committer = new GroupCommitter(store);
+    return new SqlAtpLedger(store, (op) => committer.run(op));
+  }),
   (() => {
     let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
     let store: SqlStore | undefined;

@@ -204,21 +204,23 @@ export class AtpService implements PromisedUnits {
   guard(plan: PromisePlan): PromiseGuard {
     const within = this.options.ledger.intakeTransaction;
     if (!within) throw new Error('atp: this ledger does not join the intake transaction');
+    // What the last `check` found, and its oversold units once `admit` recorded it (a group that
+    // failed is run again alone: `check` starts over).
     let found: TakeResult | null = null;
-    let written = false;
+    let recorded: { itemKey: string; units: number }[] | null = null;
     return {
       check: async (tx) => {
-        written = false;
+        recorded = null;
         found = await within.check(tx, plan.key, plan.lines, plan.policy !== 'reject');
         return outcomeOf(plan, found);
       },
       admit: async (tx) => {
         if (found?.state !== 'taken') return;
         await within.record(tx, plan.key, plan.lines, this.now() + this.options.ttlMs);
-        written = true;
+        recorded = found.oversold;
       },
       committed: () => {
-        if (written && found?.state === 'taken') this.taken(plan, found.oversold);
+        if (recorded) this.taken(plan, recorded);
       },
     };
   }

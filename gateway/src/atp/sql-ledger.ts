@@ -61,16 +61,16 @@ async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise
 export class SqlAtpLedger implements AtpLedger {
   readonly backend: 'sqlite' | 'postgres';
 
+  /** Set when the takes run in the intake queue's group commit (see `AtpLedger.intakeTransaction`). */
+  readonly intakeTransaction?: SqlAtpLedger;
+  private readonly write: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
+
   /**
    * @param groupWrite where a take runs: by default a transaction of its own; on SQLite the intake
    *   queue's group commit, so the takes of a burst share commits (one fsync each) with the accepts
    *   beside them instead of paying one each. SQLite has one writer, so the takes of a group still
    *   run one after another and each sees the ones before it.
    */
-  /** Set when the takes run in the intake queue's group commit (see `AtpLedger.intakeTransaction`). */
-  readonly intakeTransaction?: SqlAtpLedger;
-  private readonly write: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
-
   constructor(
     private readonly store: SqlStore,
     groupWrite?: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>,

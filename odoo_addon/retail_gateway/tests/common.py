@@ -1,6 +1,7 @@
 import json
 from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 
@@ -186,6 +187,25 @@ class RetailGatewayCase(TransactionCase):
     def submit(self, *items, partner=None):
         batch = [{"intake_id": f"int-{index}-{item['external_id']}", "item": item} for index, item in enumerate(items)]
         return self.Api.submit_orders(partner=partner or self.partner.code, orders=batch)["results"]
+
+    @contextmanager
+    def confirm_failing(self, external_id, error, after=False):
+        """While inside, confirming orders that include the order ``external_id`` raises ``error``:
+        before the confirmation runs, or once it has run with ``after``."""
+        SaleOrder = type(self.env["sale.order"])
+        original = SaleOrder.action_confirm
+
+        def confirm(orders):
+            failing = external_id in orders.mapped("rg_external_id")
+            if failing and not after:
+                raise error
+            result = original(orders)
+            if failing:
+                raise error
+            return result
+
+        with patch.object(SaleOrder, "action_confirm", confirm):
+            yield
 
     def submit_one(self, external_id="WEB-1", **overrides):
         result = self.submit(self.order_item(external_id, **overrides))[0]

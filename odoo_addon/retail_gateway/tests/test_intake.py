@@ -1,5 +1,4 @@
 from datetime import datetime
-from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -83,15 +82,7 @@ class TestIntake(RetailGatewayCase):
         self.assertEqual(again["status"], "created", "a rejected external id can be submitted again")
 
     def test_an_odoo_error_in_one_item_is_a_rejection_of_that_item(self):
-        SaleOrder = type(self.env["sale.order"])
-        original = SaleOrder.action_confirm
-
-        def confirm(orders):
-            if "WEB-ERR" in orders.mapped("rg_external_id"):
-                raise UserError("Credit limit exceeded")
-            return original(orders)
-
-        with patch.object(SaleOrder, "action_confirm", confirm):
+        with self.confirm_failing("WEB-ERR", UserError("Credit limit exceeded")):
             results = self.submit(self.order_item("WEB-ERR"), self.order_item("WEB-FINE"))
         self.assertEqual(results[0]["status"], "rejected")
         self.assertEqual(results[0]["reasons"], [{"code": "validation_error", "message": "Credit limit exceeded"}])

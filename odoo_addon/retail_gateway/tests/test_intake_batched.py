@@ -63,15 +63,7 @@ class TestIntakeBatched(RetailGatewayCase):
         self.assertEqual(self.confirmed, [["BAT-OTHER", "BAT-TWICE"]])
 
     def test_a_common_step_that_fails_falls_back_to_one_item_at_a_time(self):
-        SaleOrder = type(self.env["sale.order"])
-        batched = SaleOrder.action_confirm
-
-        def confirm(orders):
-            if "BAT-ERR" in orders.mapped("rg_external_id"):
-                raise UserError("Credit limit exceeded")
-            return batched(orders)
-
-        with patch.object(SaleOrder, "action_confirm", confirm):
+        with self.confirm_failing("BAT-ERR", UserError("Credit limit exceeded")):
             results = self.submit(self.order_item("BAT-A"), self.order_item("BAT-ERR"), self.order_item("BAT-B"))
         self.assertEqual([r["status"] for r in results], ["created", "rejected", "created"])
         self.assertEqual(results[1]["reasons"], [{"code": "validation_error", "message": "Credit limit exceeded"}])

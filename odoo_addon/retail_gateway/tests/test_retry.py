@@ -67,16 +67,7 @@ class TestRetry(RetailGatewayCase):
 
     @mute_logger(API_LOGGER)
     def test_a_failure_after_a_write_rolls_the_item_back_alone(self):
-        SaleOrder = type(self.env["sale.order"])
-        original = SaleOrder.action_confirm
-
-        def confirm(orders):
-            result = original(orders)
-            if "WEB-LATE" in orders.mapped("rg_external_id"):
-                raise pg_errors.SerializationFailure("late conflict")
-            return result
-
-        with patch.object(SaleOrder, "action_confirm", confirm):
+        with self.confirm_failing("WEB-LATE", pg_errors.SerializationFailure("late conflict"), after=True):
             results = self.submit(self.order_item("WEB-LATE"), self.order_item("WEB-ONTIME"))
         self.assertEqual([r["status"] for r in results], ["retry", "created"])
         self.assertFalse(self.env["sale.order"].search([("rg_external_id", "=", "WEB-LATE")]), "the confirmed order is gone")
