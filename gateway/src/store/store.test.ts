@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { createTestDatabase } from '../../../test/support/postgres.js';
 import { PostgresStore, toPgPlaceholders } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Migration, SqlStore } from './store.js';
+import type { FsyncFn } from './wal-flusher.js';
 
 const migration: Migration = {
   id: '0001-items',
@@ -89,13 +91,115 @@ describe('toPgPlaceholders', () => {
 });
 
 describe('SQLite durability', () => {
-  it('runs WAL with synchronous=FULL: a resolved commit is on disk', async () => {
+  /** An fsync the test lets through one at a time, recording the file each one was for. */
+  function heldFsync() {
+    const calls: { ino: number; release: (err?: NodeJS.ErrnoException) => void }[] = [];
+    const fsync: FsyncFn = (fd, cb) => calls.push({ ino: fstatSync(fd).ino, release: (err) => cb(err ?? null) });
+    return { calls, fsync };
+  }
+  const settledYet = async (p: Promise<unknown>) => {
+    let done = false;
+    void p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    await new Promise((r) => setImmediate(r));
+    return done;
+  };
+  const until = async (what: () => boolean) => {
+    for (let i = 0; i < 2000 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(what()).toBe(true);
+  };
+
+  it('runs WAL, SQLite not syncing in the COMMIT nor checkpointing in it (synchronous=NORMAL, wal_autocheckpoint=0)', async () => {
     const file = new SqliteStore(join(dir, `d-${Math.random()}.sqlite`));
     const [journal] = await file.query<{ journal_mode: string }>('PRAGMA journal_mode');
     const [sync] = await file.query<{ synchronous: number }>('PRAGMA synchronous');
+    const [auto] = await file.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint');
     expect(journal?.journal_mode.toLowerCase()).toBe('wal');
-    expect(sync?.synchronous).toBe(2);
+    expect(sync?.synchronous).toBe(1);
+    expect(auto?.wal_autocheckpoint).toBe(0);
     await file.close();
+  });
+
+  it('resolves a transaction, a write and a migration only once an fsync of the WAL begun after their commit has returned', async () => {
+    const path = join(dir, `f-${Math.random()}.sqlite`);
+    const { calls, fsync } = heldFsync();
+    const store = new SqliteStore(path, { fsync });
+    const migrated = store.migrate([migration]);
+    await until(() => calls.length === 1);
+    expect(await settledYet(migrated)).toBe(false);
+    expect(calls[0]!.ino).toBe(statSync(`${path}-wal`).ino);
+    calls[0]!.release();
+    await migrated;
+
+    const tx = store.transaction(async (t) => t.run('INSERT INTO items (id, qty) VALUES (?, ?)', ['a', 1]));
+    await until(() => calls.length === 2);
+    expect(await settledYet(tx)).toBe(false);
+    // Committed (visible to the store's reads), not yet answered.
+    expect(await store.query('SELECT id FROM items')).toEqual([{ id: 'a' }]);
+    calls[1]!.release();
+    await expect(tx).resolves.toEqual({ changes: 1 });
+
+    const write = store.run('UPDATE items SET qty = 2');
+    await until(() => calls.length === 3);
+    expect(await settledYet(write)).toBe(false);
+    calls[2]!.release();
+    await expect(write).resolves.toEqual({ changes: 1 });
+
+    // A write that changed nothing and a read have nothing to flush.
+    await expect(store.run('DELETE FROM items WHERE id = ?', ['none'])).resolves.toEqual({ changes: 0 });
+    expect(calls).toHaveLength(3);
+    await store.close();
+  });
+
+  it('covers every commit made during a flush with the next one (group fsync), and fails the commits of a failed flush', async () => {
+    const path = join(dir, `g-${Math.random()}.sqlite`);
+    const { calls, fsync } = heldFsync();
+    const store = new SqliteStore(path, { fsync });
+    const migrated = store.migrate([migration]);
+    await until(() => calls.length === 1);
+    calls[0]!.release();
+    await migrated;
+
+    const first = store.transaction((t) => t.run('INSERT INTO items (id, qty) VALUES (?, ?)', ['a', 1]));
+    await until(() => calls.length === 2);
+    // Three more commit while the first flush runs: none of them is answered by it.
+    const more = ['b', 'c', 'd'].map((id) => store.transaction((t) => t.run('INSERT INTO items (id, qty) VALUES (?, ?)', [id, 1])));
+    await until(() => Number((store.db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n) === 4);
+    calls[1]!.release();
+    await first;
+    await until(() => calls.length === 3);
+    for (const m of more) expect(await settledYet(m)).toBe(false);
+    calls[2]!.release(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    for (const m of more) await expect(m).rejects.toThrow('EIO');
+    // The next commit gets a flush of its own.
+    const after = store.transaction((t) => t.run('INSERT INTO items (id, qty) VALUES (?, ?)', ['e', 1]));
+    await until(() => calls.length === 4);
+    calls[3]!.release();
+    await expect(after).resolves.toEqual({ changes: 1 });
+    expect(calls).toHaveLength(4);
+    await store.close();
+  });
+
+  it('checkpoints on its worker thread: the WAL is copied into the database without the committing connection doing it', async () => {
+    const path = join(dir, `c-${Math.random()}.sqlite`);
+    const store = new SqliteStore(path, { checkpointEvery: 4 });
+    await store.migrate([migration]);
+    for (let i = 0; i < 40; i++) await store.run('INSERT INTO items (id, qty) VALUES (?, ?)', [`i${i}`, i]);
+    // A second reader of the database file alone (no WAL): the checkpoints copied the rows into it.
+    await until(() => {
+      const copy = join(dir, `copy-${Math.random()}.sqlite`);
+      copyFileSync(path, copy);
+      const db = new DatabaseSync(copy, { readOnly: true });
+      try {
+        return Number((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'items'").get() as { n: number }).n) === 1 &&
+          Number((db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n) >= 36;
+      } finally {
+        db.close();
+      }
+    });
+    await store.close();
   });
 
   it('keeps 50 overlapping transactions in order and every one after a reopen', async () => {

@@ -1,0 +1,93 @@
+/**
+ * Checkpoints a SQLite WAL from a worker thread with a connection of its own, so the event loop
+ * never runs one. SQLite's automatic checkpoint (every 1000 pages, on the connection that commits)
+ * copies the WAL into the database and syncs both files inside a COMMIT: with group commits of a
+ * few dozen orders that was every few commits, a few ms each, on the thread that answers requests.
+ * The store turns it off (`wal_autocheckpoint = 0`) and asks for a PASSIVE checkpoint here every
+ * `every` commits: it never waits for the writer, which goes on appending meanwhile, and SQLite
+ * rewinds the WAL at the next commit once everything in it has been copied.
+ *
+ * The worker is started at the first checkpoint (short-lived stores never start one) and does not
+ * keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** The worker's code: CommonJS evaluated in the worker, so no file of its own to resolve or compile. */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.path, { timeout: 5000 });
+db.exec('PRAGMA synchronous = NORMAL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    const row = checkpoint.get();
+    parentPort.postMessage({ ok: true, log: row.log, checkpointed: row.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ ok: false, error: String(err && err.message || err) });
+  }
+});
+`;
+
+export interface CheckpointResult {
+  ok: boolean;
+  /** Frames in the WAL, and how many of them are in the database now. */
+  log?: number;
+  checkpointed?: number;
+  error?: string;
+}
+
+export class Checkpointer {
+  private worker: Worker | null = null;
+  private sinceLast = 0;
+  private busy = false;
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly every = 32,
+    private readonly onResult: (r: CheckpointResult) => void = () => undefined,
+  ) {}
+
+  /** Counts a commit; asks for a checkpoint every `every` commits, unless one is running. */
+  committed(): void {
+    if (++this.sinceLast < this.every || this.busy || this.closed) return;
+    this.sinceLast = 0;
+    this.busy = true;
+    this.start().postMessage('checkpoint');
+  }
+
+  /** Stops the worker (its connection closes; a checkpoint it runs ends first). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = null;
+    if (!w) return;
+    await new Promise<void>((resolve) => {
+      w.once('exit', () => resolve());
+      w.postMessage('close');
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(WORKER, { eval: true, workerData: { path: this.path } });
+    w.unref();
+    w.on('message', (r: CheckpointResult) => {
+      this.busy = false;
+      this.onResult(r);
+    });
+    w.on('error', (err) => {
+      this.busy = false;
+      this.worker = null;
+      this.onResult({ ok: false, error: err.message });
+    });
+    this.worker = w;
+    return w;
+  }
+}
