@@ -6,10 +6,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { callerInputIssue, NUL_MESSAGE } from '../../contracts/src/common.js';
-import { ApiError, callerInputRefusal, handleError, methodNotAllowed, notFound, validationError } from './errors.js';
+import { callerInputRefusal, handleError, methodNotAllowed, notFound, validationError } from './errors.js';
 import { clientIp } from './middleware/client-ip.js';
 import { accessLog } from './middleware/access-log.js';
-import { nodeBodyLimit } from './middleware/node-body.js';
+import { nodeBodyLimit, payloadTooLarge } from './middleware/node-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { allowedMethodsOf } from './routes/allowed-methods.js';
 import { routeRegistrars } from './routes/index.js';
@@ -45,7 +45,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const limitBody = nodeBodyLimit({
     maxSize: services.config.bodyLimitBytes,
     onError: () => {
-      throw new ApiError('payload_too_large', `The request body exceeds ${services.config.bodyLimitBytes} bytes.`);
+      throw payloadTooLarge(services.config.bodyLimitBytes);
     },
   });
   // GET and HEAD requests carry no body on @hono/node-server (its Request has `body: null`, so the

@@ -90,7 +90,7 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
     const forwarded = headers['x-forwarded-for'];
     const ip = resolveClientIp(req.socket.remoteAddress ?? '0.0.0.0', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded, trusted);
     const inm = headers['if-none-match'];
-    const answer: Answer = { res, requestId, ip, started, partner: principal.partner, path: input.path, series: lane.series, recorder, log, charge: undefined };
+    const answer: Answer = { res, method: 'GET', requestId, ip, started, partner: principal.partner, path: input.path, series: lane.series, recorder, log, charge: undefined, isOrder: false };
     const route = lane.route;
     const respond = (): void => {
       try {
@@ -131,7 +131,7 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
  * Node keeps the first of several `Authorization` fields where the WHATWG `Headers` Hono reads
  * joins them (which then fails as a token): such a request goes to Hono.
  */
-function singleAuthorization(raw: readonly string[]): boolean {
+export function singleAuthorization(raw: readonly string[]): boolean {
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -141,8 +141,9 @@ function singleAuthorization(raw: readonly string[]): boolean {
 }
 
 /** What a lane answer needs to write its response, its metrics and its access line. */
-interface Answer {
+export interface Answer {
   res: ServerResponse;
+  method: string;
   requestId: string;
   ip: string;
   started: number;
@@ -152,11 +153,18 @@ interface Answer {
   recorder: RequestRecorder;
   log: AccessLine;
   charge: RateCharge | undefined;
+  /** `POST /v1/orders`: counted in the order funnel. */
+  isOrder: boolean;
+  /**
+   * Not in the request metrics: refused by the body limit, which runs before the metrics
+   * middleware in the app (app.ts, routes/index.ts), so Hono does not count it either.
+   */
+  unmetered?: boolean;
 }
 
-function finish(a: Answer, status: number): void {
-  a.recorder.record(a.series, a.partner, status, (performance.now() - a.started) / 1000);
-  a.log.write(a.requestId, 'GET', a.path, status, a.started, a.ip);
+export function finish(a: Answer, status: number): void {
+  if (!a.unmetered) a.recorder.record(a.series, a.partner, status, (performance.now() - a.started) / 1000, a.isOrder);
+  a.log.write(a.requestId, a.method, a.path, status, a.started, a.ip);
 }
 
 /** The route's answer, as `sendTaggedJson` writes it after the request id and rate-limit fields. */
@@ -187,7 +195,7 @@ function sendTagged(a: Answer, { body, etag }: TaggedJson, ifNoneMatch: string |
 }
 
 /** An error as the app's `onError` answers it (`apiErrorOf`, `respondError`), unexpected ones logged and 500. */
-function sendError(a: Answer, err: unknown, services: Services): void {
+export function sendError(a: Answer, err: unknown, services: Services): void {
   let e = apiErrorOf(err);
   if (!e) {
     services.logger.child({ request_id: a.requestId }).error({ err }, 'unhandled error');

@@ -27,18 +27,22 @@ export function ownershipGuard(domain: Domain): MiddlewareHandler<AppEnv> {
       const text = await c.req.text();
       const body: unknown = JSON.parse(text);
       c.req.bodyCache.json = Promise.resolve(body);
-      const owned = odooOwnedFieldsIn(domain, body);
-      if (owned.length > 0) {
-        const list = owned.map((f) => `"${f}"`).join(', ');
-        throw new ApiError(
-          'field_not_writable',
-          `The field${owned.length > 1 ? 's' : ''} ${list} ${owned.length > 1 ? 'are' : 'is'} owned by Odoo and cannot be written by a partner.`,
-          { fields: owned },
-        );
-      }
+      assertPartnerWritable(domain, body);
     }
     await next();
   };
+}
+
+/** Throws 422 `field_not_writable` naming the fields of `body` the ownership map gives to Odoo. */
+export function assertPartnerWritable(domain: Domain, body: unknown): void {
+  const owned = odooOwnedFieldsIn(domain, body);
+  if (owned.length === 0) return;
+  const list = owned.map((f) => `"${f}"`).join(', ');
+  throw new ApiError(
+    'field_not_writable',
+    `The field${owned.length > 1 ? 's' : ''} ${list} ${owned.length > 1 ? 'are' : 'is'} owned by Odoo and cannot be written by a partner.`,
+    { fields: owned },
+  );
 }
 
 export const IdempotencyHeaders = z.object({
@@ -59,7 +63,7 @@ export function requireIdempotencyKey(): MiddlewareHandler<AppEnv> {
   };
 }
 
-function checkKey(key: string): void {
+export function checkKey(key: string): void {
   if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError('invalid_request', 'The Idempotency-Key must be 1 to 255 printable ASCII characters.');
 }
 
@@ -102,18 +106,45 @@ export interface WriteSpec {
   settled?: (accepted: Accepted | null) => Promise<void>;
 }
 
+/** A write's answer: the response to send, and whether it replays an earlier one (`Idempotent-Replayed`). */
+export interface WriteAnswer {
+  stored: StoredResponse;
+  replayed: boolean;
+}
+
+/** Who writes, and the request as the idempotency fingerprint reads it. */
+export interface WriteRequest {
+  principal: Principal;
+  requestId: string;
+  /** The Idempotency-Key header, when there is one. */
+  key: string | undefined;
+  method: string;
+  path: string;
+  /** The body as sent (text), fingerprinted with the key. */
+  body: () => Promise<string> | string;
+}
+
 /**
  * Accepts a write: with an Idempotency-Key (when given), the key, the item and the response are
  * committed together; without one, the partner + external id de-duplication alone applies.
  */
 export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: WriteSpec): Promise<Response> {
-  const principal = principalOf(c);
+  const answer = await acceptWriteOf(
+    queue,
+    { principal: principalOf(c), requestId: c.get('requestId'), key: c.req.header('idempotency-key'), method: c.req.method, path: c.req.path, body: () => c.req.text() },
+    spec,
+  );
+  return respondStored(c, answer.stored, answer.replayed);
+}
+
+/** `acceptWrite` without a request context (the fast lane calls it too); refusals are thrown `ApiError`s. */
+export async function acceptWriteOf(queue: IntakeQueue, req: WriteRequest, spec: WriteSpec): Promise<WriteAnswer> {
   const input = {
-    partner: principal.partner,
+    partner: req.principal.partner,
     kind: spec.kind,
     externalId: spec.externalId,
     payload: spec.payload,
-    requestId: c.get('requestId'),
+    requestId: req.requestId,
     source: 'api' as const,
     dedupeKey: spec.dedupeKey,
     prevalidated: spec.prevalidated ?? false,
@@ -125,25 +156,31 @@ export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: 
     const backorder = a.duplicate ? undefined : spec.backorder?.();
     return { status: 202, headers: { Location: location }, body: backorder ? { ...body, backorder } : body };
   };
-  const key = c.req.header('idempotency-key');
+  const key = req.key;
   let accepted: Accepted | null = null;
   try {
     if (!key) {
       if (spec.guard) throw new Error('acceptWrite: a guard runs with an Idempotency-Key only');
       accepted = await queue.accept(input);
-      return respondStored(c, build(accepted), false);
+      return { stored: build(accepted), replayed: false };
     }
     checkKey(key);
-    const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
+    const fingerprint = requestFingerprint(req.method, req.path, await req.body());
     const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build }, spec.guard);
     if (outcome.state === 'accepted') accepted = outcome.accepted;
-    return answerIdempotent(c, outcome);
+    return answerOf(outcome);
   } finally {
     await spec.settled?.(accepted);
   }
 }
 
 export function answerIdempotent(c: Context<AppEnv>, outcome: IdempotentOutcome<ApiError>): Response {
+  const answer = answerOf(outcome);
+  return respondStored(c, answer.stored, answer.replayed);
+}
+
+/** The answer to an idempotent accept's outcome; its refusals are thrown. */
+export function answerOf(outcome: IdempotentOutcome<ApiError>): WriteAnswer {
   switch (outcome.state) {
     case 'refused':
       throw outcome.refusal;
@@ -152,10 +189,10 @@ export function answerIdempotent(c: Context<AppEnv>, outcome: IdempotentOutcome<
     case 'in_use':
       throw new ApiError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry shortly.', undefined, { 'Retry-After': '1' });
     case 'replay':
-      return respondStored(c, outcome.response, true);
+      return { stored: outcome.response, replayed: true };
     case 'accepted':
       if (!outcome.response) throw new Error('acceptWrite: no response recorded');
-      return respondStored(c, outcome.response, false);
+      return { stored: outcome.response, replayed: false };
   }
 }
 

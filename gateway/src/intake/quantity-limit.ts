@@ -19,7 +19,12 @@ export function maxLineQuantity(services: Pick<Services, 'auth'>, partner: strin
 
 /** Throws 422 `quantity_limit` naming every line above the caller's ceiling. */
 export function assertLineQuantities(c: Context<AppEnv>, lines: readonly { quantity: number }[]): void {
-  const max = maxLineQuantity(c.get('services'), principalOf(c).partner);
+  assertLineQuantitiesOf(c.get('services'), principalOf(c).partner, lines);
+}
+
+/** `assertLineQuantities` without a request context (the fast lane). */
+export function assertLineQuantitiesOf(services: Pick<Services, 'auth'>, partner: string, lines: readonly { quantity: number }[]): void {
+  const max = maxLineQuantity(services, partner);
   const over = lines.flatMap((line, index) => (line.quantity > max ? [{ path: `lines/${index}/quantity`, code: 'quantity_limit', message: `must be at most ${max}` }] : []));
   if (over.length === 0) return;
   const first = over[0]!.path;

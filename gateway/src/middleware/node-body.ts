@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
 
 export interface NodeBodyLimitOptions {
   maxSize: number;
@@ -22,7 +23,8 @@ export interface NodeBodyLimitOptions {
   onError: (c: Context<AppEnv>) => Response | Promise<Response>;
 }
 
-class TooLarge extends Error {}
+/** `readAll`'s refusal: more than the limit arrived. */
+export class TooLarge extends Error {}
 
 function incomingOf(c: Context<AppEnv>): IncomingMessage | undefined {
   const env = c.env as { incoming?: unknown } | undefined;
@@ -31,7 +33,7 @@ function incomingOf(c: Context<AppEnv>): IncomingMessage | undefined {
 }
 
 /** Reads the whole body, failing with `TooLarge` as soon as more than `max` bytes arrived. */
-function readAll(incoming: IncomingMessage, max: number): Promise<Buffer> {
+export function readAll(incoming: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -68,6 +70,17 @@ function readAll(incoming: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+/** Whether a request's declared `Content-Length` (without chunked transfer) is over the limit already. */
+export function declaredTooLarge(incoming: IncomingMessage, maxSize: number): boolean {
+  const declared = incoming.headers['content-length'];
+  return declared !== undefined && incoming.headers['transfer-encoding'] === undefined && parseInt(declared || '0', 10) > maxSize;
+}
+
+/** The 413 of a body over the gateway's limit (GATEWAY_BODY_LIMIT_BYTES). */
+export function payloadTooLarge(maxSize: number): ApiError {
+  return new ApiError('payload_too_large', `The request body exceeds ${maxSize} bytes.`);
+}
+
 export function nodeBodyLimit(options: NodeBodyLimitOptions): MiddlewareHandler<AppEnv> {
   const fallback = honoBodyLimit({ maxSize: options.maxSize, onError: options.onError });
   const { maxSize } = options;
@@ -75,8 +88,7 @@ export function nodeBodyLimit(options: NodeBodyLimitOptions): MiddlewareHandler<
     const incoming = incomingOf(c);
     // Hono's limit reads `c.req.raw.body`; once the WHATWG Request exists the body belongs to it.
     if (!incoming || incoming.readableDidRead || incoming.readableEnded) return fallback(c, next);
-    const declared = incoming.headers['content-length'];
-    if (declared !== undefined && incoming.headers['transfer-encoding'] === undefined && parseInt(declared || '0', 10) > maxSize) return options.onError(c);
+    if (declaredTooLarge(incoming, maxSize)) return options.onError(c);
     let bytes: Buffer;
     try {
       bytes = await readAll(incoming, maxSize);

@@ -7,9 +7,10 @@ import type { Context } from 'hono';
 import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
 import { principalOf } from '../auth/middleware.js';
-import type { AppEnv } from '../context.js';
+import type { AppEnv, Principal } from '../context.js';
 import {
   acceptWrite,
+  acceptWriteOf,
   answerIdempotent,
   IdempotencyHeaders,
   intakeOf,
@@ -19,16 +20,18 @@ import {
   receipt,
   requireIdempotencyKey,
   respondStored,
+  type WriteAnswer,
+  type WriteRequest,
 } from '../intake/http.js';
 import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
 import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome } from '../intake/queue.js';
 import type { OversellPolicy, OversoldLine, ShortLine } from '../atp/service.js';
 import { ApiError } from '../errors.js';
 import { orderStatus } from '../intake/order-status.js';
-import { assertLineQuantities } from '../intake/quantity-limit.js';
+import { assertLineQuantities, assertLineQuantitiesOf } from '../intake/quantity-limit.js';
 import type { Services } from '../services.js';
 import { apiExample } from '../intake/examples.js';
-import { errorResponses, scopedRoute } from './route.js';
+import { errorResponses, scopedRoute, scopeOf } from './route.js';
 
 const noSuchOrder = [404, "No such order (or another partner's)"] as const;
 
@@ -60,6 +63,9 @@ const submitOrder = scopedRoute('orders:write', {
     ),
   },
 });
+
+/** The scope `POST /v1/orders` requires (the order lane checks the same one). */
+export const orderRouteScope = scopeOf(submitOrder);
 
 const getOrder = scopedRoute('orders:read', {
   method: 'get',
@@ -112,12 +118,11 @@ const overPromised = (policy: OversellPolicy, lines: OversoldLine[]): Pick<Order
  * before (a repeat is answered as such, not refused). When the ledger lives in the intake's own
  * store the promise is taken in the accept's transaction (`guard`), else just before it.
  */
-async function promiseOrder(c: Context<AppEnv>, services: Services, order: Order): Promise<OrderPromise> {
-  const principal = principalOf(c);
+async function promiseOrder(services: Services, principal: Principal, requestId: string, order: Order): Promise<OrderPromise> {
   const record = services.auth.partners.get(principal.partner);
   if (record?.mode === 'shadow') return { key: null };
   const policy = record?.oversell_policy ?? 'accept';
-  const opts = { partnerWarehouses: record?.warehouses, requestId: c.get('requestId') };
+  const opts = { partnerWarehouses: record?.warehouses, requestId };
   if (services.atp.joinsIntake) {
     const plan = await services.atp.plan(principal.partner, order, policy, opts);
     if (!plan) return { key: null };
@@ -139,12 +144,48 @@ async function promiseOrder(c: Context<AppEnv>, services: Services, order: Order
   }
   const held = await services.atp.promise(principal.partner, order, policy, opts);
   if (held.state === 'short') {
-    if ((await intakeOf(c).findByExternalId(principal.partner, 'order', order.external_id)).length > 0) return { key: null };
+    if ((await services.intake.findByExternalId(principal.partner, 'order', order.external_id)).length > 0) return { key: null };
     throw insufficientStock(held.short);
   }
   if (held.state !== 'taken') return { key: null };
   if (held.oversold.length === 0) return { key: held.key };
   return { key: held.key, ...overPromised(policy, held.oversold) };
+}
+
+const orderLocation = (id: string) => `/v1/orders/${id}`;
+
+/** After the accept: a new order's promise counts in this replica's view; one taken for an order not queued now (a repeat, a refusal) is dropped. */
+function settledOf(services: Services, promise: OrderPromise): (accepted: Accepted | null) => Promise<void> {
+  return async (accepted) => {
+    if (accepted && !accepted.duplicate) promise.committed?.();
+    if (promise.key && (!accepted || accepted.duplicate)) await services.atp.release(promise.key);
+  };
+}
+
+/** The request as `acceptWriteOf` reads it, from a Hono context. */
+function writeRequestOf(c: Context<AppEnv>): WriteRequest {
+  return { principal: principalOf(c), requestId: c.get('requestId'), key: c.req.header('idempotency-key'), method: c.req.method, path: c.req.path, body: () => c.req.text() };
+}
+
+/**
+ * `POST /v1/orders` without `Prefer: wait`, from the order as its contract parsed it: the line
+ * ceiling, the stock promise, the durable accept under the Idempotency-Key. The route and the fast
+ * lane (fast-lane/order-lane.ts) both answer with it; refusals are thrown `ApiError`s.
+ */
+export async function submitOrderNow(services: Services, req: WriteRequest, order: Order): Promise<WriteAnswer> {
+  assertLineQuantitiesOf(services, req.principal.partner, order.lines);
+  const promise = await promiseOrder(services, req.principal, req.requestId, order);
+  return acceptWriteOf(services.intake, req, {
+    kind: 'order',
+    externalId: order.external_id,
+    payload: order,
+    location: orderLocation,
+    prevalidated: true,
+    oversold: promise.oversold,
+    backorder: () => promise.backorder,
+    guard: promise.guard,
+    settled: settledOf(services, promise),
+  });
 }
 
 export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {
@@ -153,30 +194,16 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
   app.openapi(submitOrder, async (c) => {
     const queue = intakeOf(c);
     const order = c.req.valid('json');
-    assertLineQuantities(c, order.lines);
     const wait = preferWait(c.req.header('prefer'), waitMax);
-    const location = (id: string) => `/v1/orders/${id}`;
-    const promise = await promiseOrder(c, services, order);
-    const settled = async (accepted: Accepted | null) => {
-      if (accepted && !accepted.duplicate) promise.committed?.();
-      // A promise taken for an order that was not queued now (a repeat, a refusal) is dropped.
-      if (promise.key && (!accepted || accepted.duplicate)) await services.atp.release(promise.key);
-    };
     if (wait === null) {
-      return acceptWrite(c, queue, {
-        kind: 'order',
-        externalId: order.external_id,
-        payload: order,
-        location,
-        prevalidated: true,
-        oversold: promise.oversold,
-        backorder: () => promise.backorder,
-        guard: promise.guard,
-        settled,
-      }) as never;
+      const answer = await submitOrderNow(services, writeRequestOf(c), order);
+      return respondStored(c, answer.stored, answer.replayed) as never;
     }
-
+    assertLineQuantities(c, order.lines);
+    const location = orderLocation;
     const principal = principalOf(c);
+    const promise = await promiseOrder(services, principal, c.get('requestId'), order);
+    const settled = settledOf(services, promise);
     const key = c.req.header('idempotency-key')!;
     const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
     let outcome: IdempotentOutcome<ApiError>;
