@@ -102,7 +102,7 @@ export class SqlAtpLedger implements AtpLedger {
     }
     const [held] = await tx.query('SELECT 1 AS x FROM atp_promises WHERE order_key = ? LIMIT 1', [orderKey]);
     if (held) return { state: 'held' };
-    const used = await Promise.all(lines.map((l) => this.used(tx, l)));
+    const used = await this.used(tx, lines);
     const short = lines
       .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
       .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
@@ -113,20 +113,38 @@ export class SqlAtpLedger implements AtpLedger {
 
   /** The writing half of a take (after a `check` that answered `taken`, in the same transaction). */
   async record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
-    for (const l of [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey))) {
-      await tx.run('INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES (?, ?, ?, ?)', [orderKey, l.itemKey, l.qty, expiresAt]);
-      await tx.run('INSERT INTO atp_open (item_key, qty) VALUES (?, ?) ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty', [l.itemKey, l.qty]);
-    }
+    if (lines.length === 0) return;
+    // One statement a table for the whole order (an order has one line per item: the primary key);
+    // rows in item order, as every writer of `atp_open` locks them.
+    const sorted = [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey));
+    await tx.run(
+      `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${sorted.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      sorted.flatMap((l) => [orderKey, l.itemKey, l.qty, expiresAt]),
+    );
+    await tx.run(
+      `INSERT INTO atp_open (item_key, qty) VALUES ${sorted.map(() => '(?, ?)').join(', ')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`,
+      sorted.flatMap((l) => [l.itemKey, l.qty]),
+    );
   }
 
-  private async used(tx: SqlExecutor, line: AtpLine): Promise<number> {
-    // Open promises, and settled ones Odoo's figure (computed at basisAt) does not include yet.
-    const [open] = await tx.query<{ v: number | string }>('SELECT qty AS v FROM atp_open WHERE item_key = ?', [line.itemKey]);
-    const [settled] = await tx.query<{ v: number | string | null }>(
-      'SELECT SUM(qty) AS v FROM atp_promises WHERE item_key = ? AND settled_at >= ?',
-      [line.itemKey, line.basisAt],
+  /**
+   * The units each line's item has promised already: its open promises, and the settled ones
+   * Odoo's figure (computed at the line's basisAt) does not include yet. One statement for all lines.
+   */
+  private async used(tx: SqlExecutor, lines: readonly AtpLine[]): Promise<number[]> {
+    if (lines.length === 0) return [];
+    const rows = await tx.query<{ i: number | string; o: number | string | null; s: number | string | null }>(
+      lines
+        .map(
+          (_, i) =>
+            `SELECT ${i} AS i, (SELECT qty FROM atp_open WHERE item_key = ?) AS o, (SELECT SUM(qty) FROM atp_promises WHERE item_key = ? AND settled_at >= ?) AS s`,
+        )
+        .join(' UNION ALL '),
+      lines.flatMap((l) => [l.itemKey, l.itemKey, l.basisAt]),
     );
-    return Math.max(0, Number(open?.v ?? 0)) + Number(settled?.v ?? 0);
+    const used = lines.map(() => 0);
+    for (const r of rows) used[Number(r.i)] = Math.max(0, Number(r.o ?? 0)) + Number(r.s ?? 0);
+    return used;
   }
 
   async settle(orderKeys: readonly string[], now: number): Promise<void> {

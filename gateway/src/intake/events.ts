@@ -29,25 +29,40 @@ export interface GatewayEventInput<T extends EventType> {
   now: number;
 }
 
+/** An event input of any type (the union of each type's own). */
+export type AnyGatewayEventInput = { [T in EventType]: GatewayEventInput<T> }[EventType];
+
 /** Inserts one event; returns its envelope. */
 export async function recordGatewayEvent<T extends EventType>(tx: SqlExecutor, e: GatewayEventInput<T>): Promise<EventEnvelope> {
-  const envelope = {
-    id: randomUUID(),
-    source: GATEWAY_EVENT_SOURCE,
-    specversion: '1.0',
-    type: e.type,
-    time: new Date(e.now).toISOString(),
-    subject: `${e.subjectModel ?? INTAKE_SUBJECT_MODEL}/${e.intakeSeq}`,
-    datacontenttype: 'application/json',
-    sequence: e.sequence,
-    ...(e.requestId ? { requestid: e.requestId.slice(0, 128) } : {}),
-    data: e.data,
-  } as EventEnvelope;
-  await tx.run(
-    'INSERT INTO gateway_events (id, type, partner, subject, sequence, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [envelope.id, e.type, e.partner, envelope.subject, e.sequence, JSON.stringify(envelope), e.now],
+  return (await recordGatewayEvents(tx, [e as AnyGatewayEventInput]))[0]!;
+}
+
+/** Inserts events in one statement, in the order given (their seq follows it); returns their envelopes. */
+export async function recordGatewayEvents(tx: SqlExecutor, events: readonly AnyGatewayEventInput[]): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  const envelopes = events.map(
+    (e) =>
+      ({
+        id: randomUUID(),
+        source: GATEWAY_EVENT_SOURCE,
+        specversion: '1.0',
+        type: e.type,
+        time: new Date(e.now).toISOString(),
+        subject: `${e.subjectModel ?? INTAKE_SUBJECT_MODEL}/${e.intakeSeq}`,
+        datacontenttype: 'application/json',
+        sequence: e.sequence,
+        ...(e.requestId ? { requestid: e.requestId.slice(0, 128) } : {}),
+        data: e.data,
+      }) as EventEnvelope,
   );
-  return envelope;
+  await tx.run(
+    `INSERT INTO gateway_events (id, type, partner, subject, sequence, envelope, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    events.flatMap((e, i) => {
+      const envelope = envelopes[i]!;
+      return [envelope.id, e.type, e.partner, envelope.subject, e.sequence, JSON.stringify(envelope), e.now];
+    }),
+  );
+  return envelopes;
 }
 
 export interface StoredGatewayEvent {

@@ -19,7 +19,7 @@ import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
 import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
-import { ATP_SUBJECT_MODEL, recordGatewayEvent } from './events.js';
+import { ATP_SUBJECT_MODEL, recordGatewayEvent, recordGatewayEvents, type AnyGatewayEventInput } from './events.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
 import { newIntakeId } from './ids.js';
@@ -634,17 +634,19 @@ export class IntakeQueue {
     if (seq !== undefined) {
       if (input.kind === 'order' && !p.shadow) {
         const order = input.payload as { channel?: string };
-        await recordGatewayEvent(tx, {
-          type: 'order.accepted',
-          partner: input.partner,
-          intakeSeq: Number(seq),
-          sequence: 1,
-          requestId: input.requestId,
-          now,
-          data: { intake_id: id, partner: input.partner, external_id: input.externalId, channel: order.channel ?? input.source, accepted_at: new Date(now).toISOString() },
-        });
+        const events: AnyGatewayEventInput[] = [
+          {
+            type: 'order.accepted',
+            partner: input.partner,
+            intakeSeq: Number(seq),
+            sequence: 1,
+            requestId: input.requestId,
+            now,
+            data: { intake_id: id, partner: input.partner, external_id: input.externalId, channel: order.channel ?? input.source, accepted_at: new Date(now).toISOString() },
+          },
+        ];
         if (input.oversold && input.oversold.lines.length > 0) {
-          await recordGatewayEvent(tx, {
+          events.push({
             type: 'inventory.oversold',
             partner: input.partner,
             intakeSeq: Number(seq),
@@ -655,6 +657,7 @@ export class IntakeQueue {
             data: { intake_id: id, partner: input.partner, external_id: input.externalId, policy: input.oversold.policy, lines: input.oversold.lines },
           });
         }
+        await recordGatewayEvents(tx, events);
       }
       return { id, duplicate: false, status: 'accepted' };
     }
