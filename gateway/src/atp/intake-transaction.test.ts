@@ -24,10 +24,13 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   let queue: IntakeQueue;
   let atp: AtpService;
   let commits: number[];
+  /** When set, the store's WAL flushes wait here until the test lets them through. */
+  let hold: (() => void)[] | null = null;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atp-tx-'));
-    store = new SqliteStore(join(dir, 'gateway.sqlite'));
+    hold = null;
+    store = new SqliteStore(join(dir, 'gateway.sqlite'), { fsync: (_fd, done) => (hold ? hold.push(() => done(null)) : done(null)) });
     await store.migrate([...intakeMigrations, ...atpMigrations]);
     commits = [];
     queue = new IntakeQueue({ store, groupCommit: { onCommit: (n) => commits.push(n) } });
@@ -65,7 +68,6 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
       { key, fingerprint: `${externalId}:${quantity}`, lockMs: 30_000, respond: (a) => ({ status: 202, headers: {}, body: a }) },
       guard,
     );
-    if (outcome.state === 'accepted' && !outcome.accepted.duplicate) inner.committed();
     return outcome;
   }
 
@@ -78,6 +80,24 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
     expect(commits).toEqual([1]);
     expect(await promisedRows()).toEqual([{ order_key: JSON.stringify(['acme', 'O-1']), qty: 2 }]);
     expect(await openUnits()).toBe(2);
+    expect(atp.promised('LAMP', 'WH', 0)).toBe(2);
+  });
+
+  it('counts the promise in the view as the order commits, and once only when the ledger is read while the commit is being flushed', async () => {
+    hold = [];
+    const accepted = submit('O-1', 2, 'k1');
+    for (let i = 0; i < 2000 && hold.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(hold).toHaveLength(1);
+    // Committed, not yet on disk (nor answered): the view already counts it, as the ledger does.
+    expect(atp.promised('LAMP', 'WH', 0)).toBe(2);
+    const refreshed = atp.refresh();
+    const waiting = hold;
+    hold = null;
+    for (const release of waiting) release();
+    expect((await accepted).state).toBe('accepted');
+    await refreshed;
+    expect(atp.promised('LAMP', 'WH', 0)).toBe(2);
+    await atp.refresh();
     expect(atp.promised('LAMP', 'WH', 0)).toBe(2);
   });
 

@@ -43,7 +43,11 @@ export interface PromisedTotals {
 
 export interface AtpLedger {
   readonly backend: 'sqlite' | 'postgres' | 'redis';
-  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult>;
+  /**
+   * `opts.committed` is called with the result as the take commits, before anything else can read
+   * it (`SqlExecutor.afterCommit`): this replica's view changes in the same instant as the ledger.
+   */
+  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult>;
   /**
    * Present when a take can run inside the intake queue's own transaction (the SQL ledger on the
    * queue's SQLite store): `check` is the reading half of `take`, `record` the writing half, so the
@@ -53,10 +57,14 @@ export interface AtpLedger {
     check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult>;
     record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void>;
   };
-  settle(orderKeys: readonly string[], now: number): Promise<void>;
-  release(orderKeys: readonly string[]): Promise<void>;
-  /** Every item with promises (open or settled and still held). */
-  totals(): Promise<PromisedTotals[]>;
+  /** `committed`: as for `take`. */
+  settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void>;
+  release(orderKeys: readonly string[], committed?: () => void): Promise<void>;
+  /**
+   * Every item with promises (open or settled and still held). `atRead` is called in the instant
+   * the ledger is read: what committed before it is in the answer, what commits after it is not.
+   */
+  totals(atRead?: () => void): Promise<PromisedTotals[]>;
   /** Open promises whose expiry passed, oldest first (at most `limit`). */
   expired(now: number, limit: number): Promise<string[]>;
   /** Pushes the expiry of open promises to `until`. */

@@ -167,7 +167,13 @@ export class RedisAtpLedger implements AtpLedger {
     this.redis.on('error', () => {});
   }
 
-  async take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult> {
+  async take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult> {
+    const result = await this.takeNow(orderKey, lines, opts);
+    opts.committed?.(result);
+    return result;
+  }
+
+  private async takeNow(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult> {
     const args = [this.p, orderKey, opts.force ? '1' : '0', String(opts.now + opts.ttlMs), String(lines.length)];
     for (const l of lines) args.push(l.itemKey, String(l.qty), String(l.limit), String(l.basisAt));
     const reply = await this.redis.atpTake(...args);
@@ -181,15 +187,19 @@ export class RedisAtpLedger implements AtpLedger {
     return { state: 'taken', oversold };
   }
 
-  async settle(orderKeys: readonly string[], now: number): Promise<void> {
+  async settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void> {
     if (orderKeys.length > 0) await this.redis.atpSettle(this.p, String(now), ...orderKeys);
+    committed?.();
   }
 
-  async release(orderKeys: readonly string[]): Promise<void> {
+  async release(orderKeys: readonly string[], committed?: () => void): Promise<void> {
     if (orderKeys.length > 0) await this.redis.atpRelease(this.p, ...orderKeys);
+    committed?.();
   }
 
-  async totals(): Promise<PromisedTotals[]> {
+  async totals(atRead?: () => void): Promise<PromisedTotals[]> {
+    // Commands on the connection run in the order sent: what was sent before this read is in it.
+    atRead?.();
     const reply = await this.redis.atpTotals(this.p);
     return reply.map(([key, open, flat]) => {
       const settled: { at: number; qty: number }[] = [];

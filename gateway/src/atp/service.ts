@@ -62,10 +62,11 @@ export interface PromisePlan {
 export interface PromiseGuard {
   /** Before the item is written, in its transaction: what the ledger would promise. Writes nothing. */
   check(tx: SqlExecutor): Promise<PromiseOutcome>;
-  /** In the same transaction, once a new item was written: records the promise `check` found. */
+  /**
+   * In the same transaction, once a new item was written: records the promise `check` found, and
+   * this replica's view counts it as the transaction commits.
+   */
   admit(tx: SqlExecutor): Promise<void>;
-  /** After the commit: this replica's view counts the promise, if one was recorded. */
-  committed(): void;
 }
 
 const outcomeOf = (plan: PromisePlan, result: TakeResult): PromiseOutcome => {
@@ -110,7 +111,7 @@ interface Totals {
 
 export class AtpService implements PromisedUnits {
   private view = new Map<string, Totals>();
-  /** Local changes since the poll in flight started (re-applied on top of its answer). */
+  /** Local changes since the poll in flight read the ledger (re-applied on top of its answer). */
   private pending: { key: string; open: number; settledAt?: number }[][] | null = null;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
@@ -150,14 +151,20 @@ export class AtpService implements PromisedUnits {
     if (!plan) return { state: 'none' };
     let result: TakeResult;
     try {
-      result = await this.options.ledger.take(plan.key, plan.lines, { force: policy !== 'reject', now: this.now(), ttlMs: this.options.ttlMs });
+      result = await this.options.ledger.take(plan.key, plan.lines, {
+        force: policy !== 'reject',
+        now: this.now(),
+        ttlMs: this.options.ttlMs,
+        committed: (r) => {
+          if (r.state === 'taken') this.taken(plan, r.oversold);
+        },
+      });
     } catch (err) {
       // The ledger unreachable or a write conflict: the order is never lost for it (the queue's
       // purpose); it is accepted without a promise and Odoo decides.
       this.options.logger?.warn({ err }, 'atp: promise ledger failed, order accepted without a promise');
       return { state: 'none' };
     }
-    if (result.state === 'taken') this.taken(plan, result.oversold);
     return outcomeOf(plan, result);
   }
 
@@ -197,30 +204,26 @@ export class AtpService implements PromisedUnits {
   /**
    * The promise of `plan` taken inside the intake queue's transaction (only when `joinsIntake`):
    * `check` before the item is written, `admit` once a new item was written (the promise is
-   * recorded), `committed` after the commit (this replica's view counts it). The accept and its
+   * recorded, and this replica's view counts it as the commit happens). The accept and its
    * promise are then one commit: neither can exist without the other, and a burst pays one
    * group commit per order instead of two.
    */
   guard(plan: PromisePlan): PromiseGuard {
     const within = this.options.ledger.intakeTransaction;
     if (!within) throw new Error('atp: this ledger does not join the intake transaction');
-    // What the last `check` found, and its oversold units once `admit` recorded it (a group that
-    // failed is run again alone: `check` starts over).
+    // What the last `check` found (a group that failed is run again alone: `check` starts over,
+    // and the failed transaction's after-commit functions never run).
     let found: TakeResult | null = null;
-    let recorded: { itemKey: string; units: number }[] | null = null;
     return {
       check: async (tx) => {
-        recorded = null;
         found = await within.check(tx, plan.key, plan.lines, plan.policy !== 'reject');
         return outcomeOf(plan, found);
       },
       admit: async (tx) => {
         if (found?.state !== 'taken') return;
         await within.record(tx, plan.key, plan.lines, this.now() + this.options.ttlMs);
-        recorded = found.oversold;
-      },
-      committed: () => {
-        if (recorded) this.taken(plan, recorded);
+        const oversold = found.oversold;
+        tx.afterCommit(() => this.taken(plan, oversold));
       },
     };
   }
@@ -236,10 +239,11 @@ export class AtpService implements PromisedUnits {
 
   /** Drops a promise taken by `promise` whose order was not queued (a duplicate, a failed accept). */
   async release(key: string): Promise<void> {
-    await this.options.ledger.release([key]);
-    const lines = this.local.get(key);
-    this.local.delete(key);
-    if (lines) this.patch(lines.map((l) => ({ key: l.key, open: -l.qty })));
+    await this.options.ledger.release([key], () => {
+      const lines = this.local.get(key);
+      this.local.delete(key);
+      if (lines) this.patch(lines.map((l) => ({ key: l.key, open: -l.qty })));
+    });
   }
 
   /** The intake item's result: Odoo's reservation takes over (created), or the promise ends. */
@@ -253,17 +257,19 @@ export class AtpService implements PromisedUnits {
     }
     const now = this.now();
     if (settle.length) {
-      await this.options.ledger.settle(settle, now);
       const delta: { key: string; open: number; settledAt?: number }[] = [];
-      for (const k of settle) for (const l of this.local.get(k) ?? []) delta.push({ key: l.key, open: -l.qty }, { key: l.key, open: l.qty, settledAt: now });
-      this.patch(delta);
+      await this.options.ledger.settle(settle, now, () => {
+        for (const k of settle) for (const l of this.local.get(k) ?? []) delta.push({ key: l.key, open: -l.qty }, { key: l.key, open: l.qty, settledAt: now });
+        this.patch(delta);
+        for (const k of settle) this.local.delete(k);
+      });
       // Odoo's figures now include the reservations: read them again before the next answer.
       this.options.availability.refreshSoon([...new Set(delta.map((d) => d.key))].map(splitItemKey));
-      for (const k of settle) this.local.delete(k);
     }
     if (release.length) {
-      await this.options.ledger.release(release);
-      for (const k of release) this.local.delete(k);
+      await this.options.ledger.release(release, () => {
+        for (const k of release) this.local.delete(k);
+      });
       // Whether they were open or settled here is not known for every one: the next poll says.
       await this.refresh();
     }
@@ -272,13 +278,14 @@ export class AtpService implements PromisedUnits {
   /** Reads the ledger's totals into this replica's view. */
   async refresh(): Promise<void> {
     if (this.polling) return this.polling;
-    this.pending = [];
     this.polling = (async () => {
       try {
-        const totals = await this.options.ledger.totals();
+        // Local changes are made as their commits happen; those after the ledger was read are
+        // missing from its answer: collected from that instant and applied again on top of it.
+        const totals = await this.options.ledger.totals(() => {
+          this.pending = [];
+        });
         const view = toView(totals);
-        // Changes made here while the poll ran may be missing from its answer: apply them again
-        // (at worst counted twice until the next poll: availability under-stated, never over).
         for (const delta of this.pending ?? []) applyDelta(view, delta);
         this.view = view;
         this.options.availability.touch();

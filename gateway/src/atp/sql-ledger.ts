@@ -80,10 +80,12 @@ export class SqlAtpLedger implements AtpLedger {
     if (groupWrite) this.intakeTransaction = this;
   }
 
-  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult> {
+  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult> {
     return this.write(async (tx) => {
       const result = await this.check(tx, orderKey, lines, opts.force);
       if (result.state === 'taken') await this.record(tx, orderKey, lines, opts.now + opts.ttlMs);
+      const committed = opts.committed;
+      if (committed) tx.afterCommit(() => committed(result));
       return result;
     });
   }
@@ -147,29 +149,35 @@ export class SqlAtpLedger implements AtpLedger {
     return used;
   }
 
-  async settle(orderKeys: readonly string[], now: number): Promise<void> {
-    if (orderKeys.length === 0) return;
+  async settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void> {
+    if (orderKeys.length === 0) return committed?.();
     await this.store.transaction(async (tx) => {
       await closeOpen(tx, orderKeys);
       await tx.run(`UPDATE atp_promises SET settled_at = ? WHERE settled_at IS NULL AND order_key IN (${list(orderKeys.length)})`, [now, ...orderKeys]);
+      if (committed) tx.afterCommit(committed);
     });
   }
 
-  async release(orderKeys: readonly string[]): Promise<void> {
-    if (orderKeys.length === 0) return;
+  async release(orderKeys: readonly string[], committed?: () => void): Promise<void> {
+    if (orderKeys.length === 0) return committed?.();
     await this.store.transaction(async (tx) => {
       await closeOpen(tx, orderKeys);
       await tx.run(`DELETE FROM atp_promises WHERE order_key IN (${list(orderKeys.length)})`, [...orderKeys]);
+      if (committed) tx.afterCommit(committed);
     });
   }
 
-  async totals(): Promise<PromisedTotals[]> {
-    const rows = [
-      ...(await this.store.query<{ item_key: string; settled_at: null; q: number | string }>('SELECT item_key, NULL AS settled_at, qty AS q FROM atp_open WHERE qty > 0')),
-      ...(await this.store.query<{ item_key: string; settled_at: number | string; q: number | string }>(
-        'SELECT item_key, settled_at, SUM(qty) AS q FROM atp_promises WHERE settled_at IS NOT NULL GROUP BY item_key, settled_at',
-      )),
-    ];
+  async totals(atRead?: () => void): Promise<PromisedTotals[]> {
+    // Both reads in one transaction: one state of the ledger, and `atRead` at the instant it is read.
+    const rows = await this.store.transaction(async (tx) => {
+      atRead?.();
+      return [
+        ...(await tx.query<{ item_key: string; settled_at: null; q: number | string }>('SELECT item_key, NULL AS settled_at, qty AS q FROM atp_open WHERE qty > 0')),
+        ...(await tx.query<{ item_key: string; settled_at: number | string; q: number | string }>(
+          'SELECT item_key, settled_at, SUM(qty) AS q FROM atp_promises WHERE settled_at IS NOT NULL GROUP BY item_key, settled_at',
+        )),
+      ];
+    });
     const byKey = new Map<string, PromisedTotals>();
     for (const r of rows) {
       let t = byKey.get(r.item_key);

@@ -97,8 +97,6 @@ interface OrderPromise {
   backorder?: IntakeReceipt['backorder'];
   /** The promise taken inside the accept's own transaction (a ledger in the intake's SQLite store). */
   guard?: AcceptGuard<ApiError>;
-  /** After a new order was committed with `guard`: this replica's view counts its promise. */
-  committed?: () => void;
 }
 
 const insufficientStock = (short: ShortLine[]) => {
@@ -127,7 +125,7 @@ async function promiseOrder(services: Services, principal: Principal, requestId:
     const plan = await services.atp.plan(principal.partner, order, policy, opts);
     if (!plan) return { key: null };
     const inner = services.atp.guard(plan);
-    const promise: OrderPromise = { key: null, committed: inner.committed };
+    const promise: OrderPromise = { key: null };
     promise.guard = {
       check: async (tx) => {
         const held = await inner.check(tx);
@@ -154,10 +152,9 @@ async function promiseOrder(services: Services, principal: Principal, requestId:
 
 const orderLocation = (id: string) => `/v1/orders/${id}`;
 
-/** After the accept: a new order's promise counts in this replica's view; one taken for an order not queued now (a repeat, a refusal) is dropped. */
+/** After the accept: a promise taken before it for an order not queued now (a repeat, a refusal) is dropped. */
 function settledOf(services: Services, promise: OrderPromise): (accepted: Accepted | null) => Promise<void> {
   return async (accepted) => {
-    if (accepted && !accepted.duplicate) promise.committed?.();
     if (promise.key && (!accepted || accepted.duplicate)) await services.atp.release(promise.key);
   };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Migration, Param, SqlExecutor, SqlStore } from './store.js';
+import { runCommitHooks, type Migration, type Param, type SqlExecutor, type SqlStore } from './store.js';
 
 /** Rewrites `?` placeholders to `$1…$n`, leaving quoted strings and identifiers alone. */
 export function toPgPlaceholders(sql: string): string {
@@ -33,13 +33,17 @@ function pgSql(sql: string): string {
   return s;
 }
 
-function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+/** `hooks`: a transaction's after-commit functions (none: outside a transaction, they run at once). */
+function executor(client: pg.Pool | pg.PoolClient, hooks?: (() => void)[]): SqlExecutor {
   return {
     dialect: 'postgres',
     query: async <T>(sql: string, params: readonly Param[] = []) => (await client.query(pgSql(sql), params as unknown[])).rows as T[],
     run: async (sql: string, params: readonly Param[] = []) => ({ changes: (await client.query(pgSql(sql), params as unknown[])).rowCount ?? 0 }),
+    afterCommit: (fn) => (hooks ? hooks.push(fn) : fn()),
   };
 }
+
+
 
 // BIGINT (int8) and NUMERIC come back as strings by default; the store's counters fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -64,12 +68,18 @@ export class PostgresStore implements SqlStore {
     return this.exec.run(sql, params);
   }
 
+  afterCommit(fn: () => void): void {
+    fn();
+  }
+
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const hooks: (() => void)[] = [];
     try {
       await client.query('BEGIN');
-      const result = await fn(executor(client));
+      const result = await fn(executor(client, hooks));
       await client.query('COMMIT');
+      runCommitHooks(hooks);
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { Migration, Param, SqlExecutor, SqlStore } from './store.js';
+import { runCommitHooks, type Migration, type Param, type SqlExecutor, type SqlStore } from './store.js';
 import { Checkpointer } from './checkpointer.js';
 import { WalFlusher, type FsyncFn } from './wal-flusher.js';
 
@@ -12,8 +12,11 @@ export interface SqliteStoreOptions {
   checkpointEvery?: number;
 }
 
-/** A statement that only reads (outside a transaction, anything else may have written and is made durable). */
+/** A statement that only reads (outside a transaction anything else may have written, and is flushed as a write). */
 const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
+/** Row changes, whose count says whether they wrote anything; any other statement (DDL, …) counts as a write. */
+const ROW_CHANGE = /^\s*(INSERT|UPDATE|DELETE)\b/i;
+const wroteAnything = (sql: string, changes: number) => changes > 0 || !ROW_CHANGE.test(sql);
 
 /**
  * SQLite store on Node's built-in `node:sqlite`, in WAL mode. Every write a caller is answered for
@@ -24,8 +27,9 @@ const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
  * ≈ 1.5 ms a group commit here): SQLite runs with synchronous=NORMAL, which in WAL mode writes the
  * commit to the WAL without syncing it (and still syncs at checkpoints), and `WalFlusher` syncs the
  * WAL on the thread pool, one flush for every commit made while the previous one ran. The next
- * transaction starts while the flush runs. Until the flush returns, the data is visible to this
- * store's own reads but nobody has been told it is stored. Checkpoints run on a worker thread
+ * transaction starts while the flush runs. Nobody learns of a commit before it is on disk: the
+ * statements of later transactions see it (their own commit's flush covers it), and a read outside
+ * a transaction answers only once every commit before it is flushed. Checkpoints run on a worker thread
  * (`checkpointer.ts`), not in a COMMIT.
  *
  * `node:sqlite` is synchronous, so one connection serves everything and an async mutex keeps a
@@ -86,23 +90,35 @@ export class SqliteStore implements SqlStore {
     return { changes: Number(this.statement(sql).run(...bind(params)).changes) };
   }
 
+  /** The running transaction's after-commit functions, and whether it wrote anything. */
+  private hooks: (() => void)[] = [];
+  private wrote = false;
+
   private readonly direct: SqlExecutor = {
     dialect: 'sqlite',
-    query: async <T>(sql: string, params: readonly Param[] = []) => this.all<T>(sql, params),
-    run: async (sql: string, params: readonly Param[] = []) => this.change(sql, params),
+    query: async <T>(sql: string, params: readonly Param[] = []) => {
+      if (!READ_ONLY.test(sql)) this.wrote = true;
+      return this.all<T>(sql, params);
+    },
+    run: async (sql: string, params: readonly Param[] = []) => {
+      const r = this.change(sql, params);
+      if (wroteAnything(sql, r.changes)) this.wrote = true;
+      return r;
+    },
+    afterCommit: (fn) => this.hooks.push(fn),
   };
 
   query<T = Record<string, unknown>>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    if (READ_ONLY.test(sql)) return this.exclusive(() => this.all<T>(sql, params));
-    // A write through `query` (`… RETURNING`): answered once it is on disk, like `run`.
-    return this.durable(this.exclusive(() => ({ value: this.all<T>(sql, params), commit: this.flusher?.committed() ?? 0 })));
+    // A read answers once what it saw is on disk (every commit before it); a write through
+    // `query` (`… RETURNING`) once it is on disk itself, like `run`.
+    return this.durable(this.exclusive(() => ({ value: this.all<T>(sql, params), commit: READ_ONLY.test(sql) ? this.seen() : this.committed() })));
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<{ changes: number }> {
     return this.durable(
       this.exclusive(() => {
         const value = this.change(sql, params);
-        return { value, commit: value.changes > 0 ? (this.flusher?.committed() ?? 0) : 0 };
+        return { value, commit: wroteAnything(sql, value.changes) ? this.committed() : this.seen() };
       }),
     );
   }
@@ -111,11 +127,19 @@ export class SqliteStore implements SqlStore {
     return this.durable(
       this.exclusive(async () => {
         this.db.exec('BEGIN IMMEDIATE');
+        this.hooks = [];
+        this.wrote = false;
         try {
           const value = await fn(this.direct);
           this.db.exec('COMMIT');
-          return { value, commit: this.flusher?.committed() ?? 0 };
+          // A transaction that only read has nothing to flush, but may have seen commits still being flushed.
+          const commit = this.wrote ? this.committed() : this.seen();
+          const hooks = this.hooks;
+          this.hooks = [];
+          runCommitHooks(hooks);
+          return { value, commit };
         } catch (err) {
+          this.hooks = [];
           if (this.db.isTransaction) this.db.exec('ROLLBACK');
           throw err;
         }
@@ -123,21 +147,34 @@ export class SqliteStore implements SqlStore {
     );
   }
 
+  afterCommit(fn: () => void): void {
+    fn();
+  }
+
+  /** Numbers a commit that just returned (and counts it toward the next checkpoint); 0 for `:memory:`. */
+  private committed(): number {
+    if (!this.flusher) return 0;
+    this.checkpointer!.committed();
+    return this.flusher.committed();
+  }
+
+  /** The last commit a statement run now can have seen. */
+  private seen(): number {
+    return this.flusher?.latest() ?? 0;
+  }
+
   /**
-   * The value once the commit it came with is on disk. The mutex is already released: the next
-   * transaction runs while this one's flush does.
+   * The value once the commit it came with (or the last one it could see) is on disk. The mutex
+   * is already released: the next transaction runs while this one's flush does.
    */
   private async durable<T>(done: Promise<{ value: T; commit: number }>): Promise<T> {
     const { value, commit } = await done;
-    if (commit > 0) {
-      this.checkpointer!.committed();
-      await this.flusher!.flushed(commit);
-    }
+    if (commit > 0) await this.flusher!.flushed(commit);
     return value;
   }
 
   async migrate(migrations: readonly Migration[]): Promise<void> {
-    await this.durable(this.exclusive(() => ({ value: this.migrateNow(migrations), commit: this.flusher?.committed() ?? 0 })));
+    await this.durable(this.exclusive(() => ({ value: this.migrateNow(migrations), commit: this.committed() })));
   }
 
   private migrateNow(migrations: readonly Migration[]): void {

@@ -122,7 +122,7 @@ describe('SQLite durability', () => {
     await file.close();
   });
 
-  it('resolves a transaction, a write and a migration only once an fsync of the WAL begun after their commit has returned', async () => {
+  it('resolves a transaction, a write, a migration and a read of their data only once an fsync of the WAL begun after the commit has returned', async () => {
     const path = join(dir, `f-${Math.random()}.sqlite`);
     const { calls, fsync } = heldFsync();
     const store = new SqliteStore(path, { fsync });
@@ -136,10 +136,13 @@ describe('SQLite durability', () => {
     const tx = store.transaction(async (t) => t.run('INSERT INTO items (id, qty) VALUES (?, ?)', ['a', 1]));
     await until(() => calls.length === 2);
     expect(await settledYet(tx)).toBe(false);
-    // Committed (visible to the store's reads), not yet answered.
-    expect(await store.query('SELECT id FROM items')).toEqual([{ id: 'a' }]);
+    // Committed, not yet answered: a read that sees it answers only once it is on disk, too.
+    const read = store.query('SELECT id FROM items');
+    expect(await settledYet(read)).toBe(false);
+    expect(store.db.prepare('SELECT id FROM items').all()).toEqual([{ id: 'a' }]);
     calls[1]!.release();
     await expect(tx).resolves.toEqual({ changes: 1 });
+    await expect(read).resolves.toEqual([{ id: 'a' }]);
 
     const write = store.run('UPDATE items SET qty = 2');
     await until(() => calls.length === 3);
@@ -147,8 +150,9 @@ describe('SQLite durability', () => {
     calls[2]!.release();
     await expect(write).resolves.toEqual({ changes: 1 });
 
-    // A write that changed nothing and a read have nothing to flush.
+    // A write that changed nothing and a read, with everything on disk, have nothing to flush.
     await expect(store.run('DELETE FROM items WHERE id = ?', ['none'])).resolves.toEqual({ changes: 0 });
+    await expect(store.query('SELECT qty FROM items')).resolves.toEqual([{ qty: 2 }]);
     expect(calls).toHaveLength(3);
     await store.close();
   });

@@ -14,6 +14,12 @@ export interface SqlExecutor {
   query<T = Record<string, unknown>>(sql: string, params?: readonly Param[]): Promise<T[]>;
   /** Runs a statement; `changes` is the number of rows it touched. */
   run(sql: string, params?: readonly Param[]): Promise<{ changes: number }>;
+  /**
+   * Runs `fn` as soon as the transaction commits, before anything else can read what it wrote (on
+   * SQLite before the WAL is flushed), never if it rolls back; outside a transaction, at once.
+   * For memory that mirrors the store (the ATP view): changed in the same instant as the store.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 export interface Migration {
@@ -38,3 +44,14 @@ export interface SqlStore extends SqlExecutor {
 
 /** A `LIKE … ESCAPE '\'` pattern matching text that contains `needle` (wildcards in it escaped). */
 export const likeContaining = (needle: string): string => `%${needle.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+
+/** Runs a committed transaction's after-commit functions; one that throws does not stop the others. */
+export function runCommitHooks(hooks: readonly (() => void)[]): void {
+  for (const fn of hooks) {
+    try {
+      fn();
+    } catch {
+      // A mirror's update must not fail a commit that happened; the next refresh corrects it.
+    }
+  }
+}

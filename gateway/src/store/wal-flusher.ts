@@ -33,6 +33,11 @@ export class WalFlusher {
     return ++this.commits;
   }
 
+  /** The number of the last commit (0 before any). */
+  latest(): number {
+    return this.commits;
+  }
+
   /** Resolves once commit `n` is on disk; rejects when the fsync that should cover it fails. */
   async flushed(n: number): Promise<void> {
     while (this.synced < n) {
