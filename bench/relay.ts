@@ -2,7 +2,7 @@
  * Relay benchmark (bar 5 of BENCHMARKS.md), measured in one run:
  *
  * 1. Throughput: signed webhook deliveries/s to a local receiver by the relay's delivery engine,
- *    every delivery stored durably (SQLite, synchronous=FULL) before it is sent and its outcome
+ *    every delivery stored durably (SQLite, the WAL fsynced before the write resolves) before it is sent and its outcome
  *    recorded after, versus a bare loop of undici POSTs signed the same way to the same receiver
  *    (a Pool with as many connections as the relay may use for one endpoint).
  * 2. Latency: commit-to-receipt at a steady 100 events/s against the fake Odoo, through the

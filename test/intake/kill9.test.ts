@@ -1,6 +1,6 @@
 /**
  * Nothing accepted is lost, nothing is created twice: a gateway process (SQLite store, WAL,
- * synchronous=FULL) is killed with SIGKILL in the middle of a burst while its drainer has calls in
+ * the WAL fsynced before an answer) is killed with SIGKILL in the middle of a burst while its drainer has calls in
  * flight, then restarted on the same data directory. Every order that was answered 202 ends up as
  * exactly one sale order; the requests cut off by the kill, retried by the client with their
  * Idempotency-Key as a storefront would, end up exactly once too.

@@ -1,6 +1,6 @@
 /**
  * Group commit: write operations that arrive while a transaction is being committed wait for the
- * next one, and all of them share it. One durable commit (an fsync with SQLite synchronous=FULL)
+ * next one, and all of them share it. One durable commit (one fsync of SQLite's WAL)
  * then serves many accepts, which is what lets a burst be taken at thousands of orders a second.
  * There is no fixed window by default: whatever arrived while the groups in flight were committing
  * makes the next group.
