@@ -21,6 +21,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, grantedPrincipal } from '../auth/middleware.js';
 import { ifNoneMatchHits, type TaggedJson } from '../catalog/etag.js';
+import type { Scope } from '../../../contracts/src/scopes.js';
+import type { PartnerRecord } from '../../../contracts/src/partner.js';
 import type { Principal } from '../context.js';
 import { apiErrorOf, errorBody, internalError } from '../errors.js';
 import { accessLine, type AccessLine } from '../middleware/access-log.js';
@@ -58,7 +60,6 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
 
   return function fastLane(req, res) {
     if (req.method !== 'GET') return false;
-    const auth = services.auth;
     const url = req.url ?? '';
     let lane: Prepared | undefined;
     let input: LaneRequest | null = null;
@@ -71,25 +72,15 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
     }
     if (!lane || !input) return false;
 
-    const headers = req.headers;
-    const token = bearerToken(headers.authorization);
-    if (!token || !singleAuthorization(req.rawHeaders)) return false;
-    const verified = auth.verifier.cached(token);
-    if (!verified) return false;
-    const partner = auth.partners.get(verified.partner);
-    if (!partner || !partner.active) return false;
-    const principal = grantedPrincipal(verified, partner, lane.route.scopes);
-    if (!principal) return false;
+    const caller = cachedCaller(services, req, lane.route.scopes);
+    if (!caller) return false;
+    const { principal, partner } = caller;
     if (!lane.route.admits(services, principal, input)) return false;
 
     // From here the lane answers: nothing above has charged or changed anything.
     counter.count++;
-    const started = performance.now();
-    const given = headers['x-request-id'];
-    const { requestId } = resolveRequestId(typeof given === 'string' ? given : undefined, typeof headers.traceparent === 'string' ? headers.traceparent : undefined);
-    const forwarded = headers['x-forwarded-for'];
-    const ip = resolveClientIp(req.socket.remoteAddress ?? '0.0.0.0', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded, trusted);
-    const inm = headers['if-none-match'];
+    const { started, requestId, ip } = laneStart(req, trusted);
+    const inm = req.headers['if-none-match'];
     const answer: Answer = { res, method: 'GET', requestId, ip, started, partner: principal.partner, path: input.path, series: lane.series, recorder, log, charge: undefined, isOrder: false };
     const route = lane.route;
     const respond = (): void => {
@@ -125,6 +116,33 @@ export function createFastLane(services: Services, routes: readonly LaneRoute[])
     respond();
     return true;
   };
+}
+
+/**
+ * The caller of a request whose one bearer token is in the verified-token cache, of an active
+ * partner, holding `scopes` (token and grant); null otherwise, and the lane leaves the request to
+ * Hono (which verifies the token and caches it, or answers the refusal).
+ */
+export function cachedCaller(services: Services, req: IncomingMessage, scopes: readonly Scope[]): { principal: Principal; partner: PartnerRecord } | null {
+  const token = bearerToken(req.headers.authorization);
+  if (!token || !singleAuthorization(req.rawHeaders)) return null;
+  const verified = services.auth.verifier.cached(token);
+  if (!verified) return null;
+  const partner = services.auth.partners.get(verified.partner);
+  if (!partner || !partner.active) return null;
+  const principal = grantedPrincipal(verified, partner, scopes);
+  return principal ? { principal, partner } : null;
+}
+
+/** When a request the lane takes started, its request id and its client address, by the app's rules. */
+export function laneStart(req: IncomingMessage, trusted: ReturnType<typeof trustedProxyList>): { started: number; requestId: string; ip: string } {
+  const started = performance.now();
+  const headers = req.headers;
+  const given = headers['x-request-id'];
+  const { requestId } = resolveRequestId(typeof given === 'string' ? given : undefined, typeof headers.traceparent === 'string' ? headers.traceparent : undefined);
+  const forwarded = headers['x-forwarded-for'];
+  const ip = resolveClientIp(req.socket.remoteAddress ?? '0.0.0.0', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded, trusted);
+  return { started, requestId, ip };
 }
 
 /**

@@ -24,19 +24,18 @@
 import type { IncomingMessage } from 'node:http';
 import { callerInputIssue } from '../../../contracts/src/common.js';
 import { Order } from '../../../contracts/src/order.js';
-import { bearerToken, grantedPrincipal } from '../auth/middleware.js';
+import type { Principal } from '../context.js';
 import { callerInputRefusal, validationError } from '../errors.js';
 import { assertPartnerWritable } from '../intake/http.js';
 import { IDEMPOTENCY_KEY, type StoredResponse } from '../intake/idempotency.js';
 import { accessLine } from '../middleware/access-log.js';
-import { resolveClientIp, trustedProxyList } from '../middleware/client-ip.js';
+import { trustedProxyList } from '../middleware/client-ip.js';
 import { declaredTooLarge, payloadTooLarge, readAll, TooLarge } from '../middleware/node-body.js';
-import { resolveRequestId } from '../middleware/request-context.js';
 import { requestRecorder } from '../metrics/middleware.js';
 import { routeClassOf } from '../rate-limit/tiers.js';
 import { orderRouteScope, submitOrderNow } from '../routes/orders.js';
 import type { Services } from '../services.js';
-import { sendError, singleAuthorization, finish, type Answer, type FastLane } from './lane.js';
+import { cachedCaller, finish, laneStart, sendError, type Answer, type FastLane } from './lane.js';
 
 const PATH = '/v1/orders';
 /** The body types the lane takes; any other goes to Hono, whose validator decides (415 or not). */
@@ -71,23 +70,13 @@ export function createOrderLane(services: Services): FastLane {
     if (headers.prefer !== undefined) return false;
     const key = headers['idempotency-key'];
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) return false;
-    const token = bearerToken(headers.authorization);
-    if (!token || !singleAuthorization(req.rawHeaders)) return false;
-    const auth = services.auth;
-    const verified = auth.verifier.cached(token);
-    if (!verified) return false;
-    const partner = auth.partners.get(verified.partner);
-    if (!partner || !partner.active) return false;
-    const principal = grantedPrincipal(verified, partner, scopes);
-    if (!principal) return false;
+    const caller = cachedCaller(services, req, scopes);
+    if (!caller) return false;
+    const { principal, partner } = caller;
 
     // From here the lane answers: nothing above has read, charged or changed anything.
     counter.count++;
-    const started = performance.now();
-    const given = headers['x-request-id'];
-    const { requestId } = resolveRequestId(typeof given === 'string' ? given : undefined, typeof headers.traceparent === 'string' ? headers.traceparent : undefined);
-    const forwarded = headers['x-forwarded-for'];
-    const ip = resolveClientIp(req.socket.remoteAddress ?? '0.0.0.0', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded, trusted);
+    const { started, requestId, ip } = laneStart(req, trusted);
     // As through Hono: until the route's scope check (after the body limit) the request has no partner.
     const answer: Answer = { res, method: 'POST', requestId, ip, started, partner: '-', path: PATH, series, recorder, log, charge: undefined, isOrder: true };
     void take(services, req, answer, maxBody, key, principal, partner.tier, routeClass).catch((err: unknown) => sendError(answer, err, services));
@@ -102,7 +91,7 @@ async function take(
   a: Answer,
   maxBody: number,
   key: string,
-  principal: NonNullable<ReturnType<typeof grantedPrincipal>>,
+  principal: Principal,
   tier: Parameters<Services['rateLimit']['chargePartner']>[2],
   routeClass: ReturnType<typeof routeClassOf>,
 ): Promise<void> {
