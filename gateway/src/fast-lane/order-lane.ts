@@ -38,8 +38,11 @@ import type { Services } from '../services.js';
 import { cachedCaller, finish, laneStart, sendError, type Answer, type FastLane } from './lane.js';
 
 const PATH = '/v1/orders';
-/** The body types the lane takes; any other goes to Hono, whose validator decides (415 or not). */
-const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
+/**
+ * The body types the lane takes, as sent (letter case included: Hono's JSON validator matches the
+ * media type case-sensitively); any other goes to Hono, whose validator decides.
+ */
+const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8']);
 /** WHATWG `text()` semantics, as the body limit hands the body to Hono: UTF-8, a leading BOM dropped, bad sequences replaced. */
 const utf8 = new TextDecoder();
 
@@ -66,7 +69,7 @@ export function createOrderLane(services: Services): FastLane {
     if (req.method !== 'POST' || req.url !== PATH) return false;
     const headers = req.headers;
     const type = headers['content-type'];
-    if (type === undefined || !JSON_TYPES.has(type.toLowerCase())) return false;
+    if (type === undefined || !JSON_TYPES.has(type)) return false;
     if (headers.prefer !== undefined) return false;
     const key = headers['idempotency-key'];
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) return false;
