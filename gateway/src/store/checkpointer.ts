@@ -3,9 +3,10 @@
  * never runs one. SQLite's automatic checkpoint (every 1000 pages, on the connection that commits)
  * copies the WAL into the database and syncs both files inside a COMMIT: with group commits of a
  * few dozen orders that was every few commits, a few ms each, on the thread that answers requests.
- * The store turns it off (`wal_autocheckpoint = 0`) and asks for a PASSIVE checkpoint here every
- * `every` commits: it never waits for the writer, which goes on appending meanwhile, and SQLite
- * rewinds the WAL at the next commit once everything in it has been copied.
+ * The store raises that threshold to a bound (sqlite.ts) and asks for a PASSIVE checkpoint here
+ * every `every` commits, and once the writes pause: it never waits for the writer, which goes on
+ * appending meanwhile, and SQLite rewinds the WAL at the next commit once everything in it has
+ * been copied.
  *
  * The worker is started at the first checkpoint (short-lived stores never start one) and does not
  * keep the process alive.
@@ -47,16 +48,33 @@ export class Checkpointer {
   private sinceLast = 0;
   private busy = false;
   private closed = false;
+  private pause: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly path: string,
     private readonly every = 32,
     private readonly onResult: (r: CheckpointResult) => void = () => undefined,
+    /** How long without a commit makes a pause (then whatever is left is checkpointed). */
+    private readonly pauseMs = 200,
   ) {}
 
-  /** Counts a commit; asks for a checkpoint every `every` commits, unless one is running. */
+  /** Counts a commit; asks for a checkpoint every `every` commits, unless one is running, and after a pause. */
   committed(): void {
-    if (++this.sinceLast < this.every || this.busy || this.closed) return;
+    if (this.closed) return;
+    this.sinceLast++;
+    if (this.pause) this.pause.refresh();
+    else {
+      this.pause = setTimeout(() => {
+        this.pause = null;
+        if (this.sinceLast > 0) this.request();
+      }, this.pauseMs);
+      this.pause.unref();
+    }
+    if (this.sinceLast >= this.every) this.request();
+  }
+
+  private request(): void {
+    if (this.busy || this.closed) return;
     this.sinceLast = 0;
     this.busy = true;
     this.start().postMessage('checkpoint');
@@ -65,6 +83,8 @@ export class Checkpointer {
   /** Stops the worker (its connection closes; a checkpoint it runs ends first). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.pause) clearTimeout(this.pause);
+    this.pause = null;
     const w = this.worker;
     this.worker = null;
     if (!w) return;

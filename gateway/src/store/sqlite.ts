@@ -10,7 +10,15 @@ export interface SqliteStoreOptions {
   fsync?: FsyncFn;
   /** Commits between two checkpoints of the WAL (`checkpointer.ts`). Default 32. */
   checkpointEvery?: number;
+  /**
+   * The WAL's bound, in pages: a commit that leaves more checkpoints on this connection, which
+   * lets SQLite start the WAL over (`wal_autocheckpoint`). Default 4000 (16 MiB of 4 KiB pages).
+   */
+  walPagesMax?: number;
 }
+
+/** A WAL file longer than this is cut back to it when SQLite starts the WAL over. */
+const WAL_FILE_LIMIT = 64 * 1024 * 1024;
 
 /** A statement that only reads (outside a transaction anything else may have written, and is flushed as a write). */
 const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
@@ -29,8 +37,8 @@ const wroteAnything = (sql: string, changes: number) => changes > 0 || !ROW_CHAN
  * WAL on the thread pool, one flush for every commit made while the previous one ran. The next
  * transaction starts while the flush runs. Nobody learns of a commit before it is on disk: the
  * statements of later transactions see it (their own commit's flush covers it), and a read outside
- * a transaction answers only once every commit before it is flushed. Checkpoints run on a worker thread
- * (`checkpointer.ts`), not in a COMMIT.
+ * a transaction answers only once every commit before it is flushed. Checkpoints run on a worker
+ * thread (`checkpointer.ts`); a COMMIT checkpoints only when the WAL passes its bound.
  *
  * `node:sqlite` is synchronous, so one connection serves everything and an async mutex keeps a
  * transaction's statements from interleaving with another caller's (SQLite has one writer anyway).
@@ -57,10 +65,19 @@ export class SqliteStore implements SqlStore {
       path === ':memory:'
         ? null
         : new Checkpointer(path, options.checkpointEvery, (r) => {
-            // Should the worker fail, SQLite checkpoints in the COMMIT again rather than let the WAL grow.
+            // Should the worker fail, SQLite checkpoints in the COMMIT as often as by default rather than let the WAL grow.
             if (!r.ok && this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
           });
-    if (this.checkpointer) this.db.exec('PRAGMA wal_autocheckpoint = 0');
+    // The worker's checkpoints run beside the writer, so under a sustained burst they never catch
+    // up with its last frames, and SQLite starts the WAL over only once every frame is in the
+    // database: without a bound the WAL grows for as long as the burst lasts (measured: 153 MB
+    // for 9,500 orders). Past `walPagesMax` pages the committing connection checkpoints itself,
+    // between two writes (little is left to copy: the worker has copied the rest), and the next
+    // write starts the WAL over.
+    if (this.checkpointer) {
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(options.walPagesMax ?? 4000))}`);
+      this.db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT}`);
+    }
     this.db.exec('PRAGMA foreign_keys = ON');
     this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec('CREATE TABLE IF NOT EXISTS gateway_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)');

@@ -111,14 +111,16 @@ describe('SQLite durability', () => {
     expect(what()).toBe(true);
   };
 
-  it('runs WAL, SQLite not syncing in the COMMIT nor checkpointing in it (synchronous=NORMAL, wal_autocheckpoint=0)', async () => {
+  it('runs WAL, SQLite syncing nothing in the COMMIT and checkpointing in it only past the bound (synchronous=NORMAL, wal_autocheckpoint=4000)', async () => {
     const file = new SqliteStore(join(dir, `d-${Math.random()}.sqlite`));
     const [journal] = await file.query<{ journal_mode: string }>('PRAGMA journal_mode');
     const [sync] = await file.query<{ synchronous: number }>('PRAGMA synchronous');
     const [auto] = await file.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint');
+    const [limit] = await file.query<{ journal_size_limit: number }>('PRAGMA journal_size_limit');
     expect(journal?.journal_mode.toLowerCase()).toBe('wal');
     expect(sync?.synchronous).toBe(1);
-    expect(auto?.wal_autocheckpoint).toBe(0);
+    expect(auto?.wal_autocheckpoint).toBe(4000);
+    expect(limit?.journal_size_limit).toBe(64 * 1024 * 1024);
     await file.close();
   });
 
@@ -183,6 +185,21 @@ describe('SQLite durability', () => {
     calls[3]!.release();
     await expect(after).resolves.toEqual({ changes: 1 });
     expect(calls).toHaveLength(4);
+    await store.close();
+  });
+
+  it.each([
+    ['within its bound', 64, (size: number) => expect(size).toBeLessThan(3_000_000)],
+    ['(without a bound it grows: the test can tell)', 1_000_000, (size: number) => expect(size).toBeGreaterThan(6_000_000)],
+  ])('keeps the WAL %s under writes that never pause', async (_what, walPagesMax, check) => {
+    const path = join(dir, `w-${Math.random()}.sqlite`);
+    const store = new SqliteStore(path, { walPagesMax, checkpointEvery: 4 });
+    await store.migrate([{ id: '0001-blobs', sqlite: 'CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)', postgres: '' }]);
+    const body = 'x'.repeat(2000);
+    // Back to back (the mutex runs them one after another, with no pause for a checkpoint to catch up).
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => store.transaction((tx) => tx.run('INSERT INTO blobs (id, body) VALUES (?, ?)', [i, body]))));
+    check(statSync(`${path}-wal`).size);
+    expect(await store.query('SELECT COUNT(*) AS n FROM blobs')).toEqual([{ n: 2000 }]);
     await store.close();
   });
 
