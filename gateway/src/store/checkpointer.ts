@@ -96,7 +96,8 @@ export class Checkpointer {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(WORKER, { eval: true, workerData: { path: this.path } });
+    // Plain CommonJS: no loader flags of the parent's (a TypeScript loader in development) to start.
+    const w = new Worker(WORKER, { eval: true, execArgv: [], workerData: { path: this.path } });
     w.unref();
     w.on('message', (r: CheckpointResult) => {
       this.busy = false;
