@@ -8,7 +8,8 @@
  * appending meanwhile, and SQLite rewinds the WAL at the next commit once everything in it has
  * been copied.
  *
- * The worker is started at the first checkpoint (short-lived stores never start one) and does not
+ * The worker is started at the first checkpoint (short-lived stores never start one), stopped
+ * once the writes have paused for `retireMs` (an idle gateway runs no thread for it), and does not
  * keep the process alive.
  */
 import { Worker } from 'node:worker_threads';
@@ -49,6 +50,7 @@ export class Checkpointer {
   private busy = false;
   private closed = false;
   private pause: NodeJS.Timeout | null = null;
+  private retire: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly path: string,
@@ -56,12 +58,23 @@ export class Checkpointer {
     private readonly onResult: (r: CheckpointResult) => void = () => undefined,
     /** How long without a commit makes a pause (then whatever is left is checkpointed). */
     private readonly pauseMs = 200,
+    /** How long without a commit, after its last checkpoint, before the worker is stopped. */
+    private readonly retireMs = 5_000,
   ) {}
+
+  /** Whether the worker thread runs now (tests). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
 
   /** Counts a commit; asks for a checkpoint every `every` commits, unless one is running, and after a pause. */
   committed(): void {
     if (this.closed) return;
     this.sinceLast++;
+    if (this.retire) {
+      clearTimeout(this.retire);
+      this.retire = null;
+    }
     if (this.pause) this.pause.refresh();
     else {
       this.pause = setTimeout(() => {
@@ -84,7 +97,9 @@ export class Checkpointer {
   async close(): Promise<void> {
     this.closed = true;
     if (this.pause) clearTimeout(this.pause);
+    if (this.retire) clearTimeout(this.retire);
     this.pause = null;
+    this.retire = null;
     const w = this.worker;
     this.worker = null;
     if (!w) return;
@@ -102,6 +117,15 @@ export class Checkpointer {
     w.on('message', (r: CheckpointResult) => {
       this.busy = false;
       this.onResult(r);
+      if (this.sinceLast === 0 && !this.retire && !this.closed) {
+        this.retire = setTimeout(() => {
+          this.retire = null;
+          if (this.busy || this.sinceLast > 0 || this.worker !== w) return;
+          this.worker = null;
+          w.postMessage('close');
+        }, this.retireMs);
+        this.retire.unref();
+      }
     });
     w.on('error', (err) => {
       this.busy = false;

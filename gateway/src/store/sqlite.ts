@@ -10,6 +10,8 @@ export interface SqliteStoreOptions {
   fsync?: FsyncFn;
   /** Commits between two checkpoints of the WAL (`checkpointer.ts`). Default 32. */
   checkpointEvery?: number;
+  /** How long the writes must pause before the checkpoint worker is stopped (ms). Default 5,000. */
+  checkpointerRetireMs?: number;
   /**
    * The WAL's bound, in pages: a commit that leaves more checkpoints on this connection, which
    * lets SQLite start the WAL over (`wal_autocheckpoint`). Default 4000 (16 MiB of 4 KiB pages).
@@ -50,7 +52,8 @@ export class SqliteStore implements SqlStore {
   private readonly cache = new Map<string, StatementSync>();
   /** Null for `:memory:`, which has nothing to flush. */
   private readonly flusher: WalFlusher | null;
-  private readonly checkpointer: Checkpointer | null;
+  /** Public for tests (whether its worker runs). */
+  readonly checkpointer: Checkpointer | null;
 
   constructor(
     readonly path: string,
@@ -64,10 +67,16 @@ export class SqliteStore implements SqlStore {
     this.checkpointer =
       path === ':memory:'
         ? null
-        : new Checkpointer(path, options.checkpointEvery, (r) => {
-            // Should the worker fail, SQLite checkpoints in the COMMIT as often as by default rather than let the WAL grow.
-            if (!r.ok && this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
-          });
+        : new Checkpointer(
+            path,
+            options.checkpointEvery,
+            (r) => {
+              // Should the worker fail, SQLite checkpoints in the COMMIT as often as by default rather than let the WAL grow.
+              if (!r.ok && this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
+            },
+            undefined,
+            options.checkpointerRetireMs,
+          );
     // The worker's checkpoints run beside the writer, so under a sustained burst they never catch
     // up with its last frames, and SQLite starts the WAL over only once every frame is in the
     // database: without a bound the WAL grows for as long as the burst lasts (measured: 153 MB

@@ -203,6 +203,20 @@ describe('SQLite durability', () => {
     await store.close();
   });
 
+  it('stops the checkpoint worker once the writes pause, and starts it again with the next ones', async () => {
+    const path = join(dir, `r-${Math.random()}.sqlite`);
+    const store = new SqliteStore(path, { checkpointEvery: 2, checkpointerRetireMs: 50 });
+    await store.migrate([migration]);
+    for (let i = 0; i < 4; i++) await store.run('INSERT INTO items (id, qty) VALUES (?, ?)', [`a${i}`, i]);
+    await until(() => store.checkpointer!.running);
+    await until(() => !store.checkpointer!.running);
+    for (let i = 0; i < 4; i++) await store.run('INSERT INTO items (id, qty) VALUES (?, ?)', [`b${i}`, i]);
+    await until(() => store.checkpointer!.running);
+    expect(await store.query('SELECT COUNT(*) AS n FROM items')).toEqual([{ n: 8 }]);
+    await store.close();
+    expect(store.checkpointer!.running).toBe(false);
+  });
+
   it('checkpoints on its worker thread: the WAL is copied into the database without the committing connection doing it', async () => {
     const path = join(dir, `c-${Math.random()}.sqlite`);
     const store = new SqliteStore(path, { checkpointEvery: 4 });
