@@ -103,6 +103,8 @@ export class Checkpointer {
     const w = this.worker;
     this.worker = null;
     if (!w) return;
+    // Held until it has exited: an unref'd worker would let the process end with this await unsettled.
+    w.ref();
     await new Promise<void>((resolve) => {
       w.once('exit', () => resolve());
       w.postMessage('close');

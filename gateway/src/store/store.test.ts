@@ -1,4 +1,5 @@
-import { copyFileSync, fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, fstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +216,28 @@ describe('SQLite durability', () => {
     expect(await store.query('SELECT COUNT(*) AS n FROM items')).toEqual([{ n: 8 }]);
     await store.close();
     expect(store.checkpointer!.running).toBe(false);
+  });
+
+  it('keeps the process up until its checkpoint worker has exited when it closes (nothing else holding the process)', async () => {
+    const script = join(dir, `close-${Math.random().toString(36).slice(2)}.mts`);
+    writeFileSync(
+      script,
+      `import { SqliteStore } from ${JSON.stringify(new URL('./sqlite.ts', import.meta.url).href)};
+const store = new SqliteStore(${JSON.stringify(join(dir, `k-${Math.random()}.sqlite`))}, { checkpointEvery: 1 });
+await store.run('CREATE TABLE t (a INTEGER)');
+await store.run('INSERT INTO t VALUES (1)');
+while (!store.checkpointer.running) await new Promise((r) => setTimeout(r, 5));
+await store.close();
+console.log('closed');
+`,
+    );
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(out.stderr).not.toContain('unsettled top-level await');
+    expect(out).toMatchObject({ code: 0, stdout: 'closed\n' });
   });
 
   it('checkpoints on its worker thread: the WAL is copied into the database without the committing connection doing it', async () => {
