@@ -41,13 +41,21 @@ export interface PromisedTotals {
   settled: { at: number; qty: number }[];
 }
 
+/** How a take promises: `force` records it whatever is short (oversold); it expires `ttlMs` after `now`. */
+export interface TakeOptions {
+  force: boolean;
+  now: number;
+  ttlMs: number;
+  /**
+   * Called with the result as the take commits, before anything else can read it
+   * (`SqlExecutor.afterCommit`): this replica's view changes in the same instant as the ledger.
+   */
+  committed?: (result: TakeResult) => void;
+}
+
 export interface AtpLedger {
   readonly backend: 'sqlite' | 'postgres' | 'redis';
-  /**
-   * `opts.committed` is called with the result as the take commits, before anything else can read
-   * it (`SqlExecutor.afterCommit`): this replica's view changes in the same instant as the ledger.
-   */
-  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult>;
+  take(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult>;
   /**
    * Present when a take can run inside the intake queue's own transaction (the SQL ledger on the
    * queue's SQLite store): `check` is the reading half of `take`, `record` the writing half, so the
@@ -57,7 +65,7 @@ export interface AtpLedger {
     check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult>;
     record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void>;
   };
-  /** `committed`: as for `take`. */
+  /** `committed`: as for `TakeOptions.committed`. */
   settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void>;
   release(orderKeys: readonly string[], committed?: () => void): Promise<void>;
   /**

@@ -10,7 +10,7 @@
  * Quantities are returned as strings: Redis truncates Lua numbers to integers.
  */
 import { Redis } from 'ioredis';
-import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
+import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeOptions, type TakeResult } from './ledger.js';
 
 const TAKE = `
 local p = ARGV[1]
@@ -167,13 +167,13 @@ export class RedisAtpLedger implements AtpLedger {
     this.redis.on('error', () => {});
   }
 
-  async take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult> {
+  async take(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult> {
     const result = await this.takeNow(orderKey, lines, opts);
     opts.committed?.(result);
     return result;
   }
 
-  private async takeNow(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number }): Promise<TakeResult> {
+  private async takeNow(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult> {
     const args = [this.p, orderKey, opts.force ? '1' : '0', String(opts.now + opts.ttlMs), String(lines.length)];
     for (const l of lines) args.push(l.itemKey, String(l.qty), String(l.limit), String(l.basisAt));
     const reply = await this.redis.atpTake(...args);

@@ -5,7 +5,7 @@
  * takes never deadlock) before it sums and inserts, so replicas sharing the database agree.
  */
 import type { Migration, SqlExecutor, SqlStore } from '../store/store.js';
-import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
+import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeOptions, type TakeResult } from './ledger.js';
 
 export const atpMigrations: Migration[] = [
   {
@@ -80,7 +80,7 @@ export class SqlAtpLedger implements AtpLedger {
     if (groupWrite) this.intakeTransaction = this;
   }
 
-  take(orderKey: string, lines: readonly AtpLine[], opts: { force: boolean; now: number; ttlMs: number; committed?: (result: TakeResult) => void }): Promise<TakeResult> {
+  take(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult> {
     return this.write(async (tx) => {
       const result = await this.check(tx, orderKey, lines, opts.force);
       if (result.state === 'taken') await this.record(tx, orderKey, lines, opts.now + opts.ttlMs);

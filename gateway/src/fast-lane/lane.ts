@@ -149,7 +149,7 @@ export function laneStart(req: IncomingMessage, trusted: ReturnType<typeof trust
  * Node keeps the first of several `Authorization` fields where the WHATWG `Headers` Hono reads
  * joins them (which then fails as a token): such a request goes to Hono.
  */
-export function singleAuthorization(raw: readonly string[]): boolean {
+function singleAuthorization(raw: readonly string[]): boolean {
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

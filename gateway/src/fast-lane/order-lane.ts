@@ -30,7 +30,7 @@ import { assertPartnerWritable } from '../intake/http.js';
 import { IDEMPOTENCY_KEY, type StoredResponse } from '../intake/idempotency.js';
 import { accessLine } from '../middleware/access-log.js';
 import { trustedProxyList } from '../middleware/client-ip.js';
-import { declaredTooLarge, payloadTooLarge, readAll, TooLarge } from '../middleware/node-body.js';
+import { bodyText, payloadTooLarge, readLimitedBody } from '../middleware/node-body.js';
 import { requestRecorder } from '../metrics/middleware.js';
 import { routeClassOf } from '../rate-limit/tiers.js';
 import { orderRouteScope, submitOrderNow } from '../routes/orders.js';
@@ -43,8 +43,6 @@ const PATH = '/v1/orders';
  * media type case-sensitively); any other goes to Hono, whose validator decides.
  */
 const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8']);
-/** WHATWG `text()` semantics, as the body limit hands the body to Hono: UTF-8, a leading BOM dropped, bad sequences replaced. */
-const utf8 = new TextDecoder();
 
 /** Requests each gateway's order lane answered, by its services (the route suite checks the lane by it). */
 const taken = new WeakMap<Services, { count: number }>();
@@ -100,15 +98,10 @@ async function take(
 ): Promise<void> {
   // The body limit (app.ts, before any route and before the request metrics).
   a.unmetered = true;
-  if (declaredTooLarge(req, maxBody)) throw payloadTooLarge(maxBody);
-  let bytes: Buffer;
-  try {
-    bytes = await readAll(req, maxBody);
-  } catch (err) {
-    throw err instanceof TooLarge ? payloadTooLarge(maxBody) : err;
-  }
+  const bytes = await readLimitedBody(req, maxBody);
+  if (!bytes) throw payloadTooLarge(maxBody);
   a.unmetered = false;
-  const text = utf8.decode(bytes);
+  const text = bodyText(bytes);
   // The scope check's charge (auth/middleware.ts `requireScope`).
   a.partner = principal.partner;
   const charging = services.rateLimit.chargePartner(principal.partner, routeClass, tier);

@@ -63,7 +63,7 @@ export function requireIdempotencyKey(): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function checkKey(key: string): void {
+function checkKey(key: string): void {
   if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError('invalid_request', 'The Idempotency-Key must be 1 to 255 printable ASCII characters.');
 }
 
@@ -129,12 +129,13 @@ export interface WriteRequest {
  * committed together; without one, the partner + external id de-duplication alone applies.
  */
 export async function acceptWrite(c: Context<AppEnv>, queue: IntakeQueue, spec: WriteSpec): Promise<Response> {
-  const answer = await acceptWriteOf(
-    queue,
-    { principal: principalOf(c), requestId: c.get('requestId'), key: c.req.header('idempotency-key'), method: c.req.method, path: c.req.path, body: () => c.req.text() },
-    spec,
-  );
+  const answer = await acceptWriteOf(queue, writeRequestOf(c), spec);
   return respondStored(c, answer.stored, answer.replayed);
+}
+
+/** The request as `acceptWriteOf` reads it, from a Hono context. */
+export function writeRequestOf(c: Context<AppEnv>): WriteRequest {
+  return { principal: principalOf(c), requestId: c.get('requestId'), key: c.req.header('idempotency-key'), method: c.req.method, path: c.req.path, body: () => c.req.text() };
 }
 
 /** `acceptWrite` without a request context (the fast lane calls it too); refusals are thrown `ApiError`s. */

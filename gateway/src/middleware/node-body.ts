@@ -23,8 +23,7 @@ export interface NodeBodyLimitOptions {
   onError: (c: Context<AppEnv>) => Response | Promise<Response>;
 }
 
-/** `readAll`'s refusal: more than the limit arrived. */
-export class TooLarge extends Error {}
+class TooLarge extends Error {}
 
 function incomingOf(c: Context<AppEnv>): IncomingMessage | undefined {
   const env = c.env as { incoming?: unknown } | undefined;
@@ -33,7 +32,7 @@ function incomingOf(c: Context<AppEnv>): IncomingMessage | undefined {
 }
 
 /** Reads the whole body, failing with `TooLarge` as soon as more than `max` bytes arrived. */
-export function readAll(incoming: IncomingMessage, max: number): Promise<Buffer> {
+function readAll(incoming: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,10 +69,27 @@ export function readAll(incoming: IncomingMessage, max: number): Promise<Buffer>
   });
 }
 
-/** Whether a request's declared `Content-Length` (without chunked transfer) is over the limit already. */
-export function declaredTooLarge(incoming: IncomingMessage, maxSize: number): boolean {
+/**
+ * The whole body, or null when it is over `maxSize`: a declared `Content-Length` over it (without
+ * chunked transfer) is refused before reading, otherwise the count is checked as the bytes arrive.
+ * The middleware below and the order lane (fast-lane/order-lane.ts) read bodies with it.
+ */
+export async function readLimitedBody(incoming: IncomingMessage, maxSize: number): Promise<Buffer | null> {
   const declared = incoming.headers['content-length'];
-  return declared !== undefined && incoming.headers['transfer-encoding'] === undefined && parseInt(declared || '0', 10) > maxSize;
+  if (declared !== undefined && incoming.headers['transfer-encoding'] === undefined && parseInt(declared || '0', 10) > maxSize) return null;
+  try {
+    return await readAll(incoming, maxSize);
+  } catch (err) {
+    if (err instanceof TooLarge) return null;
+    throw err;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** A body's text with WHATWG `text()` semantics: UTF-8, a leading BOM dropped, bad sequences replaced. */
+export function bodyText(bytes: Buffer): string {
+  return utf8.decode(bytes);
 }
 
 /** The 413 of a body over the gateway's limit (GATEWAY_BODY_LIMIT_BYTES). */
@@ -88,21 +104,14 @@ export function nodeBodyLimit(options: NodeBodyLimitOptions): MiddlewareHandler<
     const incoming = incomingOf(c);
     // Hono's limit reads `c.req.raw.body`; once the WHATWG Request exists the body belongs to it.
     if (!incoming || incoming.readableDidRead || incoming.readableEnded) return fallback(c, next);
-    if (declaredTooLarge(incoming, maxSize)) return options.onError(c);
-    let bytes: Buffer;
-    try {
-      bytes = await readAll(incoming, maxSize);
-    } catch (err) {
-      if (err instanceof TooLarge) return options.onError(c);
-      throw err;
-    }
+    const bytes = await readLimitedBody(incoming, maxSize);
+    if (!bytes) return options.onError(c);
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     // `arrayBuffer` first: Hono converts any other form (formData, blob) from the first cached one.
     // (Hono keeps promises in the cache, though its type names the resolved values.)
     const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
     cache.arrayBuffer = Promise.resolve(buffer);
-    // WHATWG `text()` semantics: UTF-8, a leading BOM dropped, bad sequences replaced.
-    cache.text = Promise.resolve(new TextDecoder().decode(bytes));
+    cache.text = Promise.resolve(bodyText(bytes));
     await next();
   };
 }

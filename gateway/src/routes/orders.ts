@@ -3,7 +3,6 @@
  * `GET /v1/orders/{id}` (the order's journey) and `POST /v1/orders/{id}/cancel`.
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
 import { principalOf } from '../auth/middleware.js';
@@ -20,6 +19,7 @@ import {
   receipt,
   requireIdempotencyKey,
   respondStored,
+  writeRequestOf,
   type WriteAnswer,
   type WriteRequest,
 } from '../intake/http.js';
@@ -159,11 +159,6 @@ function settledOf(services: Services, promise: OrderPromise): (accepted: Accept
   };
 }
 
-/** The request as `acceptWriteOf` reads it, from a Hono context. */
-function writeRequestOf(c: Context<AppEnv>): WriteRequest {
-  return { principal: principalOf(c), requestId: c.get('requestId'), key: c.req.header('idempotency-key'), method: c.req.method, path: c.req.path, body: () => c.req.text() };
-}
-
 /**
  * `POST /v1/orders` without `Prefer: wait`, from the order as its contract parsed it: the line
  * ceiling, the stock promise, the durable accept under the Idempotency-Key. The route and the fast
@@ -197,7 +192,6 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
       return respondStored(c, answer.stored, answer.replayed) as never;
     }
     assertLineQuantities(c, order.lines);
-    const location = orderLocation;
     const principal = principalOf(c);
     const promise = await promiseOrder(services, principal, c.get('requestId'), order);
     const settled = settledOf(services, promise);
@@ -229,12 +223,12 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
     let stored: StoredResponse;
     try {
       const item = await queue.waitFor(principal.partner, accepted.id, wait * 1000);
-      const headers = { Location: location(accepted.id), 'Preference-Applied': `wait=${wait}` };
+      const headers = { Location: orderLocation(accepted.id), 'Preference-Applied': `wait=${wait}` };
       if (item && (item.status === 'completed' || item.status === 'rejected')) {
         const body = await orderStatus(item, { queue, odoo: services.odoo, requestId: c.get('requestId') });
         stored = { status: item.status === 'completed' ? 201 : 200, headers, body };
       } else {
-        const body = receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, location(accepted.id));
+        const body = receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, orderLocation(accepted.id));
         stored = { status: 202, headers, body: promise.backorder && !accepted.duplicate ? { ...body, backorder: promise.backorder } : body };
       }
     } catch (err) {
