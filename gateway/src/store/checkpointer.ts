@@ -130,6 +130,8 @@ export class Checkpointer {
       }
     });
     w.on('error', (err) => {
+      // A worker already stopped after a pause (and maybe replaced) is no longer this one's.
+      if (this.worker !== w) return;
       this.busy = false;
       this.worker = null;
       this.onResult({ ok: false, error: err.message });
