@@ -135,13 +135,16 @@ export class AvailabilityCache {
    * `lookup`; for the ATP check at intake.
    */
   async raw(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<RawFigure[]> {
-    await this.collect(skus, warehouse, requestId);
+    // Refreshed as `lookup` is, without building (and sorting) the served answer it would discard:
+    // this runs for every order at intake.
+    const { failed } = await this.refresh(skus, warehouse, requestId);
     const out: RawFigure[] = [];
     for (const sku of skus) {
       for (const e of this.entriesOf(sku)) {
         if (warehouse === undefined || e.figures.warehouse === warehouse) out.push({ sku, warehouse: e.figures.warehouse, available: e.figures.available, basisAt: e.basisAt });
       }
     }
+    if (failed && out.length === 0) throw new AvailabilityUnavailableError();
     return out;
   }
 
@@ -191,7 +194,11 @@ export class AvailabilityCache {
     return value;
   }
 
-  private async collect(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<{ items: Availability[]; validUntil: number; version: number }> {
+  /**
+   * Fetches from Odoo (in one call) the SKUs missing or past the freshness target; on a failure
+   * the last figures stay. `due`: the SKUs that were (or should have been) fetched.
+   */
+  private async refresh(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<{ failed: boolean; due: string[] }> {
     const now = this.now();
     const due = skus.filter((sku) => {
       if (warehouse !== undefined) {
@@ -214,6 +221,11 @@ export class AvailabilityCache {
         this.options.logger?.warn({ err, skus: due.length }, 'availability: refresh from Odoo failed, serving last known figures');
       }
     }
+    return { failed, due };
+  }
+
+  private async collect(skus: readonly string[], warehouse: string | undefined, requestId?: string): Promise<{ items: Availability[]; validUntil: number; version: number }> {
+    const { failed, due } = await this.refresh(skus, warehouse, requestId);
     const stale = (e: Entry) => (failed && due.includes(e.figures.sku)) || this.now() - e.freshAt > this.options.freshnessMs;
     const freshness = this.options.freshnessMs;
     // Until when this answer stays the same (barring a change): the first instant a figure in it
