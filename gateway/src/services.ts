@@ -143,6 +143,9 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
       groupCommit: { windowMs: config.intake.commitWindowMs },
       idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
       now,
+      writerThread: config.intake.writerThread && {
+        onError: (err) => logger.error({ err }, 'intake: the writer thread failed; group commits run on the event loop from now on'),
+      },
     });
   // Available-to-promise: the promise ledger in Redis, else the store; released by the items' results.
   const atpLedger = atpLedgerFromConfig(config, store, (op) => intake.write(op));
@@ -261,6 +264,7 @@ export async function buildServices(config: Config, overrides: ServiceOverrides 
         auth.stop();
         await relayWorkers?.stop();
         await intake.idle();
+        if (!overrides.intake) await intake.close();
         await drainer?.stop();
         await atp.stop();
         await atpLedger.close();

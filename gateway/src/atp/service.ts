@@ -228,6 +228,19 @@ export class AtpService implements PromisedUnits {
     };
   }
 
+  /**
+   * The promise of `plan` as the intake's order program takes it in its own transaction (only
+   * when `joinsIntake`; intake/order-program.ts): the same check and record as `guard`, as data.
+   */
+  intakePromise(plan: PromisePlan): { key: string; lines: AtpLine[]; policy: OversellPolicy; expiresAt: number } {
+    return { key: plan.key, lines: plan.lines, policy: plan.policy, expiresAt: this.now() + this.options.ttlMs };
+  }
+
+  /** The order program recorded `plan`'s promise (called as its transaction commits): as `guard`'s admit. */
+  recorded(plan: PromisePlan, oversold: { itemKey: string; units: number }[]): void {
+    this.taken(plan, oversold);
+  }
+
   /** A promise recorded: this replica's view counts it at once, and oversold units are reported. */
   private taken(plan: PromisePlan, oversoldKeys: { itemKey: string; units: number }[]): void {
     this.patch(plan.lines.map((l) => ({ key: l.itemKey, open: l.qty })));

@@ -58,6 +58,65 @@ async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise
   for (const r of rows) await tx.run('UPDATE atp_open SET qty = qty - ? WHERE item_key = ?', [Number(r.q), r.item_key]);
 }
 
+/**
+ * The reading half of a take, in the caller's transaction: whether the order holds a promise
+ * already, else whether its lines fit (or, with `force`, how many units would be oversold).
+ * Writes nothing but PostgreSQL's transaction-scoped locks; `recordTake` writes what it found.
+ */
+export async function checkTake(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult> {
+  if (tx.dialect === 'postgres') {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-order'), hashtext(?))", [orderKey]);
+    for (const key of [...new Set(lines.map((l) => l.itemKey))].sort()) {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-item'), hashtext(?))", [key]);
+    }
+  }
+  const [held] = await tx.query('SELECT 1 AS x FROM atp_promises WHERE order_key = ? LIMIT 1', [orderKey]);
+  if (held) return { state: 'held' };
+  const used = await usedUnits(tx, lines);
+  const short = lines
+    .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
+    .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
+  if (short.length > 0 && !force) return { state: 'short', short };
+  const oversold = lines.map((l, i) => ({ itemKey: l.itemKey, units: oversoldUnits(used[i]!, l.qty, l.limit) })).filter((o) => o.units > 0);
+  return { state: 'taken', oversold };
+}
+
+/** The writing half of a take (after a `checkTake` that answered `taken`, in the same transaction). */
+export async function recordTake(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
+  if (lines.length === 0) return;
+  // One statement a table for the whole order (an order has one line per item: the primary key);
+  // rows in item order, as every writer of `atp_open` locks them.
+  const sorted = [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey));
+  await tx.run(
+    `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${sorted.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    sorted.flatMap((l) => [orderKey, l.itemKey, l.qty, expiresAt]),
+  );
+  await tx.run(
+    `INSERT INTO atp_open (item_key, qty) VALUES ${sorted.map(() => '(?, ?)').join(', ')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`,
+    sorted.flatMap((l) => [l.itemKey, l.qty]),
+  );
+}
+
+/**
+ * The units each line's item has promised already: its open promises, and the settled ones
+ * Odoo's figure (computed at the line's basisAt) does not include yet. One statement for all lines.
+ */
+async function usedUnits(tx: SqlExecutor, lines: readonly AtpLine[]): Promise<number[]> {
+  if (lines.length === 0) return [];
+  const rows = await tx.query<{ i: number | string; o: number | string | null; s: number | string | null }>(
+    lines
+      .map(
+        (_, i) =>
+          `SELECT ${i} AS i, (SELECT qty FROM atp_open WHERE item_key = ?) AS o, (SELECT SUM(qty) FROM atp_promises WHERE item_key = ? AND settled_at >= ?) AS s`,
+      )
+      .join(' UNION ALL '),
+    lines.flatMap((l) => [l.itemKey, l.itemKey, l.basisAt]),
+  );
+  const used = lines.map(() => 0);
+  for (const r of rows) used[Number(r.i)] = Math.max(0, Number(r.o ?? 0)) + Number(r.s ?? 0);
+  return used;
+}
+
 export class SqlAtpLedger implements AtpLedger {
   readonly backend: 'sqlite' | 'postgres';
 
@@ -90,63 +149,14 @@ export class SqlAtpLedger implements AtpLedger {
     });
   }
 
-  /**
-   * The reading half of a take, in the caller's transaction: whether the order holds a promise
-   * already, else whether its lines fit (or, with `force`, how many units would be oversold).
-   * Writes nothing but PostgreSQL's transaction-scoped locks; `record` writes what it found.
-   */
-  async check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult> {
-    if (tx.dialect === 'postgres') {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-order'), hashtext(?))", [orderKey]);
-      for (const key of [...new Set(lines.map((l) => l.itemKey))].sort()) {
-        await tx.query("SELECT pg_advisory_xact_lock(hashtext('atp-item'), hashtext(?))", [key]);
-      }
-    }
-    const [held] = await tx.query('SELECT 1 AS x FROM atp_promises WHERE order_key = ? LIMIT 1', [orderKey]);
-    if (held) return { state: 'held' };
-    const used = await this.used(tx, lines);
-    const short = lines
-      .map((l, i) => ({ itemKey: l.itemKey, requested: l.qty, available: Math.max(0, l.limit - used[i]!) }))
-      .filter((s, i) => used[i]! + lines[i]!.qty > lines[i]!.limit);
-    if (short.length > 0 && !force) return { state: 'short', short };
-    const oversold = lines.map((l, i) => ({ itemKey: l.itemKey, units: oversoldUnits(used[i]!, l.qty, l.limit) })).filter((o) => o.units > 0);
-    return { state: 'taken', oversold };
+  /** The reading half of a take, in the caller's transaction (`checkTake`). */
+  check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult> {
+    return checkTake(tx, orderKey, lines, force);
   }
 
-  /** The writing half of a take (after a `check` that answered `taken`, in the same transaction). */
-  async record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
-    if (lines.length === 0) return;
-    // One statement a table for the whole order (an order has one line per item: the primary key);
-    // rows in item order, as every writer of `atp_open` locks them.
-    const sorted = [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey));
-    await tx.run(
-      `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${sorted.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      sorted.flatMap((l) => [orderKey, l.itemKey, l.qty, expiresAt]),
-    );
-    await tx.run(
-      `INSERT INTO atp_open (item_key, qty) VALUES ${sorted.map(() => '(?, ?)').join(', ')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`,
-      sorted.flatMap((l) => [l.itemKey, l.qty]),
-    );
-  }
-
-  /**
-   * The units each line's item has promised already: its open promises, and the settled ones
-   * Odoo's figure (computed at the line's basisAt) does not include yet. One statement for all lines.
-   */
-  private async used(tx: SqlExecutor, lines: readonly AtpLine[]): Promise<number[]> {
-    if (lines.length === 0) return [];
-    const rows = await tx.query<{ i: number | string; o: number | string | null; s: number | string | null }>(
-      lines
-        .map(
-          (_, i) =>
-            `SELECT ${i} AS i, (SELECT qty FROM atp_open WHERE item_key = ?) AS o, (SELECT SUM(qty) FROM atp_promises WHERE item_key = ? AND settled_at >= ?) AS s`,
-        )
-        .join(' UNION ALL '),
-      lines.flatMap((l) => [l.itemKey, l.itemKey, l.basisAt]),
-    );
-    const used = lines.map(() => 0);
-    for (const r of rows) used[Number(r.i)] = Math.max(0, Number(r.o ?? 0)) + Number(r.s ?? 0);
-    return used;
+  /** The writing half of a take (`recordTake`). */
+  record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
+    return recordTake(tx, orderKey, lines, expiresAt);
   }
 
   async settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void> {

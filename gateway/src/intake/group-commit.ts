@@ -9,6 +9,8 @@
  * operation (or a PostgreSQL deadlock between two replicas' groups) fails only itself.
  */
 import type { SqlExecutor, SqlStore } from '../store/store.js';
+import { runProgram, type ProgramCall, type ProgramName, type ProgramResult } from './programs.js';
+import { WriterUnavailableError, type WriterThread } from './writer-thread.js';
 
 export type WriteOp<T> = (tx: SqlExecutor) => Promise<T>;
 
@@ -24,18 +26,26 @@ export interface GroupCommitOptions {
   concurrency?: number;
   /** Called after each commit with the group's size (metrics, tests). */
   onCommit?: (size: number) => void;
+  /** Runs groups made only of write programs on a thread of their own (SQLite; writer-thread.ts). */
+  writer?: WriterThread;
 }
 
 interface Pending {
   op: WriteOp<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** The same work as `op`, as data, when it is a write program (it may then run on the writer thread). */
+  program?: ProgramCall;
+  committed?: (value: unknown) => void;
 }
 
 export class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** Groups holding a slot of `concurrency`: from their start to their commit. */
   private running = 0;
+  /** Groups not settled yet: from their start until every operation of theirs is answered. */
+  private settling = 0;
   private readonly maxBatch: number;
   private readonly windowMs: number;
   private readonly concurrency: number;
@@ -60,9 +70,32 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * Runs a write program (programs.ts) in a shared transaction, on the event loop or the writer
+   * thread; `committed` is called with its result as the transaction commits (before anything
+   * else can read what it wrote). Resolves once the transaction is durable.
+   */
+  runProgram<N extends ProgramName>(call: ProgramCall<N>, committed?: (value: ProgramResult<N>) => void): Promise<ProgramResult<N>> {
+    return new Promise<ProgramResult<N>>((resolve, reject) => {
+      const op: WriteOp<ProgramResult<N>> = async (tx) => {
+        const value = await runProgram(tx, call);
+        if (committed) tx.afterCommit(() => committed(value));
+        return value;
+      };
+      this.queue.push({
+        op,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        program: call as ProgramCall,
+        ...(committed ? { committed: committed as (value: unknown) => void } : {}),
+      });
+      this.schedule();
+    });
+  }
+
   /** Resolves when nothing is queued or committing. */
   async idle(): Promise<void> {
-    while (this.queue.length > 0 || this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.queue.length > 0 || this.settling > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   private schedule(): void {
@@ -80,10 +113,33 @@ export class GroupCommitter {
     if (this.running >= this.concurrency || this.queue.length === 0) return;
     const group = this.queue.splice(0, this.maxBatch);
     this.running++;
+    this.settling++;
+    // The next group may start as soon as this one commits: its transaction then runs while this
+    // one's WAL is being synced (SQLite), instead of after.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      this.schedule();
+    };
+    try {
+      const writer = this.options.writer;
+      if (writer && group.every((p) => p.program) && writer.takes(group.length)) await this.onWriter(writer, group, release);
+      else await this.here(group, release);
+    } finally {
+      release();
+      this.settling--;
+    }
+  }
+
+  /** The group on the event loop: one transaction, or each operation alone once it failed. */
+  private async here(group: Pending[], release: () => void): Promise<void> {
     try {
       const results = await this.store.transaction(async (tx) => {
         const out: unknown[] = [];
         for (const p of group) out.push(await p.op(tx));
+        tx.afterCommit(release);
         return out;
       });
       this.options.onCommit?.(group.length);
@@ -100,11 +156,36 @@ export class GroupCommitter {
           }
         }
       }
-    } finally {
-      this.running--;
-      this.schedule();
     }
-    // More arrived while committing: keep going.
-    this.schedule();
+  }
+
+  /** The group on the writer thread (every operation a program). */
+  private async onWriter(writer: WriterThread, group: Pending[], release: () => void): Promise<void> {
+    let reply: Awaited<ReturnType<WriterThread['run']>>;
+    try {
+      reply = await writer.run(
+        group.map((p) => p.program!),
+        (i, value) => {
+          try {
+            group[i]!.committed?.(value);
+          } catch {
+            // A mirror's update must not fail a commit that happened (store.ts `runCommitHooks`).
+          }
+        },
+        release,
+      );
+    } catch (err) {
+      // Stopped or failed before this group was sent: it runs here. Sent and then failed: the
+      // thread's transaction rolled back unless it committed, which a retry under the same
+      // Idempotency-Key replays.
+      if (err instanceof WriterUnavailableError) return this.here(group, release);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    for (const size of reply.commits) this.options.onCommit?.(size);
+    reply.outcomes.forEach((o, i) => {
+      if (o.ok) group[i]!.resolve(o.value);
+      else group[i]!.reject(Object.assign(new Error(o.error.message), { name: o.error.name }));
+    });
   }
 }

@@ -7,6 +7,8 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
+import type { ShortLine } from '../atp/service.js';
+import { splitItemKey } from '../atp/ledger.js';
 import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
 import { principalOf } from '../auth/middleware.js';
 import type { AppEnv, Principal } from '../context.js';
@@ -14,7 +16,8 @@ import type { Services } from '../services.js';
 import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
-import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue } from './queue.js';
+import { receipt } from './order-program.js';
+import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue, OrderAcceptSpec } from './queue.js';
 
 /**
  * Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo.
@@ -77,9 +80,7 @@ export function preferWait(header: string | undefined, max: number): number | nu
   return null;
 }
 
-export function receipt(accepted: Accepted, externalId: string, location: string): IntakeReceipt {
-  return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
-}
+export { receipt } from './order-program.js';
 
 export function respondStored(c: Context<AppEnv>, stored: StoredResponse, replayed: boolean): Response {
   for (const [k, v] of Object.entries(stored.headers)) c.header(k, v);
@@ -170,6 +171,66 @@ export async function acceptWriteOf(queue: IntakeQueue, req: WriteRequest, spec:
     const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build }, spec.guard);
     if (outcome.state === 'accepted') accepted = outcome.accepted;
     return answerOf(outcome);
+  } finally {
+    await spec.settled?.(accepted);
+  }
+}
+
+/** An order's write: `acceptWriteOf` for an order whose accept is a write program (order-program.ts). */
+export interface OrderWriteSpec {
+  externalId: string;
+  payload: unknown;
+  /** Units promised beyond availability by a promise taken before the accept (a ledger outside the store). */
+  oversold?: AcceptInput['oversold'];
+  backorder?: OrderAcceptSpec['backorder'];
+  /** The promise to take in the accept's transaction, and what to do as it is recorded. */
+  promise: OrderAcceptSpec['promise'];
+  promised?: OrderAcceptSpec['promised'];
+  /** The refusal of an order short of stock (policy `reject`). */
+  refuse: (short: ShortLine[]) => ApiError;
+  settled?: (accepted: Accepted | null) => Promise<void>;
+}
+
+/**
+ * Accepts an order under its Idempotency-Key (`IntakeQueue.acceptOrder`): the key, the item, its
+ * promise and the receipt in one transaction, which may run on the writer thread. A request
+ * without a key is refused as the route's middleware would (the order route requires one).
+ */
+export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec: OrderWriteSpec, locationPrefix: string): Promise<WriteAnswer> {
+  const key = req.key;
+  let accepted: Accepted | null = null;
+  try {
+    if (!key) throw new ApiError('idempotency_key_missing', 'This request needs an Idempotency-Key header (a unique value per logical request, e.g. a UUID).');
+    checkKey(key);
+    const fingerprint = requestFingerprint(req.method, req.path, await req.body());
+    const input: AcceptInput = {
+      partner: req.principal.partner,
+      kind: 'order',
+      externalId: spec.externalId,
+      payload: spec.payload,
+      requestId: req.requestId,
+      source: 'api',
+      prevalidated: true,
+      ...(spec.oversold ? { oversold: spec.oversold } : {}),
+    };
+    const outcome = await queue.acceptOrder(input, {
+      key,
+      fingerprint,
+      lockMs: 30_000,
+      promise: spec.promise,
+      locationPrefix,
+      ...(spec.backorder ? { backorder: spec.backorder } : {}),
+      ...(spec.promised ? { promised: spec.promised } : {}),
+    });
+    switch (outcome.state) {
+      case 'short':
+        throw spec.refuse(outcome.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })));
+      case 'accepted':
+        accepted = outcome.accepted;
+        return { stored: outcome.response, replayed: false };
+      default:
+        return answerOf(outcome);
+    }
   } finally {
     await spec.settled?.(accepted);
   }

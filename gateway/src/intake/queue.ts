@@ -19,10 +19,13 @@ import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
 import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
-import { ATP_SUBJECT_MODEL, recordGatewayEvent, recordGatewayEvents, type AnyGatewayEventInput } from './events.js';
+import { recordGatewayEvent } from './events.js';
+import { SqliteStore } from '../store/sqlite.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import type { OrderAcceptArgs, OrderAcceptResult } from './order-program.js';
+import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
-import { newIntakeId } from './ids.js';
+import { holdsItem, insertItem, type Accepted, type PreparedItem } from './insert.js';
 import { kindSpecs, type IntakeKind } from './kinds.js';
 
 export type { IntakeKind } from './kinds.js';
@@ -47,11 +50,7 @@ export interface AcceptInput {
   oversold?: { policy: 'accept' | 'backorder'; lines: { sku: string; warehouse: string; units: number }[] };
 }
 
-export interface Accepted {
-  id: string;
-  duplicate: boolean;
-  status: IntakeStatus;
-}
+export type { Accepted, PreparedItem } from './insert.js';
 
 export interface IntakeItem {
   seq: number;
@@ -96,6 +95,23 @@ export interface IntakeQueueOptions {
   /** How long idempotency keys are kept (GATEWAY_IDEMPOTENCY_TTL_HOURS). */
   idempotencyTtlMs?: number;
   now?: () => number;
+  /**
+   * Runs the group commits of write programs (orders) on a thread of their own, on a SQLite file
+   * (writer-thread.ts; GATEWAY_WRITER_THREAD). Ignored for `:memory:` and PostgreSQL.
+   */
+  writerThread?: boolean | WriterThreadOptions;
+}
+
+/** The order-specific part of `IntakeQueue.acceptOrder` (order-program.ts `OrderAcceptArgs`). */
+export interface OrderAcceptSpec {
+  key: string;
+  fingerprint: string;
+  lockMs: number;
+  promise: OrderAcceptArgs['promise'];
+  backorder?: OrderAcceptArgs['backorder'];
+  locationPrefix: string;
+  /** Called with the promise's lines as it is recorded, as the transaction commits (the ATP view). */
+  promised?: (taken: { itemKey: string; units: number }[]) => void;
 }
 
 /** The idempotency part of an accept: the key, the request fingerprint and the response to store. */
@@ -233,9 +249,17 @@ export class IntakeQueue {
    */
   readonly signals = new EventEmitter();
 
+  /** The writer thread, when the group commits of orders may run on it (tests look at it). */
+  readonly writer: WriterThread | null;
+
   constructor(options: IntakeQueueOptions) {
     this.store = options.store;
-    this.committer = new GroupCommitter(options.store, options.groupCommit);
+    const store = options.store;
+    this.writer =
+      options.writerThread && store instanceof SqliteStore && store.path !== ':memory:'
+        ? new WriterThread(store, typeof options.writerThread === 'object' ? options.writerThread : {})
+        : null;
+    this.committer = new GroupCommitter(options.store, { ...options.groupCommit, ...(this.writer ? { writer: this.writer } : {}) });
     this.partnerMode = options.partnerMode ?? (() => 'live');
     this.idempotencyTtlMs = options.idempotencyTtlMs ?? 24 * 3600_000;
     this.now = options.now ?? Date.now;
@@ -250,6 +274,40 @@ export class IntakeQueue {
     // Metrics (ops): the order funnel and duplicates suppressed.
     this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
     return accepted;
+  }
+
+  /**
+   * Accepts an order under its Idempotency-Key, with its stock promise when one is to be taken in
+   * the same transaction: order-program.ts, in the group commit, on the writer thread when it runs.
+   */
+  async acceptOrder(input: AcceptInput, spec: OrderAcceptSpec): Promise<OrderAcceptResult> {
+    const item = await this.prepare(input);
+    const args: OrderAcceptArgs = {
+      item,
+      key: spec.key,
+      fingerprint: spec.fingerprint,
+      lockMs: spec.lockMs,
+      ttlMs: this.idempotencyTtlMs,
+      now: this.now(),
+      promise: spec.promise,
+      locationPrefix: spec.locationPrefix,
+      ...(spec.backorder ? { backorder: spec.backorder } : {}),
+    };
+    const promised = spec.promised;
+    const result = await this.committer.runProgram({ name: 'acceptOrder', args }, (r) => {
+      if (r.state === 'accepted' && r.taken && promised) promised(r.taken);
+    });
+    if (result.state === 'accepted') {
+      if (!result.accepted.duplicate) this.signals.emit('accepted');
+      // Metrics (ops): the order funnel and duplicates suppressed.
+      this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: result.accepted.duplicate });
+    }
+    return result;
+  }
+
+  /** Stops the writer thread (after `idle`); the store is its owner's to close. */
+  async close(): Promise<void> {
+    await this.writer?.close();
   }
 
   /** Accepts several items; each shares the group commit. Results are in input order. */
@@ -309,14 +367,14 @@ export class IntakeQueue {
       if (guard) {
         const verdict = await guard.check(tx);
         if ('refuse' in verdict) {
-          if (!(await this.holds(tx, prepared))) {
+          if (!(await holdsItem(tx, prepared))) {
             // Nothing of this request stays: the key may be used again (e.g. once stock is back).
             await releaseIdempotencyKey(tx, input.partner, idem.key);
             return { state: 'refused', refusal: verdict.refuse };
           }
         } else {
           admit = true;
-          if (verdict.oversold) item = { ...prepared, input: { ...input, oversold: verdict.oversold } };
+          if (verdict.oversold) item = { ...prepared, oversold: verdict.oversold };
         }
       }
       const accepted = await this.insert(tx, item);
@@ -329,12 +387,6 @@ export class IntakeQueue {
     // Metrics (ops): the order funnel and duplicates suppressed.
     if (outcome.state === 'accepted') this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: outcome.accepted.duplicate });
     return outcome;
-  }
-
-  /** Whether an item with the same partner, kind and dedupe key is queued already (a repeat). */
-  private async holds(tx: SqlExecutor, p: Awaited<ReturnType<IntakeQueue['prepare']>>): Promise<boolean> {
-    const [row] = await tx.query('SELECT 1 AS x FROM intake_items WHERE partner = ? AND kind = ? AND dedupe_key = ?', [p.input.partner, p.input.kind, p.dedupeKey]);
-    return row !== undefined;
   }
 
   /** Stores the final response of a key left in progress by `acceptIdempotent`. */
@@ -599,7 +651,7 @@ export class IntakeQueue {
     return Number(row?.v ?? 0);
   }
 
-  private async prepare(input: AcceptInput) {
+  private async prepare(input: AcceptInput): Promise<PreparedItem> {
     const spec = kindSpecs[input.kind];
     if (!spec) throw new TypeError(`unknown intake kind ${String(input.kind)}`);
     let payload: Record<string, unknown>;
@@ -611,63 +663,25 @@ export class IntakeQueue {
     }
     if (!input.externalId || input.externalId.length > 128) throw new ApiError('validation_failed', 'The external id must be 1 to 128 characters.');
     const mode = await this.partnerMode(input.partner);
+    const channel = input.kind === 'order' ? (payload as { channel?: string }).channel : undefined;
     return {
-      input,
-      payloadJson: JSON.stringify(payload),
-      orderRef: spec.orderRef(payload),
-      shadow: mode === 'shadow',
+      partner: input.partner,
+      kind: input.kind,
+      externalId: input.externalId,
       dedupeKey: input.dedupeKey ?? input.externalId,
+      orderRef: spec.orderRef(payload),
+      source: input.source,
+      requestId: input.requestId,
+      shadow: mode === 'shadow',
+      payloadJson: JSON.stringify(payload),
+      idPrefix: spec.idPrefix,
+      ...(channel !== undefined ? { channel } : {}),
+      ...(input.oversold ? { oversold: input.oversold } : {}),
     };
   }
 
-  private async insert(tx: SqlExecutor, p: Awaited<ReturnType<IntakeQueue['prepare']>>): Promise<Accepted> {
-    const now = this.now();
-    const { input } = p;
-    const id = newIntakeId(kindSpecs[input.kind].idPrefix, now);
-    const inserted = await tx.query<{ seq: number }>(
-      `INSERT INTO intake_items (id, partner, kind, external_id, dedupe_key, order_ref, source, request_id, shadow, payload, status, next_attempt_at, accepted_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?)
-       ON CONFLICT (partner, kind, dedupe_key) DO NOTHING RETURNING seq`,
-      [id, input.partner, input.kind, input.externalId, p.dedupeKey, p.orderRef, input.source, input.requestId, p.shadow ? 1 : 0, p.payloadJson, now, now, now],
-    );
-    const seq = inserted[0]?.seq;
-    if (seq !== undefined) {
-      if (input.kind === 'order' && !p.shadow) {
-        const order = input.payload as { channel?: string };
-        const events: AnyGatewayEventInput[] = [
-          {
-            type: 'order.accepted',
-            partner: input.partner,
-            intakeSeq: Number(seq),
-            sequence: 1,
-            requestId: input.requestId,
-            now,
-            data: { intake_id: id, partner: input.partner, external_id: input.externalId, channel: order.channel ?? input.source, accepted_at: new Date(now).toISOString() },
-          },
-        ];
-        if (input.oversold && input.oversold.lines.length > 0) {
-          events.push({
-            type: 'inventory.oversold',
-            partner: input.partner,
-            intakeSeq: Number(seq),
-            subjectModel: ATP_SUBJECT_MODEL,
-            sequence: 1,
-            requestId: input.requestId,
-            now,
-            data: { intake_id: id, partner: input.partner, external_id: input.externalId, policy: input.oversold.policy, lines: input.oversold.lines },
-          });
-        }
-        await recordGatewayEvents(tx, events);
-      }
-      return { id, duplicate: false, status: 'accepted' };
-    }
-    const [existing] = await tx.query<{ id: string; status: string }>(
-      'SELECT id, status FROM intake_items WHERE partner = ? AND kind = ? AND dedupe_key = ?',
-      [input.partner, input.kind, p.dedupeKey],
-    );
-    if (!existing) throw new Error('intake: conflicting item vanished'); // rows are never deleted while keys live
-    await tx.run('UPDATE intake_items SET duplicates = duplicates + 1 WHERE id = ?', [existing.id]);
-    return { id: existing.id, duplicate: true, status: existing.status as IntakeStatus };
+  private insert(tx: SqlExecutor, p: PreparedItem): Promise<Accepted> {
+    return insertItem(tx, p, this.now());
   }
 }
 

@@ -8,8 +8,8 @@ import { Order, OrderStatus } from '../../../contracts/src/order.js';
 import { principalOf } from '../auth/middleware.js';
 import type { AppEnv, Principal } from '../context.js';
 import {
+  acceptOrderOf,
   acceptWrite,
-  acceptWriteOf,
   answerIdempotent,
   IdempotencyHeaders,
   intakeOf,
@@ -25,7 +25,8 @@ import {
 } from '../intake/http.js';
 import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
 import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome } from '../intake/queue.js';
-import type { OversellPolicy, OversoldLine, ShortLine } from '../atp/service.js';
+import type { PromisePlan, ShortLine } from '../atp/service.js';
+import { overPromised } from '../intake/order-program.js';
 import { ApiError } from '../errors.js';
 import { orderStatus } from '../intake/order-status.js';
 import { assertLineQuantities, assertLineQuantitiesOf } from '../intake/quantity-limit.js';
@@ -95,8 +96,8 @@ interface OrderPromise {
   key: string | null;
   oversold?: AcceptInput['oversold'];
   backorder?: IntakeReceipt['backorder'];
-  /** The promise taken inside the accept's own transaction (a ledger in the intake's SQLite store). */
-  guard?: AcceptGuard<ApiError>;
+  /** The promise to take inside the accept's own transaction (a ledger in the intake's SQL store). */
+  plan?: PromisePlan;
 }
 
 const insufficientStock = (short: ShortLine[]) => {
@@ -104,11 +105,6 @@ const insufficientStock = (short: ShortLine[]) => {
   return new ApiError('insufficient_stock', `Not enough stock to promise this order (${what}); nothing was queued.`, { lines: short });
 };
 
-/** Units promised beyond availability under `backorder` / `accept`: recorded with the order, and named in a backorder's receipt. */
-const overPromised = (policy: OversellPolicy, lines: OversoldLine[]): Pick<OrderPromise, 'oversold' | 'backorder'> => ({
-  oversold: { policy: policy === 'backorder' ? 'backorder' : 'accept', lines },
-  ...(policy === 'backorder' ? { backorder: lines } : {}),
-});
 
 /**
  * Promises the order's units (available-to-promise) under the partner's oversell policy; refuses
@@ -123,22 +119,7 @@ async function promiseOrder(services: Services, principal: Principal, requestId:
   const opts = { partnerWarehouses: record?.warehouses, requestId };
   if (services.atp.joinsIntake) {
     const plan = await services.atp.plan(principal.partner, order, policy, opts);
-    if (!plan) return { key: null };
-    const inner = services.atp.guard(plan);
-    const promise: OrderPromise = { key: null };
-    promise.guard = {
-      check: async (tx) => {
-        const held = await inner.check(tx);
-        promise.backorder = undefined;
-        if (held.state === 'short') return { refuse: insufficientStock(held.short) };
-        if (held.state !== 'taken' || held.oversold.length === 0) return {};
-        const over = overPromised(policy, held.oversold);
-        promise.backorder = over.backorder;
-        return { oversold: over.oversold };
-      },
-      admit: (tx) => inner.admit(tx),
-    };
-    return promise;
+    return plan ? { key: null, plan } : { key: null };
   }
   const held = await services.atp.promise(principal.partner, order, policy, opts);
   if (held.state === 'short') {
@@ -150,7 +131,28 @@ async function promiseOrder(services: Services, principal: Principal, requestId:
   return { key: held.key, ...overPromised(policy, held.oversold) };
 }
 
-const orderLocation = (id: string) => `/v1/orders/${id}`;
+const ORDER_LOCATION = '/v1/orders/';
+const orderLocation = (id: string) => `${ORDER_LOCATION}${id}`;
+
+/**
+ * The promise of `plan` in the accept's own transaction as `IntakeQueue.acceptIdempotent` takes
+ * it (under `Prefer: wait`): the same check and record as the order program's (order-program.ts).
+ */
+function guardOf(services: Services, plan: PromisePlan, promise: OrderPromise): AcceptGuard<ApiError> {
+  const inner = services.atp.guard(plan);
+  return {
+    check: async (tx) => {
+      const held = await inner.check(tx);
+      promise.backorder = undefined;
+      if (held.state === 'short') return { refuse: insufficientStock(held.short) };
+      if (held.state !== 'taken' || held.oversold.length === 0) return {};
+      const over = overPromised(plan.policy, held.oversold);
+      promise.backorder = over.backorder;
+      return { oversold: over.oversold };
+    },
+    admit: (tx) => inner.admit(tx),
+  };
+}
 
 /** After the accept: a promise taken before it for an order not queued now (a repeat, a refusal) is dropped. */
 function settledOf(services: Services, promise: OrderPromise): (accepted: Accepted | null) => Promise<void> {
@@ -167,17 +169,22 @@ function settledOf(services: Services, promise: OrderPromise): (accepted: Accept
 export async function submitOrderNow(services: Services, req: WriteRequest, order: Order): Promise<WriteAnswer> {
   assertLineQuantitiesOf(services, req.principal.partner, order.lines);
   const promise = await promiseOrder(services, req.principal, req.requestId, order);
-  return acceptWriteOf(services.intake, req, {
-    kind: 'order',
-    externalId: order.external_id,
-    payload: order,
-    location: orderLocation,
-    prevalidated: true,
-    oversold: promise.oversold,
-    backorder: () => promise.backorder,
-    guard: promise.guard,
-    settled: settledOf(services, promise),
-  });
+  const plan = promise.plan;
+  return acceptOrderOf(
+    services.intake,
+    req,
+    {
+      externalId: order.external_id,
+      payload: order,
+      ...(promise.oversold ? { oversold: promise.oversold } : {}),
+      ...(promise.backorder ? { backorder: promise.backorder } : {}),
+      promise: plan ? services.atp.intakePromise(plan) : null,
+      ...(plan ? { promised: (taken: { itemKey: string; units: number }[]) => services.atp.recorded(plan, taken) } : {}),
+      refuse: insufficientStock,
+      settled: settledOf(services, promise),
+    },
+    ORDER_LOCATION,
+  );
 }
 
 export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): void {
@@ -194,6 +201,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
     assertLineQuantities(c, order.lines);
     const principal = principalOf(c);
     const promise = await promiseOrder(services, principal, c.get('requestId'), order);
+    const guard = promise.plan ? guardOf(services, promise.plan, promise) : undefined;
     const settled = settledOf(services, promise);
     const key = c.req.header('idempotency-key')!;
     const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
@@ -211,7 +219,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
           ...(promise.oversold ? { oversold: promise.oversold } : {}),
         },
         { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
-        promise.guard,
+        guard,
       );
     } catch (err) {
       await settled(null);

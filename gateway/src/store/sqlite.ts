@@ -20,7 +20,7 @@ export interface SqliteStoreOptions {
 }
 
 /** A WAL file longer than this is cut back to it when SQLite starts the WAL over. */
-const WAL_FILE_LIMIT = 64 * 1024 * 1024;
+export const WAL_FILE_LIMIT = 64 * 1024 * 1024;
 
 /** A statement that only reads (outside a transaction anything else may have written, and is flushed as a write). */
 const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
@@ -54,6 +54,8 @@ export class SqliteStore implements SqlStore {
   private readonly flusher: WalFlusher | null;
   /** Public for tests (whether its worker runs). */
   readonly checkpointer: Checkpointer | null;
+  /** The WAL's bound in pages (`walPagesMax`): another connection writing here sets the same. */
+  readonly walPagesMax: number;
 
   constructor(
     readonly path: string,
@@ -83,8 +85,9 @@ export class SqliteStore implements SqlStore {
     // for 9,500 orders). Past `walPagesMax` pages the committing connection checkpoints itself,
     // between two writes (little is left to copy: the worker has copied the rest), and the next
     // write starts the WAL over.
+    this.walPagesMax = Math.max(1, Math.floor(options.walPagesMax ?? 4000));
     if (this.checkpointer) {
-      this.db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(options.walPagesMax ?? 4000))}`);
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${this.walPagesMax}`);
       this.db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT}`);
     }
     this.db.exec('PRAGMA foreign_keys = ON');
@@ -175,6 +178,22 @@ export class SqliteStore implements SqlStore {
 
   afterCommit(fn: () => void): void {
     fn();
+  }
+
+  /**
+   * Runs `write`, a transaction another connection to this database commits (the intake's writer
+   * thread), as this store's own are: under its lock, so nothing here writes meanwhile (no
+   * connection ever waits on SQLite's lock, which would block the event loop), numbered among its
+   * commits (`wrote`), and answered once the WAL holding it is on disk. Whatever `write` does after
+   * the commit and before it returns happens before anything else can read what it wrote.
+   */
+  external<T>(write: () => Promise<{ value: T; wrote: boolean }>): Promise<T> {
+    return this.durable(
+      this.exclusive(async () => {
+        const { value, wrote } = await write();
+        return { value, commit: wrote ? this.committed() : this.seen() };
+      }),
+    );
   }
 
   /** Numbers a commit that just returned (and counts it toward the next checkpoint); 0 for `:memory:`. */

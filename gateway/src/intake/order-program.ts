@@ -1,0 +1,100 @@
+/**
+ * An order's accept as one function of plain data, run in the group commit's transaction: the
+ * Idempotency-Key's claim, the stock promise (available-to-promise, when the ledger lives in the
+ * intake's own store), the item and its events, the promise's record and the stored 202. It is the
+ * same work `IntakeQueue.acceptIdempotent` does with the order route's guard and response, written
+ * so that it can run where closures cannot go: on the writer thread (writer-thread.ts), which runs
+ * a burst's SQLite work beside the event loop instead of on it. On PostgreSQL, on `:memory:` and
+ * for a group too small to hand over, it runs on the event loop, the same function.
+ *
+ * It imports nothing heavier than the store's types (the writer thread loads it).
+ */
+import type { IntakeReceipt } from '../../../contracts/src/intake.js';
+import { checkTake, recordTake } from '../atp/sql-ledger.js';
+import { splitItemKey, type AtpLine } from '../atp/ledger.js';
+import type { OversellPolicy, OversoldLine } from '../atp/service.js';
+import type { SqlExecutor } from '../store/store.js';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
+import { holdsItem, insertItem, type Accepted, type OversoldUnits, type PreparedItem } from './insert.js';
+
+/** What the receipt of an accepted item says (every write route answers one). */
+export function receipt(accepted: Accepted, externalId: string, location: string): IntakeReceipt {
+  return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
+}
+
+/** Units promised beyond availability under `backorder` / `accept`: recorded with the order, and named in a backorder's receipt. */
+export function overPromised(policy: OversellPolicy, lines: OversoldLine[]): { oversold: OversoldUnits; backorder?: OversoldLine[] } {
+  return {
+    oversold: { policy: policy === 'backorder' ? 'backorder' : 'accept', lines },
+    ...(policy === 'backorder' ? { backorder: lines } : {}),
+  };
+}
+
+export interface OrderAcceptArgs {
+  item: PreparedItem;
+  key: string;
+  fingerprint: string;
+  /** How long an in-progress key blocks other requests with it, and how long the key is kept (ms). */
+  lockMs: number;
+  ttlMs: number;
+  now: number;
+  /** The stock promise to take in this transaction (`AtpService.plan`), or null. */
+  promise: { key: string; lines: AtpLine[]; policy: OversellPolicy; expiresAt: number } | null;
+  /** A backorder already known (a promise taken before the accept, by a ledger outside this store). */
+  backorder?: OversoldLine[];
+  /** The status path of the item: this prefix and its id. */
+  locationPrefix: string;
+}
+
+export type OrderAcceptResult =
+  | { state: 'accepted'; accepted: Accepted; response: StoredResponse; taken: { itemKey: string; units: number }[] | null }
+  | { state: 'short'; short: { itemKey: string; requested: number; available: number }[] }
+  | { state: 'replay'; response: StoredResponse }
+  | { state: 'mismatch' }
+  | { state: 'in_use' };
+
+/**
+ * The accept. `short`: the promise was refused under `reject` and nothing was written (the key is
+ * not kept), unless the order was accepted before: a repeat is answered as one, nothing promised.
+ * `taken`: a promise was recorded (this replica's ATP view counts it as the transaction commits).
+ */
+export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<OrderAcceptResult> {
+  const partner = a.item.partner;
+  const claim = await claimIdempotencyKey(tx, { partner, key: a.key, fingerprint: a.fingerprint, now: a.now, ttlMs: a.ttlMs, lockMs: a.lockMs });
+  if (claim.state !== 'new') return claim;
+  let item = a.item;
+  let backorder = a.backorder;
+  let promised: { itemKey: string; units: number }[] | null = null;
+  if (a.promise) {
+    const found = await checkTake(tx, a.promise.key, a.promise.lines, a.promise.policy !== 'reject');
+    backorder = undefined;
+    if (found.state === 'short') {
+      if (!(await holdsItem(tx, item))) {
+        await releaseIdempotencyKey(tx, partner, a.key);
+        return { state: 'short', short: found.short };
+      }
+    } else if (found.state === 'taken') {
+      promised = found.oversold;
+      if (found.oversold.length > 0) {
+        const over = overPromised(
+          a.promise.policy,
+          found.oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units })),
+        );
+        item = { ...item, oversold: over.oversold };
+        backorder = over.backorder;
+      }
+    }
+  }
+  const accepted = await insertItem(tx, item, a.now);
+  let taken: { itemKey: string; units: number }[] | null = null;
+  if (a.promise && promised && !accepted.duplicate) {
+    await recordTake(tx, a.promise.key, a.promise.lines, a.promise.expiresAt);
+    taken = promised;
+  }
+  const location = `${a.locationPrefix}${accepted.id}`;
+  const body = receipt(accepted, item.externalId, location);
+  const shown = accepted.duplicate ? undefined : backorder;
+  const response: StoredResponse = { status: 202, headers: { Location: location }, body: shown ? { ...body, backorder: shown } : body };
+  await completeIdempotencyKey(tx, partner, a.key, response);
+  return { state: 'accepted', accepted, response, taken };
+}
