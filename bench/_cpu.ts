@@ -4,6 +4,7 @@
  * the process spends idle over the same time (its other servers' timers, the fake Odoo), divided
  * by the requests the server answered. The load itself comes from a separate process, not counted.
  */
+import { readFileSync } from 'node:fs';
 
 /** The bench process's CPU µs per wall-clock second with no load on any of its servers. */
 export async function idleCpuPerSecond(ms = 2_000): Promise<number> {
@@ -21,4 +22,15 @@ export async function busyCpu<T>(work: () => Promise<T>, idlePerS: number): Prom
   const result = await work();
   const used = process.cpuUsage(cpu);
   return { result, busyUs: used.user + used.system - idlePerS * ((performance.now() - t0) / 1000) };
+}
+
+/**
+ * CPU µs the event loop's thread (the main thread) has used so far, from /proc (Linux): unlike
+ * `process.cpuUsage()` it leaves out other threads (a worker, libuv's pool, V8's helpers).
+ */
+export function eventLoopCpuUs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

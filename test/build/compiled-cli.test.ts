@@ -80,6 +80,37 @@ describe('the compiled product', () => {
     expect(existsSync(join(out, 'contracts/examples/api/order.json'))).toBe(true);
   });
 
+  it("runs the intake's writer thread from the compiled worker, with no loader", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-build-writer-'));
+    try {
+      const r = await run(process.execPath, ['--input-type=module', '-e', `
+        const { SqliteStore } = await import(${JSON.stringify(join(out, 'gateway/src/store/sqlite.js'))});
+        const { IntakeQueue } = await import(${JSON.stringify(join(out, 'gateway/src/intake/queue.js'))});
+        const { intakeMigrations } = await import(${JSON.stringify(join(out, 'gateway/src/intake/migrations.js'))});
+        const { atpMigrations } = await import(${JSON.stringify(join(out, 'gateway/src/atp/sql-ledger.js'))});
+        const store = new SqliteStore(${JSON.stringify(join(dir, 'gateway.sqlite'))});
+        await store.migrate([...intakeMigrations, ...atpMigrations]);
+        const queue = new IntakeQueue({ store, writerThread: { minGroup: 1 } });
+        const order = (id) => queue.acceptOrder(
+          { partner: 'acme', kind: 'order', externalId: id, payload: { external_id: id }, requestId: 'r-' + id, source: 'api', prevalidated: true },
+          { key: id, fingerprint: 'f-' + id, lockMs: 30000, promise: null, locationPrefix: '/v1/orders/' },
+        );
+        await order('first');
+        const end = Date.now() + 50000;
+        while (!queue.writer.serving && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        const second = await order('second');
+        const rows = await store.query('SELECT external_id FROM intake_items ORDER BY seq');
+        console.log(JSON.stringify({ served: queue.writer.served, state: second.state, rows: rows.map((r) => r.external_id), loader: process.execArgv.some((a) => a.startsWith('--import') || a.startsWith('--loader') || a.startsWith('--require')) }));
+        await queue.close();
+        await store.close();
+      `], { cwd: out, timeout: 60_000 });
+      const result = JSON.parse(r.stdout) as { served: number; state: string; rows: string[]; loader: boolean };
+      expect(result).toEqual({ served: 1, state: 'accepted', rows: ['first', 'second'], loader: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('holds the gateway and the contracts, and no test code', () => {
     expect(readdirSync(out).filter((f) => f !== 'node_modules').sort()).toEqual(['contracts', 'gateway']);
     const files = [...filesUnder(join(out, 'gateway')), ...filesUnder(join(out, 'contracts'))];
