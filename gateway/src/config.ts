@@ -31,12 +31,13 @@ const int = (min: number, max: number) =>
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 /**
- * CPUs from which `GATEWAY_WRITER_THREAD=auto` runs the writer thread. Measured on 2 CPUs (the
- * load generator on the same machine): orders/s within noise of the event loop alone, at ≈ 10%
- * more CPU an order, while the event loop's own time an order fell by a third; with fewer cores
- * than busy threads the thread only moves the work.
+ * CPUs from which `GATEWAY_WRITER_THREAD=auto` runs the writer thread: on one there is no core for
+ * it beside the event loop. Measured on 2 CPUs with the load generator on the same machine (`npm
+ * run bench -- intake`, thirteen runs, each with and without the thread in the same rounds): the
+ * burst's orders/s with the thread 0.98–1.33 × without (median 1.15), the event loop's own CPU an
+ * order 240–307 µs against 427–543 (the last three runs), the process's about the same.
  */
-const WRITER_THREAD_MIN_CPUS = 4;
+const WRITER_THREAD_MIN_CPUS = 2;
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -299,7 +300,7 @@ export interface IntakeConfig {
   commitWindowMs: number;
   /**
    * Orders' group commits on a thread of their own (SQLite file; intake/writer-thread.ts). `auto`
-   * (the default): with 4 CPUs or more, where the thread has a core to run on beside the event loop.
+   * (the default): with 2 CPUs or more, where the thread has a core to run on beside the event loop.
    */
   writerThread: boolean;
   /** How often an idle drainer looks for work accepted by other replicas. */
