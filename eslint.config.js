@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'odoo_addon/**', 'contracts/json-schema/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.bench-build/**', '.tools/**', 'odoo_addon/**', 'contracts/json-schema/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,11 +12,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { startOdooFake } from '../test/odoo-fake/index.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { UNLIMITED_TIERS } from './_gateway.js';
+import { scriptArgs } from './_script.js';
 import type { BenchFigure } from './types.js';
 
 const K = Number(process.env.BENCH_FLASH_UNITS ?? 1000);
@@ -28,7 +28,7 @@ const ORDER = JSON.parse(readFileSync(new URL('../contracts/examples/api/order.j
 
 function startChild(sim: { url: string; db: string; login: string; apiKey: string }, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./_flash-child.ts', import.meta.url)), JSON.stringify(sim), JSON.stringify(env)], {
+    const child = spawn(process.execPath, [...scriptArgs('_flash-child', import.meta.url), JSON.stringify(sim), JSON.stringify(env)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let out = '';

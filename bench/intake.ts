@@ -19,12 +19,12 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
 import { startOdooFake } from '../test/odoo-fake/index.js';
 import { busyCpu, eventLoopCpuUs, idleCpuPerSecond } from './_cpu.js';
+import { scriptArgs } from './_script.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
@@ -74,7 +74,7 @@ async function measured(run: () => Promise<Load>, served: (r: Load) => number): 
  */
 function load(url: string, prefix: string, durationS: number | `${number}r`, authorization?: string): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./_load.ts', import.meta.url)), url, prefix, String(durationS), String(CONNECTIONS), ...(authorization ? [authorization] : [])], {
+    const child = spawn(process.execPath, [...scriptArgs('_load', import.meta.url), url, prefix, String(durationS), String(CONNECTIONS), ...(authorization ? [authorization] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

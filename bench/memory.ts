@@ -12,8 +12,9 @@
  * also give Node with the TypeScript loader alone (`bare`), which both figures include.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { startOdooFake, type OdooFake } from '../test/odoo-fake/index.js';
+import { scriptArgs } from './_script.js';
 import type { BenchFigure } from './types.js';
 
 const SKUS = Number(process.env.BENCH_MEMORY_SKUS ?? 100_000);
@@ -31,13 +32,13 @@ interface ChildReport {
   availability: number;
 }
 
-const script = fileURLToPath(new URL('./_memory-child.ts', import.meta.url));
+const script = scriptArgs('_memory-child', import.meta.url);
 
 function child(sim: OdooFake, mode: 'bare' | 'empty' | 'full', skus: number, minPartners: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', script, mode, String(skus), String(minPartners), sim.url, sim.db, sim.login, sim.apiKey],
+      ['--expose-gc', ...script, mode, String(skus), String(minPartners), sim.url, sim.db, sim.login, sim.apiKey],
       { maxBuffer: 1 << 20, timeout: CHILD_TIMEOUT_MS },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`memory child (${mode}) failed: ${stderr || err.message}`));
@@ -68,7 +69,7 @@ export async function run(): Promise<BenchFigure[]> {
           `${full.catalog} variants, ${full.availability} availability entries, ${full.partners} partners; ` +
           `heapUsed ${mb(full.heapUsed).toFixed(0)} MB of heapTotal ${mb(full.heapTotal).toFixed(0)} MB (empty: ${mb(empty.heapUsed).toFixed(0)} of ${mb(empty.heapTotal).toFixed(0)} MB), external ${mb(full.external).toFixed(0)} MB; ` +
           `after a forced GC; +${mb(full.rss - empty.rss).toFixed(0)} MB for the caches; ` +
-          `of the figure, ${mb(bare.rss).toFixed(0)} MB is Node with the tsx loader before any gateway code (the benchmark runs TypeScript sources); bar ≤ 300 MB`,
+          `of the figure, ${mb(bare.rss).toFixed(0)} MB is Node ${script.length > 1 ? 'with the tsx loader (run from the TypeScript sources) ' : ''}before any gateway code; bar ≤ 300 MB`,
       },
     ];
   } finally {

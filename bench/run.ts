@@ -1,6 +1,9 @@
 /**
  * `npm run bench`: runs every benchmark module in this folder, one after the other (they share two
  * cores), and prints a table; `--json` prints one object keyed by figure. `-- <name>…` runs a subset.
+ * `npm run bench` compiles the benchmarks with the gateway first (`tsconfig.bench.json`, into
+ * `.bench-build/`) and runs the JavaScript, as the product runs; `npx tsx bench/run.ts` runs them
+ * from the sources.
  * Benchmarks against a real Odoo (`live-*.ts`, ODOO_* as for the live tier) run only with `--live`
  * (`npm run bench -- --live`: those alone, unless names are given too).
  */
@@ -10,20 +13,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchFigure } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** `.js` when this runs compiled, `.ts` from the sources. */
+const ext = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const live = args.includes('--live');
 const only = args.filter((a) => !a.startsWith('--'));
 const modules = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'types.ts'].includes(f) && !f.endsWith('.test.ts') && !f.startsWith('_'))
-  .map((f) => f.replace(/\.ts$/, ''))
+  .filter((f) => f.endsWith(ext) && ![`run${ext}`, `types${ext}`].includes(f) && !f.endsWith(`.test${ext}`) && !f.startsWith('_'))
+  .map((f) => f.slice(0, -ext.length))
   .filter((name) => (only.length === 0 ? name.startsWith('live-') === live : only.includes(name) && (live || !name.startsWith('live-'))))
   .sort();
 
 const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const figures: BenchFigure[] = [];
 for (const name of modules) {
-  const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { run?: () => Promise<BenchFigure[]> };
+  const mod = (await import(pathToFileURL(join(here, `${name}${ext}`)).href)) as { run?: () => Promise<BenchFigure[]> };
   if (typeof mod.run !== 'function') continue;
   log(`running ${name}…`);
   const started = Date.now();
