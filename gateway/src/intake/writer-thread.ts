@@ -20,8 +20,8 @@
  *   gateway taking orders one at a time never runs it) and serves groups once it is ready. If it
  *   fails, the calls in flight fail (nothing half-written: an unfinished transaction rolls back; a
  *   committed one is replayed by its Idempotency-Key) and later groups run on the event loop.
- * - In development and tests the thread loads the TypeScript sources through tsx, as the process
- *   does; a compiled gateway runs the compiled `.js` with no loader.
+ * - A gateway run from its TypeScript sources (development, tests) starts the thread on them
+ *   through tsx; a compiled gateway runs the compiled `.js` with no loader.
  */
 import { Worker } from 'node:worker_threads';
 import { WAL_FILE_LIMIT, type SqliteStore } from '../store/sqlite.js';
