@@ -3,10 +3,11 @@
  *
  * The gateway runs in a child process (bench/_memory-child.ts, `node --expose-gc`), so neither
  * this process nor the fake Odoo (which stays here) is counted. The fake Odoo is given 1,000
- * partners (`state.addPartner`), which the child's partner cache loads from it at start; the child
- * fills the catalog and availability caches with 100,000 SKUs (two warehouses each: 200,000
- * availability entries) through `applyEvent`, asserts their sizes, answers a few cached reads,
- * forces a garbage collection and reports `process.memoryUsage()`.
+ * partners (`state.addPartner`), which the child's partner cache loads from it at start, and
+ * 100,000 SKUs (`state.addProduct`, two warehouses each), which the child's catalog and
+ * availability caches load page by page as a gateway does (200,000 availability entries); the
+ * child asserts their sizes, answers a few cached reads, forces a garbage collection and reports
+ * `process.memoryUsage()`.
  *
  * Baseline: the same child with empty caches and the fake's seeded partners only. The notes
  * also give Node with the TypeScript loader alone (`bare`), which both figures include.
@@ -38,7 +39,8 @@ function child(sim: OdooFake, mode: 'bare' | 'empty' | 'full', skus: number, min
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', ...script, mode, String(skus), String(minPartners), sim.url, sim.db, sim.login, sim.apiKey],
+      // The young generation as `npm start` and the image size it (package.json, Dockerfile).
+      ['--expose-gc', '--max-semi-space-size=16', ...script, mode, String(skus), String(minPartners), sim.url, sim.db, sim.login, sim.apiKey],
       { maxBuffer: 1 << 20, timeout: CHILD_TIMEOUT_MS },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`memory child (${mode}) failed: ${stderr || err.message}`));
@@ -56,6 +58,17 @@ export async function run(): Promise<BenchFigure[]> {
     const seeded = empty.partners;
     for (let i = 0; seeded + i < PARTNERS; i++) {
       sim.state.addPartner({ code: `bench${String(i).padStart(4, '0')}`, name: `Bench partner ${i}`, scopes: ['inventory:read', 'products:read', 'orders:write'], warehouses: i % 2 ? ['WH'] : [] });
+    }
+    // The SKUs the full child's caches load from the fake Odoo (two warehouses each).
+    for (let i = 0; i < SKUS; i++) {
+      sim.state.addProduct({
+        sku: `BENCH-MEM-${String(i).padStart(6, '0')}`,
+        name: `Bench product ${i}`,
+        listPrice: 10 + (i % 990) + 0.5,
+        barcode: String(4_000_000_000_000 + i),
+        safetyStock: i % 3,
+        stock: { WH: i % 50, EU: (i + 1) % 50 },
+      });
     }
     const full = await child(sim, 'full', SKUS, PARTNERS);
     const mb = (n: number) => n / MB;
