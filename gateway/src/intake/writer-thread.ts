@@ -24,6 +24,7 @@
  *   through tsx; a compiled gateway runs the compiled `.js` with no loader.
  */
 import { Worker } from 'node:worker_threads';
+import { closeWorker } from '../store/close-worker.js';
 import { WAL_FILE_LIMIT, type SqliteStore } from '../store/sqlite.js';
 import type { ProgramCall } from './programs.js';
 import type { CallOutcome, GroupReply, GroupRequest, WriterData } from './writer-thread.worker.js';
@@ -101,13 +102,7 @@ export class WriterThread {
     this.ready = false;
     const w = this.worker;
     this.worker = null;
-    if (!w) return;
-    // Held until it has exited: an unref'd worker would let the process end with this await unsettled.
-    w.ref();
-    await new Promise<void>((resolve) => {
-      w.once('exit', () => resolve());
-      w.postMessage('close');
-    });
+    if (w) await closeWorker(w);
   }
 
   private send(calls: ProgramCall[]): Promise<GroupReply> {

@@ -13,6 +13,7 @@
  * keep the process alive.
  */
 import { Worker } from 'node:worker_threads';
+import { closeWorker } from './close-worker.js';
 
 /** The worker's code: CommonJS evaluated in the worker, so no file of its own to resolve or compile. */
 const WORKER = `
@@ -102,13 +103,7 @@ export class Checkpointer {
     this.retire = null;
     const w = this.worker;
     this.worker = null;
-    if (!w) return;
-    // Held until it has exited: an unref'd worker would let the process end with this await unsettled.
-    w.ref();
-    await new Promise<void>((resolve) => {
-      w.once('exit', () => resolve());
-      w.postMessage('close');
-    });
+    if (w) await closeWorker(w);
   }
 
   private start(): Worker {
