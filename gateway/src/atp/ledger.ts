@@ -88,6 +88,11 @@ export const splitItemKey = (key: string): { sku: string; warehouse: string } =>
   const [sku, warehouse] = JSON.parse(key) as [string, string];
   return { sku, warehouse };
 };
+/** A take's short lines, by SKU and warehouse (as a refusal names them). */
+export const shortLinesOf = (short: Extract<TakeResult, { state: 'short' }>['short']) =>
+  short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available }));
+/** A take's oversold units, by SKU and warehouse. */
+export const oversoldLinesOf = (oversold: Extract<TakeResult, { state: 'taken' }>['oversold']) => oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units }));
 /** The order key of a partner's order. */
 export const orderKey = (partner: string, externalId: string): string => JSON.stringify([partner, externalId]);
 export const splitOrderKey = (key: string): { partner: string; externalId: string } => {

@@ -24,7 +24,7 @@ import type { Order } from '../../../contracts/src/order.js';
 import type { AvailabilityCache, PromisedUnits, RawFigure } from '../catalog/availability.js';
 import type { IntakeKind, IntakeStatus } from '../intake/queue.js';
 import type { SqlExecutor } from '../store/store.js';
-import { itemKey, orderKey, splitItemKey, splitOrderKey, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
+import { itemKey, orderKey, oversoldLinesOf, shortLinesOf, splitItemKey, splitOrderKey, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
 
 export type OversellPolicy = 'reject' | 'backorder' | 'accept';
 
@@ -71,8 +71,8 @@ export interface PromiseGuard {
 
 const outcomeOf = (plan: PromisePlan, result: TakeResult): PromiseOutcome => {
   if (result.state === 'held') return result;
-  if (result.state === 'short') return { state: 'short', short: result.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })) };
-  return { state: 'taken', key: plan.key, oversold: result.oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units })) };
+  if (result.state === 'short') return { state: 'short', short: shortLinesOf(result.short) };
+  return { state: 'taken', key: plan.key, oversold: oversoldLinesOf(result.oversold) };
 };
 
 /** What the intake queue tells about a settled item. */
@@ -246,7 +246,7 @@ export class AtpService implements PromisedUnits {
     this.patch(plan.lines.map((l) => ({ key: l.itemKey, open: l.qty })));
     if (this.local.size >= 100_000) this.local.clear();
     this.local.set(plan.key, plan.lines.map((l) => ({ key: l.itemKey, qty: l.qty })));
-    const oversold = oversoldKeys.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units }));
+    const oversold = oversoldLinesOf(oversoldKeys);
     if (oversold.length > 0) this.options.onOversold?.(plan.policy, oversold);
   }
 

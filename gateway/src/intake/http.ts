@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
 import type { ShortLine } from '../atp/service.js';
-import { splitItemKey } from '../atp/ledger.js';
+import { shortLinesOf } from '../atp/ledger.js';
 import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
 import { principalOf } from '../auth/middleware.js';
 import type { AppEnv, Principal } from '../context.js';
@@ -16,7 +16,7 @@ import type { Services } from '../services.js';
 import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
-import { receipt } from './order-program.js';
+import { acceptedResponse } from './order-program.js';
 import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue, OrderAcceptSpec } from './queue.js';
 
 /**
@@ -59,11 +59,16 @@ export const IdempotencyHeaders = z.object({
 /** Requires an `Idempotency-Key` (400 `idempotency_key_missing`) and checks its form. */
 export function requireIdempotencyKey(): MiddlewareHandler<AppEnv> {
   return async function requireIdempotencyKeyMiddleware(c, next) {
-    const key = c.req.header('idempotency-key');
-    if (key === undefined || key === '') throw new ApiError('idempotency_key_missing', 'This request needs an Idempotency-Key header (a unique value per logical request, e.g. a UUID).');
-    checkKey(key);
+    requiredKey(c.req.header('idempotency-key'));
     await next();
   };
+}
+
+/** The request's Idempotency-Key: 400 `idempotency_key_missing` without one, `invalid_request` when malformed. */
+function requiredKey(key: string | undefined): string {
+  if (key === undefined || key === '') throw new ApiError('idempotency_key_missing', 'This request needs an Idempotency-Key header (a unique value per logical request, e.g. a UUID).');
+  checkKey(key);
+  return key;
 }
 
 function checkKey(key: string): void {
@@ -152,12 +157,7 @@ export async function acceptWriteOf(queue: IntakeQueue, req: WriteRequest, spec:
     prevalidated: spec.prevalidated ?? false,
     ...(spec.oversold ? { oversold: spec.oversold } : {}),
   };
-  const build = (a: Accepted): StoredResponse => {
-    const location = spec.location(a.id);
-    const body = receipt(a, spec.externalId, location);
-    const backorder = a.duplicate ? undefined : spec.backorder?.();
-    return { status: 202, headers: { Location: location }, body: backorder ? { ...body, backorder } : body };
-  };
+  const build = (a: Accepted): StoredResponse => acceptedResponse(a, spec.externalId, spec.location(a.id), a.duplicate ? undefined : spec.backorder?.());
   const key = req.key;
   let accepted: Accepted | null = null;
   try {
@@ -197,11 +197,9 @@ export interface OrderWriteSpec {
  * without a key is refused as the route's middleware would (the order route requires one).
  */
 export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec: OrderWriteSpec, locationPrefix: string): Promise<WriteAnswer> {
-  const key = req.key;
   let accepted: Accepted | null = null;
   try {
-    if (!key) throw new ApiError('idempotency_key_missing', 'This request needs an Idempotency-Key header (a unique value per logical request, e.g. a UUID).');
-    checkKey(key);
+    const key = requiredKey(req.key);
     const fingerprint = requestFingerprint(req.method, req.path, await req.body());
     const input: AcceptInput = {
       partner: req.principal.partner,
@@ -224,7 +222,7 @@ export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec:
     });
     switch (outcome.state) {
       case 'short':
-        throw spec.refuse(outcome.short.map((s) => ({ ...splitItemKey(s.itemKey), requested: s.requested, available: s.available })));
+        throw spec.refuse(shortLinesOf(outcome.short));
       case 'accepted':
         accepted = outcome.accepted;
         return { stored: outcome.response, replayed: false };

@@ -11,7 +11,7 @@
  */
 import type { IntakeReceipt } from '../../../contracts/src/intake.js';
 import { checkTake, recordTake } from '../atp/sql-ledger.js';
-import { splitItemKey, type AtpLine } from '../atp/ledger.js';
+import { oversoldLinesOf, type AtpLine } from '../atp/ledger.js';
 import type { OversellPolicy, OversoldLine } from '../atp/service.js';
 import type { SqlExecutor } from '../store/store.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
@@ -20,6 +20,13 @@ import { holdsItem, insertItem, type Accepted, type OversoldUnits, type Prepared
 /** What the receipt of an accepted item says (every write route answers one). */
 export function receipt(accepted: Accepted, externalId: string, location: string): IntakeReceipt {
   return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
+}
+
+/** The 202 of an accepted item: its receipt at `location`, naming the backorder of a new one. */
+export function acceptedResponse(accepted: Accepted, externalId: string, location: string, backorder: IntakeReceipt['backorder'] | undefined): StoredResponse {
+  const body = receipt(accepted, externalId, location);
+  const shown = accepted.duplicate ? undefined : backorder;
+  return { status: 202, headers: { Location: location }, body: shown ? { ...body, backorder: shown } : body };
 }
 
 /** Units promised beyond availability under `backorder` / `accept`: recorded with the order, and named in a backorder's receipt. */
@@ -76,10 +83,7 @@ export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<
     } else if (found.state === 'taken') {
       promised = found.oversold;
       if (found.oversold.length > 0) {
-        const over = overPromised(
-          a.promise.policy,
-          found.oversold.map((o) => ({ ...splitItemKey(o.itemKey), units: o.units })),
-        );
+        const over = overPromised(a.promise.policy, oversoldLinesOf(found.oversold));
         item = { ...item, oversold: over.oversold };
         backorder = over.backorder;
       }
@@ -91,10 +95,7 @@ export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<
     await recordTake(tx, a.promise.key, a.promise.lines, a.promise.expiresAt);
     taken = promised;
   }
-  const location = `${a.locationPrefix}${accepted.id}`;
-  const body = receipt(accepted, item.externalId, location);
-  const shown = accepted.duplicate ? undefined : backorder;
-  const response: StoredResponse = { status: 202, headers: { Location: location }, body: shown ? { ...body, backorder: shown } : body };
+  const response = acceptedResponse(accepted, item.externalId, `${a.locationPrefix}${accepted.id}`, backorder);
   await completeIdempotencyKey(tx, partner, a.key, response);
   return { state: 'accepted', accepted, response, taken };
 }
