@@ -25,7 +25,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { closeWorker } from '../store/close-worker.js';
-import { WAL_FILE_LIMIT, type SqliteStore } from '../store/sqlite.js';
+import type { SqliteStore } from '../store/sqlite.js';
 import type { ProgramCall } from './programs.js';
 import type { CallOutcome, GroupReply, GroupRequest, WriterData } from './writer-thread.worker.js';
 
@@ -118,7 +118,7 @@ export class WriterThread {
   private start(): void {
     const here = import.meta.url;
     const ts = here.endsWith('.ts');
-    const data: WriterData = { path: this.store.path, walPagesMax: this.store.walPagesMax, walFileLimit: WAL_FILE_LIMIT };
+    const data: WriterData = { path: this.store.path, walPagesMax: this.store.walPagesMax };
     const w = new Worker(new URL(ts ? './writer-thread.worker.ts' : './writer-thread.worker.js', here), {
       // A compiled gateway runs plain JavaScript; the sources need the loader the process runs under.
       execArgv: ts ? ['--import', 'tsx'] : [],

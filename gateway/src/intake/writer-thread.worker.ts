@@ -5,15 +5,14 @@
  * the group commit does on the event loop). The WAL is not synced here: the event loop's store
  * syncs it before anyone is answered.
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openSqlite, Statements } from '../store/sqlite-connection.js';
 import type { Param, SqlExecutor } from '../store/store.js';
 import { runProgram, type ProgramCall } from './programs.js';
 
 export interface WriterData {
   path: string;
   walPagesMax: number;
-  walFileLimit: number;
 }
 
 export interface GroupRequest {
@@ -32,30 +31,14 @@ export interface GroupReply {
 
 const data = workerData as WriterData;
 const port = parentPort!;
-const db = new DatabaseSync(data.path, { enableForeignKeyConstraints: true, timeout: 5000 });
-// The same settings as the event loop's connection (store/sqlite.ts): WAL, synced by the store.
-db.exec('PRAGMA journal_mode = WAL');
-db.exec('PRAGMA synchronous = NORMAL');
-db.exec(`PRAGMA wal_autocheckpoint = ${data.walPagesMax}`);
-db.exec(`PRAGMA journal_size_limit = ${data.walFileLimit}`);
-db.exec('PRAGMA foreign_keys = ON');
-
-const cache = new Map<string, StatementSync>();
-function statement(sql: string): StatementSync {
-  let st = cache.get(sql);
-  if (!st) {
-    st = db.prepare(sql);
-    if (cache.size > 500) cache.clear();
-    cache.set(sql, st);
-  }
-  return st;
-}
-const bind = (params: readonly Param[]): SQLInputValue[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+// The event loop's connection's settings (store/sqlite.ts), the WAL's bound included.
+const db = openSqlite(data.path, data.walPagesMax);
+const statements = new Statements(db);
 
 const tx: SqlExecutor = {
   dialect: 'sqlite',
-  query: async <T>(sql: string, params: readonly Param[] = []) => statement(sql).all(...bind(params)) as T[],
-  run: async (sql: string, params: readonly Param[] = []) => ({ changes: Number(statement(sql).run(...bind(params)).changes) }),
+  query: async <T>(sql: string, params: readonly Param[] = []) => statements.all<T>(sql, params),
+  run: async (sql: string, params: readonly Param[] = []) => statements.run(sql, params),
   afterCommit: () => {
     throw new Error('a write program cannot use afterCommit (programs.ts)');
   },

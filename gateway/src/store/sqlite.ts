@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { runCommitHooks, type Migration, type Param, type SqlExecutor, type SqlStore } from './store.js';
 import { Checkpointer } from './checkpointer.js';
+import { openSqlite, Statements } from './sqlite-connection.js';
 import { WalFlusher, type FsyncFn } from './wal-flusher.js';
 
 export interface SqliteStoreOptions {
@@ -19,8 +20,6 @@ export interface SqliteStoreOptions {
   walPagesMax?: number;
 }
 
-/** A WAL file longer than this is cut back to it when SQLite starts the WAL over. */
-export const WAL_FILE_LIMIT = 64 * 1024 * 1024;
 
 /** A statement that only reads (outside a transaction anything else may have written, and is flushed as a write). */
 const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
@@ -49,7 +48,7 @@ export class SqliteStore implements SqlStore {
   readonly dialect = 'sqlite' as const;
   readonly db: DatabaseSync;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly cache = new Map<string, StatementSync>();
+  private readonly statements: Statements;
   /** Null for `:memory:`, which has nothing to flush. */
   private readonly flusher: WalFlusher | null;
   /** Public for tests (whether its worker runs). */
@@ -62,9 +61,15 @@ export class SqliteStore implements SqlStore {
     options: SqliteStoreOptions = {},
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 5000 });
-    this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
+    // The worker's checkpoints run beside the writer, so under a sustained burst they never catch
+    // up with its last frames, and SQLite starts the WAL over only once every frame is in the
+    // database: without a bound the WAL grows for as long as the burst lasts (measured: 153 MB
+    // for 9,500 orders). Past `walPagesMax` pages the committing connection checkpoints itself,
+    // between two writes (little is left to copy: the worker has copied the rest), and the next
+    // write starts the WAL over (`openSqlite`).
+    this.walPagesMax = Math.max(1, Math.floor(options.walPagesMax ?? 4000));
+    this.db = openSqlite(path, path === ':memory:' ? undefined : this.walPagesMax);
+    this.statements = new Statements(this.db);
     this.flusher = path === ':memory:' ? null : new WalFlusher(`${path}-wal`, options.fsync);
     this.checkpointer =
       path === ':memory:'
@@ -79,30 +84,7 @@ export class SqliteStore implements SqlStore {
             undefined,
             options.checkpointerRetireMs,
           );
-    // The worker's checkpoints run beside the writer, so under a sustained burst they never catch
-    // up with its last frames, and SQLite starts the WAL over only once every frame is in the
-    // database: without a bound the WAL grows for as long as the burst lasts (measured: 153 MB
-    // for 9,500 orders). Past `walPagesMax` pages the committing connection checkpoints itself,
-    // between two writes (little is left to copy: the worker has copied the rest), and the next
-    // write starts the WAL over.
-    this.walPagesMax = Math.max(1, Math.floor(options.walPagesMax ?? 4000));
-    if (this.checkpointer) {
-      this.db.exec(`PRAGMA wal_autocheckpoint = ${this.walPagesMax}`);
-      this.db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT}`);
-    }
-    this.db.exec('PRAGMA foreign_keys = ON');
-    this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec('CREATE TABLE IF NOT EXISTS gateway_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)');
-  }
-
-  private statement(sql: string): StatementSync {
-    let st = this.cache.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      if (this.cache.size > 500) this.cache.clear();
-      this.cache.set(sql, st);
-    }
-    return st;
   }
 
   private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -112,11 +94,11 @@ export class SqliteStore implements SqlStore {
   }
 
   private all<T>(sql: string, params: readonly Param[]): T[] {
-    return this.statement(sql).all(...bind(params)) as T[];
+    return this.statements.all<T>(sql, params);
   }
 
   private change(sql: string, params: readonly Param[]): { changes: number } {
-    return { changes: Number(this.statement(sql).run(...bind(params)).changes) };
+    return this.statements.run(sql, params);
   }
 
   /** The running transaction's after-commit functions, and whether it wrote anything. */
@@ -241,22 +223,17 @@ export class SqliteStore implements SqlStore {
 
   ping(): Promise<void> {
     return this.exclusive(() => {
-      this.statement('INSERT INTO gateway_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(new Date().toISOString());
+      this.statements.run('INSERT INTO gateway_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', [new Date().toISOString()]);
     });
   }
 
   async close(): Promise<void> {
     await this.checkpointer?.close();
     await this.exclusive(() => {
-      this.cache.clear();
+      this.statements.clear();
       // What was committed and is still being flushed is synced now: the close may leave the WAL to another process.
       this.flusher?.closeSync();
       if (this.db.isOpen) this.db.close();
     });
   }
-}
-
-/** SQLite has no booleans (node:sqlite refuses them): store them as 0/1 like SQLite itself does. */
-function bind(params: readonly Param[]): SQLInputValue[] {
-  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
