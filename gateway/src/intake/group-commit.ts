@@ -165,13 +165,7 @@ export class GroupCommitter {
     try {
       reply = await writer.run(
         group.map((p) => p.program!),
-        (i, value) => {
-          try {
-            group[i]!.committed?.(value);
-          } catch {
-            // A mirror's update must not fail a commit that happened (store.ts `runCommitHooks`).
-          }
-        },
+        (i, value) => group[i]!.committed?.(value),
         release,
       );
     } catch (err) {

@@ -26,6 +26,7 @@
 import { Worker } from 'node:worker_threads';
 import { closeWorker } from '../store/close-worker.js';
 import type { SqliteStore } from '../store/sqlite.js';
+import { runCommitHooks } from '../store/store.js';
 import type { ProgramCall } from './programs.js';
 import type { CallOutcome, GroupReply, GroupRequest, WriterData } from './writer-thread.worker.js';
 
@@ -88,9 +89,7 @@ export class WriterThread {
     return this.store.external(async () => {
       const reply = await this.send(calls);
       this.answered++;
-      reply.outcomes.forEach((o, i) => {
-        if (o.ok) committed(i, o.value);
-      });
+      runCommitHooks(reply.outcomes.flatMap((o, i) => (o.ok ? [() => committed(i, o.value)] : [])));
       afterAll();
       return { value: { outcomes: reply.outcomes, commits: reply.commits }, wrote: reply.commits.length > 0 };
     });
