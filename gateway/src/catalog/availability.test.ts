@@ -30,6 +30,27 @@ describe('AvailabilityCache', () => {
     expect((await cache.lookup(['FURN_0001'], 'WH'))[0]?.on_hand).toBe(5);
   });
 
+  it("answers exactly the contract's fields, one entry per SKU and warehouse however often they change", async () => {
+    const cache = new AvailabilityCache({ odoo: ctx.odoo, freshnessMs: 60_000 });
+    await cache.lookup(['FURN_8888'], undefined);
+    const size = cache.size;
+    const data = { product_id: 2, sku: 'FURN_8888', warehouse: 'WH', on_hand: 7, reserved: 2, safety_stock: 1, available: 4, as_of: '2030-01-01T00:00:00Z' };
+    cache.applyEvent(testEnvelope('inventory.changed', data, data.as_of));
+    cache.applyEvent(testEnvelope('inventory.changed', { ...data, on_hand: 8, available: 5, as_of: '2030-01-02T00:00:00Z' }, '2030-01-02T00:00:00Z'));
+    expect(cache.size).toBe(size);
+    // A warehouse the SKU did not have yet is one more entry.
+    cache.applyEvent(testEnvelope('inventory.changed', { ...data, warehouse: 'XX', as_of: '2030-01-02T00:00:00Z' }, '2030-01-02T00:00:00Z'));
+    expect(cache.size).toBe(size + 1);
+    const all = await cache.lookup(['FURN_8888'], undefined);
+    expect(all.map((a) => a.warehouse)).toEqual(['EU', 'WH', 'XX']);
+    const wh = all.find((a) => a.warehouse === 'WH');
+    // In the contract's order, nothing the cache keeps for itself (when it knew them, their basis).
+    expect(Object.keys(wh!)).toEqual(['sku', 'warehouse', 'on_hand', 'reserved', 'safety_stock', 'available', 'as_of', 'stale']);
+    expect(wh).toEqual({ sku: 'FURN_8888', warehouse: 'WH', on_hand: 8, reserved: 2, safety_stock: 1, available: 5, as_of: '2030-01-02T00:00:00Z', stale: false });
+    expect(cache.peek('FURN_8888', 'WH')).toEqual({ sku: 'FURN_8888', warehouse: 'WH', on_hand: 8, reserved: 2, safety_stock: 1, available: 5, as_of: '2030-01-02T00:00:00Z' });
+    expect(cache.peek('FURN_8888', 'NOPE')).toBeUndefined();
+  });
+
   it('serves the last figures marked stale while Odoo is down, and refuses when it knows nothing', async () => {
     let now = 5_000_000;
     const cache = new AvailabilityCache({ odoo: ctx.odoo, freshnessMs: 1_000, now: () => now });

@@ -17,6 +17,10 @@ describe('ProductCatalog', () => {
     expect(ctx.calls('catalog_page')).toBe(before);
     const desk = await catalog.get('FURN_0096');
     expect(desk?.attributes).toMatchObject({ Legs: expect.stringContaining('Steel') });
+    // Kept as the addon sent them, in the contract's order (the cache rebuilds each variant).
+    const lamp = await catalog.get('FURN_8888');
+    expect(Object.keys(lamp!)).toEqual(['sku', 'barcode', 'name', 'attributes', 'list_price', 'currency', 'active', 'updated_at']);
+    expect(lamp!.attributes).toEqual({});
     // Only what the addon offers: every variant has its own SKU, none is made up by the gateway.
     expect([...first.items, ...second.items].every((v) => !v.variant.sku.startsWith('odoo-'))).toBe(true);
   });

@@ -17,6 +17,19 @@ export interface CachedVariant {
 }
 
 const PAGE = 1000;
+/** One empty attribute set for every variant without attributes (most of them); the cache never changes a variant in place. */
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The variant as the cache keeps it: one literal with every field, in the contract's order, so
+ * they live inside the object (the parsed contract object was built field by field and keeps some
+ * in a separate property array), and no empty attribute object of its own. Measured with 100,000
+ * variants (bench/memory.ts): ≈ 8 MB less heap.
+ */
+function cachedVariant(cursor: number, v: ProductVariant): CachedVariant {
+  const attributes = Object.keys(v.attributes).length === 0 ? NO_ATTRIBUTES : v.attributes;
+  return { cursor, variant: { sku: v.sku, barcode: v.barcode, name: v.name, attributes, list_price: v.list_price, currency: v.currency, active: v.active, updated_at: v.updated_at } };
+}
 const NEGATIVE_TTL_MS = 30_000;
 
 export interface ProductCatalogOptions {
@@ -56,7 +69,7 @@ export class ProductCatalog {
         const byCursor = new Map<number, CachedVariant>();
         for (let after = 0; ; ) {
           const page = await this.options.odoo.rpc('catalog_page', { after, limit: PAGE }, { requestId });
-          for (const item of page.items) byCursor.set(item.cursor, { cursor: item.cursor, variant: item.variant });
+          for (const item of page.items) byCursor.set(item.cursor, cachedVariant(item.cursor, item.variant));
           if (page.next_cursor === null || page.items.length === 0) break;
           after = page.next_cursor;
         }
@@ -118,7 +131,7 @@ export class ProductCatalog {
     const { items } = await this.options.odoo.rpc('catalog_page', { after: 0, limit: 1, skus: [sku] }, { requestId });
     const item = items.find((i) => i.variant.sku === sku);
     if (!item) return false;
-    this.put({ cursor: item.cursor, variant: item.variant });
+    this.put(cachedVariant(item.cursor, item.variant));
     return true;
   }
 
@@ -143,10 +156,7 @@ export class ProductCatalog {
     const previous = d.sku ? this.bySku.get(d.sku) : undefined;
     if (previous) {
       if (Date.parse(previous.variant.updated_at) > Date.parse(envelope.time)) return; // older than what we hold
-      this.put({
-        cursor: previous.cursor,
-        variant: { ...previous.variant, barcode: d.barcode, name: d.name, list_price: d.list_price, currency: d.currency, active: d.active, updated_at: envelope.time },
-      });
+      this.put(cachedVariant(previous.cursor, { ...previous.variant, barcode: d.barcode, name: d.name, list_price: d.list_price, currency: d.currency, active: d.active, updated_at: envelope.time }));
       return;
     }
     if (!d.sku) {
