@@ -1,8 +1,9 @@
 /**
  * A promise taken inside the intake queue's own transaction (SQLite: the ledger in the queue's
- * store, `AtpService.guard` with `IntakeQueue.acceptIdempotent`): the order and its promise are
- * one commit, so neither exists without the other; a refusal leaves nothing behind, not even the
- * Idempotency-Key; a repeat is answered as a repeat and promises nothing more.
+ * store, `AtpService.intakePromise` with `IntakeQueue.acceptOrder`, the order program): the order
+ * and its promise are one commit, so neither exists without the other; a refusal leaves nothing
+ * behind, not even the Idempotency-Key; a repeat is answered as a repeat and promises nothing more.
+ * Also with the key held in progress, as `Prefer: wait` takes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AvailabilityCache } from '../catalog/availability.js';
 import { intakeMigrations } from '../intake/migrations.js';
-import { IntakeQueue, type AcceptGuard } from '../intake/queue.js';
+import { IntakeQueue } from '../intake/queue.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { itemKey } from './ledger.js';
 import { AtpService } from './service.js';
@@ -50,26 +51,24 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
 
   const order = (externalId: string, quantity: number) => ({ external_id: externalId, lines: [{ sku: 'LAMP', quantity }] as never, warehouse: 'WH' });
 
-  /** The route's guard, reduced: a short order is refused with its lines. */
-  async function submit(externalId: string, quantity: number, key: string) {
+  /** The order route's accept, reduced (routes/orders.ts `submitOrderNow`): the plan, then the order program. */
+  async function submit(externalId: string, quantity: number, key: string, holdKey = false) {
     const plan = await atp.plan('acme', order(externalId, quantity), 'reject');
     if (!plan) throw new Error('no plan');
-    const inner = atp.guard(plan);
-    const guard: AcceptGuard<string> = {
-      check: async (tx): ReturnType<AcceptGuard<string>['check']> => {
-        const held = await inner.check(tx);
-        if (held.state === 'short') return { refuse: `short ${held.short[0]!.available}` };
-        return {};
-      },
-      admit: (tx) => inner.admit(tx),
-    };
-    const outcome = await queue.acceptIdempotent(
+    return queue.acceptOrder(
       { partner: 'acme', kind: 'order', externalId, payload: { external_id: externalId }, requestId: 'r', source: 'api', prevalidated: true },
-      { key, fingerprint: `${externalId}:${quantity}`, lockMs: 30_000, respond: (a) => ({ status: 202, headers: {}, body: a }) },
-      guard,
+      {
+        key,
+        fingerprint: `${externalId}:${quantity}`,
+        lockMs: 30_000,
+        ...(holdKey ? { holdKey } : {}),
+        promise: atp.intakePromise(plan),
+        locationPrefix: '/v1/orders/',
+        promised: (taken) => atp.recorded(plan, taken),
+      },
     );
-    return outcome;
   }
+  const keyRow = async (key: string) => (await store.query<{ state: string; response_status: number | null }>('SELECT state, response_status FROM idempotency_keys WHERE key = ?', [key]))[0];
 
   const promisedRows = async () => store.query<{ order_key: string; qty: number }>('SELECT order_key, qty FROM atp_promises ORDER BY order_key');
   const openUnits = async () => Number((await store.query<{ qty: number }>('SELECT qty FROM atp_open WHERE item_key = ?', [LAMP]))[0]?.qty ?? 0);
@@ -104,7 +103,7 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   it('refuses a short order with nothing written, and the key can be used again', async () => {
     expect((await submit('O-1', 2, 'k1')).state).toBe('accepted');
     const refused = await submit('O-2', 2, 'k2');
-    expect(refused).toEqual({ state: 'refused', refusal: 'short 1' });
+    expect(refused).toEqual({ state: 'short', short: [{ itemKey: LAMP, requested: 2, available: 1 }] });
     expect((await queue.findByExternalId('acme', 'order', 'O-2')).length).toBe(0);
     expect(await store.query('SELECT key FROM idempotency_keys WHERE key = ?', ['k2'])).toEqual([]);
     // The same key, now for what is available: accepted, not "key reused with another body".
@@ -134,9 +133,38 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   it('shares one commit among a burst of accepts with their promises, and never promises more than available', async () => {
     const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => submit(`B-${i}`, 1, `kb${i}`)));
     expect(outcomes.filter((o) => o.state === 'accepted')).toHaveLength(3);
-    expect(outcomes.filter((o) => o.state === 'refused')).toHaveLength(5);
+    expect(outcomes.filter((o) => o.state === 'short')).toHaveLength(5);
     expect(await openUnits()).toBe(3);
     expect(commits.reduce((a, b) => a + b, 0)).toBe(8);
     expect(commits.length).toBeLessThan(8);
+  });
+
+  it('holds the key in progress under Prefer: wait: the promise is taken with the order, no answer is stored until the route stores its own', async () => {
+    const outcome = await submit('W-1', 2, 'kw', true);
+    expect(outcome.state).toBe('accepted');
+    expect(await promisedRows()).toEqual([{ order_key: JSON.stringify(['acme', 'W-1']), qty: 2 }]);
+    expect(await keyRow('kw')).toEqual({ state: 'in_progress', response_status: null });
+    // The same request meanwhile: the key is in use, nothing more is queued or promised.
+    expect((await submit('W-1', 2, 'kw')).state).toBe('in_use');
+    expect(await openUnits()).toBe(2);
+    if (outcome.state !== 'accepted') throw new Error('not accepted');
+    await queue.completeKey('acme', 'kw', { status: 201, headers: {}, body: { id: outcome.accepted.id } });
+    expect(await keyRow('kw')).toMatchObject({ response_status: 201 });
+    expect(await submit('W-1', 2, 'kw')).toEqual({ state: 'replay', response: { status: 201, headers: {}, body: { id: outcome.accepted.id } } });
+  });
+
+  it('names the backorder of a new order in its result, and not of a repeat', async () => {
+    const take = async (externalId: string, quantity: number, key: string) => {
+      const plan = await atp.plan('acme', order(externalId, quantity), 'backorder');
+      return queue.acceptOrder(
+        { partner: 'acme', kind: 'order', externalId, payload: { external_id: externalId }, requestId: 'r', source: 'api', prevalidated: true },
+        { key, fingerprint: `${externalId}:${quantity}`, lockMs: 30_000, holdKey: true, promise: atp.intakePromise(plan!), locationPrefix: '/v1/orders/' },
+      );
+    };
+    const first = await take('BO-1', 5, 'kb1');
+    expect(first.state === 'accepted' && first.backorder).toEqual([{ sku: 'LAMP', warehouse: 'WH', units: 2 }]);
+    const repeat = await take('BO-1', 5, 'kb2');
+    expect(repeat.state === 'accepted' && repeat.accepted.duplicate).toBe(true);
+    expect(repeat.state === 'accepted' && repeat.backorder).toBeUndefined();
   });
 });

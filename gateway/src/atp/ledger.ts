@@ -17,7 +17,6 @@
  *
  * `used` for a line = open promises + settled promises with `settledAt ≥ basisAt`.
  */
-import type { SqlExecutor } from '../store/store.js';
 
 export interface AtpLine {
   itemKey: string;
@@ -57,14 +56,11 @@ export interface AtpLedger {
   readonly backend: 'sqlite' | 'postgres' | 'redis';
   take(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult>;
   /**
-   * Present when a take can run inside the intake queue's own transaction (the SQL ledger on the
-   * queue's SQLite store): `check` is the reading half of `take`, `record` the writing half, so the
-   * accept and its promise are one commit instead of two (AtpService.guard).
+   * True when an order's promise can be taken inside the intake queue's own transaction (the SQL
+   * ledger on the queue's SQLite store): the order program checks and records it with the accept
+   * (`checkTake`, `recordTake`; intake/order-program.ts), one commit instead of two.
    */
-  readonly intakeTransaction?: {
-    check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult>;
-    record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void>;
-  };
+  readonly joinsIntake?: boolean;
   /** `committed`: as for `TakeOptions.committed`. */
   settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void>;
   release(orderKeys: readonly string[], committed?: () => void): Promise<void>;

@@ -23,7 +23,6 @@ import type { Logger } from 'pino';
 import type { Order } from '../../../contracts/src/order.js';
 import type { AvailabilityCache, PromisedUnits, RawFigure } from '../catalog/availability.js';
 import type { IntakeKind, IntakeStatus } from '../intake/queue.js';
-import type { SqlExecutor } from '../store/store.js';
 import { itemKey, orderKey, oversoldLinesOf, shortLinesOf, splitItemKey, splitOrderKey, type AtpLedger, type AtpLine, type PromisedTotals, type TakeResult } from './ledger.js';
 
 export type OversellPolicy = 'reject' | 'backorder' | 'accept';
@@ -56,17 +55,6 @@ export interface PromisePlan {
   key: string;
   lines: AtpLine[];
   policy: OversellPolicy;
-}
-
-/** A promise taken inside the intake queue's transaction (`AtpService.guard`). */
-export interface PromiseGuard {
-  /** Before the item is written, in its transaction: what the ledger would promise. Writes nothing. */
-  check(tx: SqlExecutor): Promise<PromiseOutcome>;
-  /**
-   * In the same transaction, once a new item was written: records the promise `check` found, and
-   * this replica's view counts it as the transaction commits.
-   */
-  admit(tx: SqlExecutor): Promise<void>;
 }
 
 const outcomeOf = (plan: PromisePlan, result: TakeResult): PromiseOutcome => {
@@ -168,9 +156,9 @@ export class AtpService implements PromisedUnits {
     return outcomeOf(plan, result);
   }
 
-  /** Whether promises can be taken inside the intake queue's own transaction (`guard`). */
+  /** Whether promises are taken inside the intake queue's own transaction (`intakePromise`, intake/order-program.ts). */
   get joinsIntake(): boolean {
-    return this.options.ledger.intakeTransaction !== undefined;
+    return this.options.ledger.joinsIntake === true;
   }
 
   /**
@@ -202,41 +190,16 @@ export class AtpService implements PromisedUnits {
   }
 
   /**
-   * The promise of `plan` taken inside the intake queue's transaction (only when `joinsIntake`):
-   * `check` before the item is written, `admit` once a new item was written (the promise is
-   * recorded, and this replica's view counts it as the commit happens). The accept and its
-   * promise are then one commit: neither can exist without the other, and a burst pays one
-   * group commit per order instead of two.
-   */
-  guard(plan: PromisePlan): PromiseGuard {
-    const within = this.options.ledger.intakeTransaction;
-    if (!within) throw new Error('atp: this ledger does not join the intake transaction');
-    // What the last `check` found (a group that failed is run again alone: `check` starts over,
-    // and the failed transaction's after-commit functions never run).
-    let found: TakeResult | null = null;
-    return {
-      check: async (tx) => {
-        found = await within.check(tx, plan.key, plan.lines, plan.policy !== 'reject');
-        return outcomeOf(plan, found);
-      },
-      admit: async (tx) => {
-        if (found?.state !== 'taken') return;
-        await within.record(tx, plan.key, plan.lines, this.now() + this.options.ttlMs);
-        const oversold = found.oversold;
-        tx.afterCommit(() => this.taken(plan, oversold));
-      },
-    };
-  }
-
-  /**
    * The promise of `plan` as the intake's order program takes it in its own transaction (only
-   * when `joinsIntake`; intake/order-program.ts): the same check and record as `guard`, as data.
+   * when `joinsIntake`; intake/order-program.ts): checked before the item is written, recorded
+   * once a new item was written. The accept and its promise are then one commit: neither can exist
+   * without the other, and a burst pays one group commit per order instead of two.
    */
   intakePromise(plan: PromisePlan): { key: string; lines: AtpLine[]; policy: OversellPolicy; expiresAt: number } {
     return { key: plan.key, lines: plan.lines, policy: plan.policy, expiresAt: this.now() + this.options.ttlMs };
   }
 
-  /** The order program recorded `plan`'s promise (called as its transaction commits): as `guard`'s admit. */
+  /** The order program recorded `plan`'s promise: this replica's view counts it (called as its transaction commits). */
   recorded(plan: PromisePlan, oversold: { itemKey: string; units: number }[]): void {
     this.taken(plan, oversold);
   }

@@ -120,8 +120,8 @@ async function usedUnits(tx: SqlExecutor, lines: readonly AtpLine[]): Promise<nu
 export class SqlAtpLedger implements AtpLedger {
   readonly backend: 'sqlite' | 'postgres';
 
-  /** Set when the takes run in the intake queue's group commit (see `AtpLedger.intakeTransaction`). */
-  readonly intakeTransaction?: SqlAtpLedger;
+  /** The takes run in the intake queue's group commit (see `AtpLedger.joinsIntake`). */
+  readonly joinsIntake: boolean;
   private readonly write: <T>(op: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
 
   /**
@@ -136,27 +136,17 @@ export class SqlAtpLedger implements AtpLedger {
   ) {
     this.backend = store.dialect;
     this.write = groupWrite ?? ((op) => store.transaction(op));
-    if (groupWrite) this.intakeTransaction = this;
+    this.joinsIntake = groupWrite !== undefined;
   }
 
   take(orderKey: string, lines: readonly AtpLine[], opts: TakeOptions): Promise<TakeResult> {
     return this.write(async (tx) => {
-      const result = await this.check(tx, orderKey, lines, opts.force);
-      if (result.state === 'taken') await this.record(tx, orderKey, lines, opts.now + opts.ttlMs);
+      const result = await checkTake(tx, orderKey, lines, opts.force);
+      if (result.state === 'taken') await recordTake(tx, orderKey, lines, opts.now + opts.ttlMs);
       const committed = opts.committed;
       if (committed) tx.afterCommit(() => committed(result));
       return result;
     });
-  }
-
-  /** The reading half of a take, in the caller's transaction (`checkTake`). */
-  check(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], force: boolean): Promise<TakeResult> {
-    return checkTake(tx, orderKey, lines, force);
-  }
-
-  /** The writing half of a take (`recordTake`). */
-  record(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
-    return recordTake(tx, orderKey, lines, expiresAt);
   }
 
   async settle(orderKeys: readonly string[], now: number, committed?: () => void): Promise<void> {

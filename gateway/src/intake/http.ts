@@ -7,7 +7,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { IntakeItemStatus, IntakeReceipt } from '../../../contracts/src/intake.js';
-import type { ShortLine } from '../atp/service.js';
+import type { OversoldLine, ShortLine } from '../atp/service.js';
 import { shortLinesOf } from '../atp/ledger.js';
 import { odooOwnedFieldsIn, type Domain } from '../../../contracts/src/ownership.js';
 import { principalOf } from '../auth/middleware.js';
@@ -17,7 +17,7 @@ import { ApiError } from '../errors.js';
 import { IDEMPOTENCY_KEY, requestFingerprint, type StoredResponse } from './idempotency.js';
 import { INTAKE_ID } from './ids.js';
 import { acceptedResponse } from './order-program.js';
-import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue, OrderAcceptSpec } from './queue.js';
+import type { AcceptInput, Accepted, IdempotentOutcome, IntakeItem, IntakeKind, IntakeQueue, OrderAcceptSpec } from './queue.js';
 
 /**
  * Refuses (422 `field_not_writable`) a body that sets a field the ownership map gives to Odoo.
@@ -106,8 +106,6 @@ export interface WriteSpec {
   oversold?: AcceptInput['oversold'];
   /** Lines accepted as a backorder, named in the receipt of a new item (read when the receipt is built). */
   backorder?: () => IntakeReceipt['backorder'] | undefined;
-  /** Run in the accept's own transaction (the order's stock promise): `IntakeQueue.acceptIdempotent`. */
-  guard?: AcceptGuard<ApiError>;
   /** Told whether a new item was queued (its `Accepted`) or not (null: a replay, a refusal, an error). */
   settled?: (accepted: Accepted | null) => Promise<void>;
 }
@@ -162,13 +160,12 @@ export async function acceptWriteOf(queue: IntakeQueue, req: WriteRequest, spec:
   let accepted: Accepted | null = null;
   try {
     if (!key) {
-      if (spec.guard) throw new Error('acceptWrite: a guard runs with an Idempotency-Key only');
       accepted = await queue.accept(input);
       return { stored: build(accepted), replayed: false };
     }
     checkKey(key);
     const fingerprint = requestFingerprint(req.method, req.path, await req.body());
-    const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build }, spec.guard);
+    const outcome = await queue.acceptIdempotent(input, { key, fingerprint, lockMs: 30_000, respond: build });
     if (outcome.state === 'accepted') accepted = outcome.accepted;
     return answerOf(outcome);
   } finally {
@@ -189,6 +186,18 @@ export interface OrderWriteSpec {
   /** The refusal of an order short of stock (policy `reject`). */
   refuse: (short: ShortLine[]) => ApiError;
   settled?: (accepted: Accepted | null) => Promise<void>;
+  /**
+   * `Prefer: wait`: the key stays in progress this long (ms) and no response is stored with the
+   * item; the caller stores the final one (`IntakeQueue.completeKey`) or forgets the key.
+   */
+  holdKeyMs?: number;
+}
+
+/** An order's answer: the 202 (stored, unless the key is held), and the item it accepted when new or a duplicate. */
+export interface OrderWriteAnswer extends WriteAnswer {
+  accepted?: Accepted;
+  /** The lines accepted as a backorder, named in the receipt (a new item only). */
+  backorder?: OversoldLine[];
 }
 
 /**
@@ -196,7 +205,7 @@ export interface OrderWriteSpec {
  * promise and the receipt in one transaction, which may run on the writer thread. A request
  * without a key is refused as the route's middleware would (the order route requires one).
  */
-export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec: OrderWriteSpec, locationPrefix: string): Promise<WriteAnswer> {
+export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec: OrderWriteSpec, locationPrefix: string): Promise<OrderWriteAnswer> {
   let accepted: Accepted | null = null;
   try {
     const key = requiredKey(req.key);
@@ -214,7 +223,8 @@ export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec:
     const outcome = await queue.acceptOrder(input, {
       key,
       fingerprint,
-      lockMs: 30_000,
+      lockMs: spec.holdKeyMs ?? 30_000,
+      ...(spec.holdKeyMs !== undefined ? { holdKey: true } : {}),
       promise: spec.promise,
       locationPrefix,
       ...(spec.backorder ? { backorder: spec.backorder } : {}),
@@ -225,7 +235,7 @@ export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec:
         throw spec.refuse(shortLinesOf(outcome.short));
       case 'accepted':
         accepted = outcome.accepted;
-        return { stored: outcome.response, replayed: false };
+        return { stored: outcome.response, replayed: false, accepted, ...(outcome.backorder ? { backorder: outcome.backorder } : {}) };
       default:
         return answerOf(outcome);
     }
@@ -234,16 +244,9 @@ export async function acceptOrderOf(queue: IntakeQueue, req: WriteRequest, spec:
   }
 }
 
-export function answerIdempotent(c: Context<AppEnv>, outcome: IdempotentOutcome<ApiError>): Response {
-  const answer = answerOf(outcome);
-  return respondStored(c, answer.stored, answer.replayed);
-}
-
 /** The answer to an idempotent accept's outcome; its refusals are thrown. */
-export function answerOf(outcome: IdempotentOutcome<ApiError>): WriteAnswer {
+export function answerOf(outcome: IdempotentOutcome): WriteAnswer {
   switch (outcome.state) {
-    case 'refused':
-      throw outcome.refusal;
     case 'mismatch':
       throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body; use a new key for a new request.');
     case 'in_use':

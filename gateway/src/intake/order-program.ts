@@ -1,10 +1,10 @@
 /**
  * An order's accept as one function of plain data, run in the group commit's transaction: the
  * Idempotency-Key's claim, the stock promise (available-to-promise, when the ledger lives in the
- * intake's own store), the item and its events, the promise's record and the stored 202. It is the
- * same work `IntakeQueue.acceptIdempotent` does with the order route's guard and response, written
- * so that it can run where closures cannot go: on the writer thread (writer-thread.ts), which runs
- * a burst's SQLite work beside the event loop instead of on it. On PostgreSQL, on `:memory:` and
+ * intake's own store), the item and its events, the promise's record and the stored 202 (or the
+ * key left in progress, under `Prefer: wait`). Every order the API accepts goes through it. It is
+ * plain data in and out so that it can run where closures cannot go: on the writer thread
+ * (writer-thread.ts), which runs a burst's SQLite work beside the event loop instead of on it. On PostgreSQL, on `:memory:` and
  * for a group too small to hand over, it runs on the event loop, the same function.
  *
  * It imports nothing heavier than the store's types (the writer thread loads it).
@@ -43,6 +43,11 @@ export interface OrderAcceptArgs {
   fingerprint: string;
   /** How long an in-progress key blocks other requests with it, and how long the key is kept (ms). */
   lockMs: number;
+  /**
+   * Leave the key in progress instead of storing the 202 (`Prefer: wait`): the caller stores its
+   * final answer (`IntakeQueue.completeKey`) or forgets the key (`releaseKey`).
+   */
+  holdKey?: boolean;
   ttlMs: number;
   now: number;
   /** The stock promise to take in this transaction (`AtpService.plan`), or null. */
@@ -54,7 +59,15 @@ export interface OrderAcceptArgs {
 }
 
 export type OrderAcceptResult =
-  | { state: 'accepted'; accepted: Accepted; response: StoredResponse; taken: { itemKey: string; units: number }[] | null }
+  | {
+      state: 'accepted';
+      accepted: Accepted;
+      /** The 202; stored under the key unless `holdKey`. */
+      response: StoredResponse;
+      /** The lines accepted as a backorder, named in the receipt (a new item only). */
+      backorder?: OversoldLine[];
+      taken: { itemKey: string; units: number }[] | null;
+    }
   | { state: 'short'; short: { itemKey: string; requested: number; available: number }[] }
   | { state: 'replay'; response: StoredResponse }
   | { state: 'mismatch' }
@@ -96,6 +109,7 @@ export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<
     taken = promised;
   }
   const response = acceptedResponse(accepted, item.externalId, `${a.locationPrefix}${accepted.id}`, backorder);
-  await completeIdempotencyKey(tx, partner, a.key, response);
-  return { state: 'accepted', accepted, response, taken };
+  if (!a.holdKey) await completeIdempotencyKey(tx, partner, a.key, response);
+  const shown = accepted.duplicate ? undefined : backorder;
+  return { state: 'accepted', accepted, response, ...(shown ? { backorder: shown } : {}), taken };
 }

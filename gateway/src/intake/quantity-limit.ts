@@ -5,10 +5,7 @@
  * enforces the same ceiling from the same field (rejection `quantity_limit`), so an order that
  * reaches Odoo another way (an inbound webhook, a direct RPC call) cannot go past it either.
  */
-import type { Context } from 'hono';
 import { DEFAULT_MAX_LINE_QUANTITY } from '../../../contracts/src/partner.js';
-import { principalOf } from '../auth/middleware.js';
-import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 
@@ -17,12 +14,7 @@ export function maxLineQuantity(services: Pick<Services, 'auth'>, partner: strin
   return services.auth.partners.get(partner)?.max_line_quantity ?? DEFAULT_MAX_LINE_QUANTITY;
 }
 
-/** Throws 422 `quantity_limit` naming every line above the caller's ceiling. */
-export function assertLineQuantities(c: Context<AppEnv>, lines: readonly { quantity: number }[]): void {
-  assertLineQuantitiesOf(c.get('services'), principalOf(c).partner, lines);
-}
-
-/** `assertLineQuantities` without a request context (the fast lane). */
+/** Throws 422 `quantity_limit` naming every line above the ceiling of `partner`. */
 export function assertLineQuantitiesOf(services: Pick<Services, 'auth'>, partner: string, lines: readonly { quantity: number }[]): void {
   const max = maxLineQuantity(services, partner);
   const over = lines.flatMap((line, index) => (line.quantity > max ? [{ path: `lines/${index}/quantity`, code: 'quantity_limit', message: `must be at most ${max}` }] : []));

@@ -25,7 +25,7 @@ import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import type { OrderAcceptArgs, OrderAcceptResult } from './order-program.js';
 import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
-import { holdsItem, insertItem, type Accepted, type PreparedItem } from './insert.js';
+import { insertItem, type Accepted, type PreparedItem } from './insert.js';
 import { kindSpecs, type IntakeKind } from './kinds.js';
 
 export type { IntakeKind } from './kinds.js';
@@ -107,6 +107,8 @@ export interface OrderAcceptSpec {
   key: string;
   fingerprint: string;
   lockMs: number;
+  /** `OrderAcceptArgs.holdKey`: the key stays in progress (`Prefer: wait`). */
+  holdKey?: boolean;
   promise: OrderAcceptArgs['promise'];
   backorder?: OrderAcceptArgs['backorder'];
   locationPrefix: string;
@@ -127,24 +129,8 @@ export interface IdempotentAccept {
   lockMs: number;
 }
 
-/**
- * A check that runs in the accept's own transaction (available-to-promise takes an order's promise
- * this way, so the item and its promise are one commit).
- */
-export interface AcceptGuard<R> {
-  /**
-   * Before anything of the item is written. `{ refuse }` ends the accept with nothing written and
-   * the key not kept, unless the item is a repeat of one accepted before: a repeat is answered as
-   * one, and `admit` is not called. Otherwise it may name the item's oversold units.
-   */
-  check(tx: SqlExecutor): Promise<{ refuse: R } | { oversold?: AcceptInput['oversold'] }>;
-  /** After a new item was written (never for a duplicate), in the same transaction. */
-  admit(tx: SqlExecutor): Promise<void>;
-}
-
-export type IdempotentOutcome<R = never> =
+export type IdempotentOutcome =
   | { state: 'accepted'; accepted: Accepted; response: StoredResponse | null }
-  | { state: 'refused'; refusal: R }
   | { state: 'replay'; response: StoredResponse }
   | { state: 'mismatch' }
   | { state: 'in_use' };
@@ -292,6 +278,7 @@ export class IntakeQueue {
       promise: spec.promise,
       locationPrefix: spec.locationPrefix,
       ...(spec.backorder ? { backorder: spec.backorder } : {}),
+      ...(spec.holdKey ? { holdKey: true } : {}),
     };
     const promised = spec.promised;
     const result = await this.committer.runProgram({ name: 'acceptOrder', args }, (r) => {
@@ -349,9 +336,9 @@ export class IntakeQueue {
    * Accepts an item guarded by an idempotency key: the key's claim, the item and the stored response
    * are one transaction, so a crash can never leave a key answered without its item or the reverse.
    */
-  async acceptIdempotent<R = never>(input: AcceptInput, idem: IdempotentAccept, guard?: AcceptGuard<R>): Promise<IdempotentOutcome<R>> {
+  async acceptIdempotent(input: AcceptInput, idem: IdempotentAccept): Promise<IdempotentOutcome> {
     const prepared = await this.prepare(input);
-    const outcome = await this.committer.run(async (tx): Promise<IdempotentOutcome<R>> => {
+    const outcome = await this.committer.run(async (tx): Promise<IdempotentOutcome> => {
       const now = this.now();
       const claim = await claimIdempotencyKey(tx, {
         partner: input.partner,
@@ -362,23 +349,7 @@ export class IntakeQueue {
         lockMs: idem.lockMs,
       });
       if (claim.state !== 'new') return claim;
-      let item = prepared;
-      let admit = false;
-      if (guard) {
-        const verdict = await guard.check(tx);
-        if ('refuse' in verdict) {
-          if (!(await holdsItem(tx, prepared))) {
-            // Nothing of this request stays: the key may be used again (e.g. once stock is back).
-            await releaseIdempotencyKey(tx, input.partner, idem.key);
-            return { state: 'refused', refusal: verdict.refuse };
-          }
-        } else {
-          admit = true;
-          if (verdict.oversold) item = { ...prepared, oversold: verdict.oversold };
-        }
-      }
-      const accepted = await this.insert(tx, item);
-      if (admit && !accepted.duplicate) await guard!.admit(tx);
+      const accepted = await this.insert(tx, prepared);
       const response = idem.respond(accepted);
       if (response) await completeIdempotencyKey(tx, input.partner, idem.key, response);
       return { state: 'accepted', accepted, response };

@@ -75,6 +75,7 @@ async function scenario(queue: IntakeQueue, store: SqliteStore) {
     queue.acceptOrder(input('o-2'), spec('k-2', { promise: promise('o-2', 9, 10, 'reject'), promised: seen })), // short: 2 + 9 > 10
     queue.acceptOrder(input('o-3'), spec('k-3', { promise: promise('o-3', 12, 10, 'backorder'), promised: seen })), // oversold
     queue.acceptOrder(input('o-4'), spec('k-4')),
+    queue.acceptOrder(input('o-6'), spec('k-6', { holdKey: true, promise: promise('o-6', 1, 100, 'reject'), promised: seen })), // Prefer: wait: the key stays in progress
   ]);
   const again = await Promise.all([
     queue.acceptOrder(input('o-1'), spec('k-1')), // the same key and body: replay
@@ -104,15 +105,17 @@ describe('the writer thread', () => {
     expect(b.promised).toEqual(a.promised);
     expect(b.rows).toEqual(a.rows);
     // And what they hold is right: o-2 refused and not kept, o-3 a backorder, o-4 counted once as a duplicate.
-    expect(a.results.map((r) => (r as { state: string }).state)).toEqual(['accepted', 'short', 'accepted', 'accepted', 'replay', 'mismatch', 'accepted']);
+    expect(a.results.map((r) => (r as { state: string }).state)).toEqual(['accepted', 'short', 'accepted', 'accepted', 'accepted', 'replay', 'mismatch', 'accepted']);
     expect(a.rows.items.filter((r) => r.external_id !== 'warm-up')).toEqual([
       { external_id: 'o-1', status: 'accepted', duplicates: 0 },
       { external_id: 'o-3', status: 'accepted', duplicates: 0 },
       { external_id: 'o-4', status: 'accepted', duplicates: 1 },
+      { external_id: 'o-6', status: 'accepted', duplicates: 0 },
     ]);
     expect((a.results[2] as { response: { body: { backorder?: unknown } } }).response.body.backorder).toEqual([{ sku: 'SKU-1', warehouse: 'WH', units: 4 }]);
-    expect(a.rows.open).toEqual([{ item_key: SKU, qty: 14 }]);
-    expect(a.rows.keys.map((k) => k.key)).toEqual(['k-1', 'k-3', 'k-4', 'k-5', 'warm-up']);
+    expect(a.rows.open).toEqual([{ item_key: SKU, qty: 15 }]);
+    expect(a.rows.keys.map((k) => k.key)).toEqual(['k-1', 'k-3', 'k-4', 'k-5', 'k-6', 'warm-up']);
+    expect(a.rows.keys.find((k) => k.key === 'k-6')).toEqual({ key: 'k-6', state: 'in_progress', response_status: null });
   });
 
   it('calls `promised` as the promise commits, before the accept is answered', async () => {

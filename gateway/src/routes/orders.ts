@@ -10,7 +10,6 @@ import type { AppEnv, Principal } from '../context.js';
 import {
   acceptOrderOf,
   acceptWrite,
-  answerIdempotent,
   IdempotencyHeaders,
   intakeOf,
   ownItem,
@@ -20,16 +19,16 @@ import {
   requireIdempotencyKey,
   respondStored,
   writeRequestOf,
-  type WriteAnswer,
+  type OrderWriteAnswer,
   type WriteRequest,
 } from '../intake/http.js';
-import { requestFingerprint, type StoredResponse } from '../intake/idempotency.js';
-import type { AcceptGuard, AcceptInput, Accepted, IdempotentOutcome } from '../intake/queue.js';
+import type { StoredResponse } from '../intake/idempotency.js';
+import type { AcceptInput, Accepted } from '../intake/queue.js';
 import type { PromisePlan, ShortLine } from '../atp/service.js';
 import { overPromised } from '../intake/order-program.js';
 import { ApiError } from '../errors.js';
 import { orderStatus } from '../intake/order-status.js';
-import { assertLineQuantities, assertLineQuantitiesOf } from '../intake/quantity-limit.js';
+import { assertLineQuantitiesOf } from '../intake/quantity-limit.js';
 import type { Services } from '../services.js';
 import { apiExample } from '../intake/examples.js';
 import { errorResponses, scopedRoute, scopeOf } from './route.js';
@@ -105,12 +104,12 @@ const insufficientStock = (short: ShortLine[]) => {
   return new ApiError('insufficient_stock', `Not enough stock to promise this order (${what}); nothing was queued.`, { lines: short });
 };
 
-
 /**
  * Promises the order's units (available-to-promise) under the partner's oversell policy; refuses
  * with 409 `insufficient_stock` under `reject` when a line is short, unless the order was accepted
  * before (a repeat is answered as such, not refused). When the ledger lives in the intake's own
- * store the promise is taken in the accept's transaction (`guard`), else just before it.
+ * store the promise is taken in the accept's transaction (`plan` here, the order program then),
+ * else just before it.
  */
 async function promiseOrder(services: Services, principal: Principal, requestId: string, order: Order): Promise<OrderPromise> {
   const record = services.auth.partners.get(principal.partner);
@@ -134,26 +133,6 @@ async function promiseOrder(services: Services, principal: Principal, requestId:
 const ORDER_LOCATION = '/v1/orders/';
 const orderLocation = (id: string) => `${ORDER_LOCATION}${id}`;
 
-/**
- * The promise of `plan` in the accept's own transaction as `IntakeQueue.acceptIdempotent` takes
- * it (under `Prefer: wait`): the same check and record as the order program's (order-program.ts).
- */
-function guardOf(services: Services, plan: PromisePlan, promise: OrderPromise): AcceptGuard<ApiError> {
-  const inner = services.atp.guard(plan);
-  return {
-    check: async (tx) => {
-      const held = await inner.check(tx);
-      promise.backorder = undefined;
-      if (held.state === 'short') return { refuse: insufficientStock(held.short) };
-      if (held.state !== 'taken' || held.oversold.length === 0) return {};
-      const over = overPromised(plan.policy, held.oversold);
-      promise.backorder = over.backorder;
-      return { oversold: over.oversold };
-    },
-    admit: (tx) => inner.admit(tx),
-  };
-}
-
 /** After the accept: a promise taken before it for an order not queued now (a repeat, a refusal) is dropped. */
 function settledOf(services: Services, promise: OrderPromise): (accepted: Accepted | null) => Promise<void> {
   return async (accepted) => {
@@ -162,11 +141,12 @@ function settledOf(services: Services, promise: OrderPromise): (accepted: Accept
 }
 
 /**
- * `POST /v1/orders` without `Prefer: wait`, from the order as its contract parsed it: the line
- * ceiling, the stock promise, the durable accept under the Idempotency-Key. The route and the fast
- * lane (fast-lane/order-lane.ts) both answer with it; refusals are thrown `ApiError`s.
+ * `POST /v1/orders`, from the order as its contract parsed it: the line ceiling, the stock
+ * promise, the durable accept under the Idempotency-Key (order-program.ts). The route and the fast
+ * lane (fast-lane/order-lane.ts) both answer with it; refusals are thrown `ApiError`s. With
+ * `holdKeyMs` (`Prefer: wait`) the key stays in progress for the route to store its final answer.
  */
-export async function submitOrderNow(services: Services, req: WriteRequest, order: Order): Promise<WriteAnswer> {
+export async function submitOrderNow(services: Services, req: WriteRequest, order: Order, holdKeyMs?: number): Promise<OrderWriteAnswer> {
   assertLineQuantitiesOf(services, req.principal.partner, order.lines);
   const promise = await promiseOrder(services, req.principal, req.requestId, order);
   const plan = promise.plan;
@@ -182,6 +162,7 @@ export async function submitOrderNow(services: Services, req: WriteRequest, orde
       ...(plan ? { promised: (taken: { itemKey: string; units: number }[]) => services.atp.recorded(plan, taken) } : {}),
       refuse: insufficientStock,
       settled: settledOf(services, promise),
+      ...(holdKeyMs !== undefined ? { holdKeyMs } : {}),
     },
     ORDER_LOCATION,
   );
@@ -198,36 +179,12 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
       const answer = await submitOrderNow(services, writeRequestOf(c), order);
       return respondStored(c, answer.stored, answer.replayed) as never;
     }
-    assertLineQuantities(c, order.lines);
     const principal = principalOf(c);
-    const promise = await promiseOrder(services, principal, c.get('requestId'), order);
-    const guard = promise.plan ? guardOf(services, promise.plan, promise) : undefined;
-    const settled = settledOf(services, promise);
     const key = c.req.header('idempotency-key')!;
-    const fingerprint = requestFingerprint(c.req.method, c.req.path, await c.req.text());
-    let outcome: IdempotentOutcome<ApiError>;
-    try {
-      outcome = await queue.acceptIdempotent(
-        {
-          partner: principal.partner,
-          kind: 'order',
-          externalId: order.external_id,
-          payload: order,
-          requestId: c.get('requestId'),
-          source: 'api',
-          prevalidated: true,
-          ...(promise.oversold ? { oversold: promise.oversold } : {}),
-        },
-        { key, fingerprint, lockMs: (wait + 30) * 1000, respond: () => null },
-        guard,
-      );
-    } catch (err) {
-      await settled(null);
-      throw err;
-    }
-    await settled(outcome.state === 'accepted' ? outcome.accepted : null);
-    if (outcome.state !== 'accepted') return answerIdempotent(c, outcome) as never;
-    const { accepted } = outcome;
+    // The key stays in progress while the order is awaited, and a while after (a crash in between).
+    const answer = await submitOrderNow(services, writeRequestOf(c), order, (wait + 30) * 1000);
+    const accepted = answer.accepted;
+    if (!accepted) return respondStored(c, answer.stored, answer.replayed) as never;
     let stored: StoredResponse;
     try {
       const item = await queue.waitFor(principal.partner, accepted.id, wait * 1000);
@@ -237,7 +194,7 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
         stored = { status: item.status === 'completed' ? 201 : 200, headers, body };
       } else {
         const body = receipt({ ...accepted, status: item?.status ?? accepted.status }, order.external_id, orderLocation(accepted.id));
-        stored = { status: 202, headers, body: promise.backorder && !accepted.duplicate ? { ...body, backorder: promise.backorder } : body };
+        stored = { status: 202, headers, body: answer.backorder ? { ...body, backorder: answer.backorder } : body };
       }
     } catch (err) {
       await queue.releaseKey(principal.partner, key).catch(() => undefined);
