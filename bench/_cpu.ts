@@ -15,6 +15,24 @@ export async function idleCpuPerSecond(ms = 2_000): Promise<number> {
   return (used.user + used.system) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * `idleCpuPerSecond` once the process has settled: freshly started gateways go on loading their
+ * caches and partners for a few seconds (measured with the cached-read bench's three gateways:
+ * 193 ms/s in the first 2 s, 84–85 in the next 4, 36–46 after 6 s), which is start-up, not idle,
+ * and would be subtracted from every load. Measures 2 s windows until one is no longer clearly
+ * below the one before (at most `windows`), and answers the last.
+ */
+export async function settledIdleCpuPerSecond(windows = 6): Promise<number> {
+  let last = await idleCpuPerSecond();
+  for (let i = 1; i < windows; i++) {
+    const next = await idleCpuPerSecond();
+    const falling = next < 0.8 * last;
+    last = next;
+    if (!falling) break;
+  }
+  return last;
+}
+
 /** Runs `work` and answers its result with the CPU µs this process spent on it beyond `idlePerS`. */
 export async function busyCpu<T>(work: () => Promise<T>, idlePerS: number): Promise<{ result: T; busyUs: number }> {
   const cpu = process.cpuUsage();

@@ -18,7 +18,7 @@ import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { startOdooFake } from '../test/odoo-fake/index.js';
 import { type RunningGateway } from '../gateway/src/server.js';
-import { busyCpu, idleCpuPerSecond } from './_cpu.js';
+import { busyCpu, settledIdleCpuPerSecond } from './_cpu.js';
 import { getLoad, type Load } from './_spawn-load.js';
 import { startBenchGateway, type BenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
@@ -99,7 +99,9 @@ export async function run(): Promise<BenchFigure[]> {
     });
     const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/read`;
 
-    idleCpuPerS = await idleCpuPerSecond();
+    // Once the gateways' start-up (cache and partner loads) is over: the loads then measure the
+    // reads alone, and what is subtracted is what the process spends idle.
+    idleCpuPerS = await settledIdleCpuPerSecond();
     // Interleaved rounds, best of each side (as the intake bench): on a shared machine a spike of
     // someone else's load during one side's 5 s should not decide the ratio.
     const best = (a: Measured | undefined, b: Measured) => (a && a.rps >= b.rps ? a : b);
