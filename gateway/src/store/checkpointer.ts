@@ -114,6 +114,13 @@ export class Checkpointer {
     w.on('message', (r: CheckpointResult) => {
       this.busy = false;
       this.onResult(r);
+      // Commits made while this checkpoint ran whose pause already came (its request was dropped
+      // then, the worker being busy): nothing else would ask for them, and the worker would never
+      // retire. Seen under load, when the worker took longer to start than a pause.
+      if (this.sinceLast > 0 && !this.pause && !this.closed) {
+        this.request();
+        return;
+      }
       if (this.sinceLast === 0 && !this.retire && !this.closed) {
         this.retire = setTimeout(() => {
           this.retire = null;
