@@ -180,7 +180,8 @@ describe.each(suites)('IntakeQueue on %s', (_name, open) => {
     if (first.state === 'accepted' && again.state === 'replay') expect(again.response.body).toEqual({ id: first.accepted.id });
     const other = await queue.acceptIdempotent(orderInput('IK-2', 'idemco'), { key: 'k1', fingerprint: 'f2', respond, lockMs: 30_000 });
     expect(other.state).toBe('mismatch');
-    const pending = await queue.acceptIdempotent(orderInput('IK-3', 'idemco'), { key: 'k3', fingerprint: 'f3', respond: () => null, lockMs: 30_000 });
+    // A key left in progress (as `Prefer: wait` leaves it while the order is awaited).
+    const pending = await queue.acceptOrder(orderInput('IK-3', 'idemco'), { key: 'k3', fingerprint: 'f3', lockMs: 30_000, holdKey: true, promise: null, locationPrefix: '/v1/orders/' });
     expect(pending.state).toBe('accepted');
     const blocked = await queue.acceptIdempotent(orderInput('IK-3', 'idemco'), { key: 'k3', fingerprint: 'f3', respond, lockMs: 30_000 });
     expect(blocked.state).toBe('in_use');

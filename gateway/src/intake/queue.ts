@@ -120,17 +120,14 @@ export interface OrderAcceptSpec {
 export interface IdempotentAccept {
   key: string;
   fingerprint: string;
-  /**
-   * The response to record for a newly accepted item, in the same transaction. Return null to keep
-   * the key in progress (e.g. while waiting for Odoo under `Prefer: wait`) and call `completeKey`.
-   */
-  respond: (accepted: Accepted) => StoredResponse | null;
+  /** The response to record for a newly accepted item, in the same transaction. */
+  respond: (accepted: Accepted) => StoredResponse;
   /** How long an in-progress key blocks other requests with it. */
   lockMs: number;
 }
 
 export type IdempotentOutcome =
-  | { state: 'accepted'; accepted: Accepted; response: StoredResponse | null }
+  | { state: 'accepted'; accepted: Accepted; response: StoredResponse }
   | { state: 'replay'; response: StoredResponse }
   | { state: 'mismatch' }
   | { state: 'in_use' };
@@ -351,7 +348,7 @@ export class IntakeQueue {
       if (claim.state !== 'new') return claim;
       const accepted = await this.insert(tx, prepared);
       const response = idem.respond(accepted);
-      if (response) await completeIdempotencyKey(tx, input.partner, idem.key, response);
+      await completeIdempotencyKey(tx, input.partner, idem.key, response);
       return { state: 'accepted', accepted, response };
     });
     if (outcome.state === 'accepted' && !outcome.accepted.duplicate) this.signals.emit('accepted');
@@ -360,7 +357,7 @@ export class IntakeQueue {
     return outcome;
   }
 
-  /** Stores the final response of a key left in progress by `acceptIdempotent`. */
+  /** Stores the final response of a key left in progress by `acceptOrder` (`holdKey`, `Prefer: wait`). */
   completeKey(partner: string, key: string, response: StoredResponse): Promise<void> {
     return this.committer.run((tx) => completeIdempotencyKey(tx, partner, key, response));
   }
