@@ -253,10 +253,14 @@ export class IntakeQueue {
   async accept(input: AcceptInput): Promise<Accepted> {
     const prepared = await this.prepare(input);
     const accepted = await this.committer.run((tx) => this.insert(tx, prepared));
-    if (!accepted.duplicate) this.signals.emit('accepted');
-    // Metrics (ops): the order funnel and duplicates suppressed.
-    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
+    this.announce(input, accepted);
     return accepted;
+  }
+
+  /** Tells the drainer a new item is queued, and the metrics (ops) the order funnel and duplicates suppressed. */
+  private announce(input: AcceptInput, accepted: Accepted): void {
+    if (!accepted.duplicate) this.signals.emit('accepted');
+    this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: accepted.duplicate });
   }
 
   /**
@@ -281,11 +285,7 @@ export class IntakeQueue {
     const result = await this.committer.runProgram({ name: 'acceptOrder', args }, (r) => {
       if (r.state === 'accepted' && r.taken && promised) promised(r.taken);
     });
-    if (result.state === 'accepted') {
-      if (!result.accepted.duplicate) this.signals.emit('accepted');
-      // Metrics (ops): the order funnel and duplicates suppressed.
-      this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: result.accepted.duplicate });
-    }
+    if (result.state === 'accepted') this.announce(input, result.accepted);
     return result;
   }
 
@@ -351,9 +351,7 @@ export class IntakeQueue {
       await completeIdempotencyKey(tx, input.partner, idem.key, response);
       return { state: 'accepted', accepted, response };
     });
-    if (outcome.state === 'accepted' && !outcome.accepted.duplicate) this.signals.emit('accepted');
-    // Metrics (ops): the order funnel and duplicates suppressed.
-    if (outcome.state === 'accepted') this.signals.emit('intake', { partner: input.partner, kind: input.kind, duplicate: outcome.accepted.duplicate });
+    if (outcome.state === 'accepted') this.announce(input, outcome.accepted);
     return outcome;
   }
 
