@@ -4,8 +4,9 @@
  * intake's own store), the item and its events, the promise's record and the stored 202 (or the
  * key left in progress, under `Prefer: wait`). Every order the API accepts goes through it. It is
  * plain data in and out so that it can run where closures cannot go: on the writer thread
- * (writer-thread.ts), which runs a burst's SQLite work beside the event loop instead of on it. On PostgreSQL, on `:memory:` and
- * for a group too small to hand over, it runs on the event loop, the same function.
+ * (writer-thread.ts), which runs a burst's SQLite work beside the event loop instead of on it. On
+ * PostgreSQL, on `:memory:` and for a group too small to hand over, it runs on the event loop, the
+ * same function.
  *
  * It imports nothing heavier than the store's types (the writer thread loads it).
  */
@@ -108,8 +109,9 @@ export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<
     await recordTake(tx, a.promise.key, a.promise.lines, a.promise.expiresAt);
     taken = promised;
   }
-  const response = acceptedResponse(accepted, item.externalId, `${a.locationPrefix}${accepted.id}`, backorder);
-  if (!a.holdKey) await completeIdempotencyKey(tx, partner, a.key, response);
+  // A duplicate's receipt names no backorder (acceptedResponse leaves it out), nor does its result.
   const shown = accepted.duplicate ? undefined : backorder;
+  const response = acceptedResponse(accepted, item.externalId, `${a.locationPrefix}${accepted.id}`, shown);
+  if (!a.holdKey) await completeIdempotencyKey(tx, partner, a.key, response);
   return { state: 'accepted', accepted, response, ...(shown ? { backorder: shown } : {}), taken };
 }

@@ -5,7 +5,6 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { IntakeReceipt, OrderCancelRequest } from '../../../contracts/src/intake.js';
 import { Order, OrderStatus } from '../../../contracts/src/order.js';
-import { principalOf } from '../auth/middleware.js';
 import type { AppEnv, Principal } from '../context.js';
 import {
   acceptOrderOf,
@@ -179,15 +178,16 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
       const answer = await submitOrderNow(services, writeRequestOf(c), order);
       return respondStored(c, answer.stored, answer.replayed) as never;
     }
-    const principal = principalOf(c);
-    const key = c.req.header('idempotency-key')!;
+    const req = writeRequestOf(c);
+    const partner = req.principal.partner;
+    const key = req.key!; // the route's middleware requires one
     // The key stays in progress while the order is awaited, and a while after (a crash in between).
-    const answer = await submitOrderNow(services, writeRequestOf(c), order, (wait + 30) * 1000);
+    const answer = await submitOrderNow(services, req, order, (wait + 30) * 1000);
     const accepted = answer.accepted;
     if (!accepted) return respondStored(c, answer.stored, answer.replayed) as never;
     let stored: StoredResponse;
     try {
-      const item = await queue.waitFor(principal.partner, accepted.id, wait * 1000);
+      const item = await queue.waitFor(partner, accepted.id, wait * 1000);
       const headers = { Location: orderLocation(accepted.id), 'Preference-Applied': `wait=${wait}` };
       if (item && (item.status === 'completed' || item.status === 'rejected')) {
         const body = await orderStatus(item, { queue, odoo: services.odoo, requestId: c.get('requestId') });
@@ -197,10 +197,10 @@ export function registerOrders(app: OpenAPIHono<AppEnv>, services: Services): vo
         stored = { status: 202, headers, body: answer.backorder ? { ...body, backorder: answer.backorder } : body };
       }
     } catch (err) {
-      await queue.releaseKey(principal.partner, key).catch(() => undefined);
+      await queue.releaseKey(partner, key).catch(() => undefined);
       throw err;
     }
-    await queue.completeKey(principal.partner, key, stored);
+    await queue.completeKey(partner, key, stored);
     return respondStored(c, stored, false) as never;
   });
 
