@@ -14,7 +14,7 @@ import { intakeMigrations } from '../intake/migrations.js';
 import { IntakeQueue } from '../intake/queue.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { itemKey } from './ledger.js';
-import { AtpService } from './service.js';
+import { AtpService, type OversellPolicy } from './service.js';
 import { atpMigrations, SqlAtpLedger } from './sql-ledger.js';
 
 const LAMP = itemKey('LAMP', 'WH');
@@ -52,8 +52,8 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   const order = (externalId: string, quantity: number) => ({ external_id: externalId, lines: [{ sku: 'LAMP', quantity }] as never, warehouse: 'WH' });
 
   /** The order route's accept, reduced (routes/orders.ts `submitOrderNow`): the plan, then the order program. */
-  async function submit(externalId: string, quantity: number, key: string, holdKey = false) {
-    const plan = await atp.plan('acme', order(externalId, quantity), 'reject');
+  async function submit(externalId: string, quantity: number, key: string, { holdKey = false, policy = 'reject' }: { holdKey?: boolean; policy?: OversellPolicy } = {}) {
+    const plan = await atp.plan('acme', order(externalId, quantity), policy);
     if (!plan) throw new Error('no plan');
     return queue.acceptOrder(
       { partner: 'acme', kind: 'order', externalId, payload: { external_id: externalId }, requestId: 'r', source: 'api', prevalidated: true },
@@ -140,7 +140,7 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   });
 
   it('holds the key in progress under Prefer: wait: the promise is taken with the order, no answer is stored until the route stores its own', async () => {
-    const outcome = await submit('W-1', 2, 'kw', true);
+    const outcome = await submit('W-1', 2, 'kw', { holdKey: true });
     expect(outcome.state).toBe('accepted');
     expect(await promisedRows()).toEqual([{ order_key: JSON.stringify(['acme', 'W-1']), qty: 2 }]);
     expect(await keyRow('kw')).toEqual({ state: 'in_progress', response_status: null });
@@ -154,13 +154,7 @@ describe('ATP promise in the accept transaction (SQLite)', () => {
   });
 
   it('names the backorder of a new order in its result, and not of a repeat', async () => {
-    const take = async (externalId: string, quantity: number, key: string) => {
-      const plan = await atp.plan('acme', order(externalId, quantity), 'backorder');
-      return queue.acceptOrder(
-        { partner: 'acme', kind: 'order', externalId, payload: { external_id: externalId }, requestId: 'r', source: 'api', prevalidated: true },
-        { key, fingerprint: `${externalId}:${quantity}`, lockMs: 30_000, holdKey: true, promise: atp.intakePromise(plan!), locationPrefix: '/v1/orders/' },
-      );
-    };
+    const take = (externalId: string, quantity: number, key: string) => submit(externalId, quantity, key, { holdKey: true, policy: 'backorder' });
     const first = await take('BO-1', 5, 'kb1');
     expect(first.state === 'accepted' && first.backorder).toEqual([{ sku: 'LAMP', warehouse: 'WH', units: 2 }]);
     const repeat = await take('BO-1', 5, 'kb2');
