@@ -144,7 +144,7 @@ export class AvailabilityCache {
   /** Odoo's figures as served, less the units promised against them. */
   private served(e: Entry, stale: boolean): Availability {
     const promised = this.promises?.promised(e.sku, e.warehouse, e.basisAt) ?? 0;
-    return { sku: e.sku, warehouse: e.warehouse, on_hand: e.on_hand, reserved: e.reserved, safety_stock: e.safety_stock, available: promised > 0 ? Math.max(0, e.available - promised) : e.available, as_of: e.as_of, stale };
+    return { ...figuresOf(e), available: promised > 0 ? Math.max(0, e.available - promised) : e.available, stale };
   }
 
   /**
