@@ -4,7 +4,7 @@
  * contracts/src/events.ts. The relay publishes them like the addon's outbox events and sets
  * `published_at`.
  *
- * Columns: seq (increasing cursor), id (event id, unique), type, partner, subject
+ * Columns: seq (increasing cursor), id (event id, a UUIDv7; not indexed: events are found by seq), type, partner, subject
  * (`retail_gateway.intake/<intake seq>`), sequence (per subject: 1 accepted, 2 its outcome),
  * envelope (the whole CloudEvent as JSON), created_at (ms), published_at (ms, null until published).
  */
@@ -13,10 +13,10 @@ import type { EventEnvelope, EventType } from '../../../contracts/src/events.js'
 import type { SqlExecutor } from '../store/store.js';
 
 /**
- * Event ids are UUIDv7: they begin with their time, so each one lands at the end of the
- * `gateway_events.id` index instead of on a random page of it. With random (v4) ids every order of
- * a group commit rewrote a page of that index of its own; measured in the intake burst: 36–41 KiB
- * written per order with v4 ids, 28–31 KiB with v7. Node before 24.16 has no `randomUUIDv7`: v4 there.
+ * Event ids are UUIDv7: they begin with their time, so they sort as the events were made. (They
+ * also kept the table's former unique index on id append-only: 36–41 KiB written per order with v4
+ * ids, 28–31 KiB with v7; the index went in 0105, events being marked published by seq.) Node
+ * before 24.16 has no `randomUUIDv7`: v4 there.
  */
 const newEventId: () => string = typeof randomUUIDv7 === 'function' ? randomUUIDv7 : randomUUID;
 
@@ -100,12 +100,12 @@ export async function readGatewayEvents(
   return rows.map((r) => ({ seq: Number(r.seq), envelope: JSON.parse(r.envelope) as EventEnvelope, partner: r.partner, publishedAt: r.published_at }));
 }
 
-/** Marks events published (by event id). */
-export async function markGatewayEventsPublished(db: SqlExecutor, ids: readonly string[], now: number): Promise<number> {
-  if (ids.length === 0) return 0;
+/** Marks events published (by seq: the table has no index by event id). */
+export async function markGatewayEventsPublished(db: SqlExecutor, seqs: readonly number[], now: number): Promise<number> {
+  if (seqs.length === 0) return 0;
   const r = await db.run(
-    `UPDATE gateway_events SET published_at = ? WHERE published_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
-    [now, ...ids],
+    `UPDATE gateway_events SET published_at = ? WHERE published_at IS NULL AND seq IN (${seqs.map(() => '?').join(', ')})`,
+    [now, ...seqs],
   );
   return r.changes;
 }

@@ -207,15 +207,17 @@ export const settledStatuses: ReadonlySet<IntakeStatus> = new Set(['completed', 
 const READY = `((i.status = 'accepted' AND i.next_attempt_at <= ?) OR (i.status = 'processing' AND i.lease_until < ?))`;
 /** An item that refers to an order is held back while that order itself is still on its way to Odoo. */
 const NOT_BEHIND_ITS_ORDER = `(i.kind = 'order' OR i.order_ref IS NULL OR NOT EXISTS (
-  SELECT 1 FROM intake_items o WHERE o.partner = i.partner AND o.order_ref = i.order_ref AND o.kind = 'order'
+  SELECT 1 FROM intake_items o WHERE o.partner = i.partner AND o.kind = 'order' AND o.dedupe_key = i.order_ref
   AND o.status IN ('accepted', 'processing')))`;
 /**
  * An order update waits for the earlier updates of its order to settle: updates reach Odoo in the
  * order they were queued (inbound webhooks queue them in version order), even with several
- * drainers or an earlier one put back to wait after a failure.
+ * drainers or an earlier one put back to wait after a failure. (`u.kind <> 'order'` says what the
+ * kind already does, in the words of the order_ref index's condition, so that SQLite uses it.)
  */
 const NOT_AHEAD_OF_AN_EARLIER_UPDATE = `(i.kind <> 'order_update' OR NOT EXISTS (
   SELECT 1 FROM intake_items u WHERE u.partner = i.partner AND u.order_ref = i.order_ref AND u.kind = 'order_update'
+  AND u.kind <> 'order'
   AND u.seq < i.seq AND u.status IN ('accepted', 'processing')))`;
 
 export class IntakeQueue {
@@ -379,19 +381,25 @@ export class IntakeQueue {
 
   /** Items of a partner by kind and external id (every dedupe key), oldest first. */
   async findByExternalId(partner: string, kind: IntakeKind, externalId: string): Promise<IntakeItem[]> {
+    // An order's external id is its dedupe key (`prepare`): the unique index finds it. The other
+    // kinds have an index by external id (orders are left out of it: migrations.ts, 0104).
     const rows = await this.store.query<ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND external_id = ? AND kind = ? ORDER BY seq`,
-      [partner, externalId, kind],
+      kind === 'order'
+        ? `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND kind = 'order' AND dedupe_key = ?`
+        : `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND external_id = ? AND kind = ? AND kind <> 'order' ORDER BY seq`,
+      kind === 'order' ? [partner, externalId] : [partner, externalId, kind],
     );
     return rows.map(toItem);
   }
 
-  /** Items that refer to an order (its cancellations, payments, updates, shipments, returns), oldest first. */
+  /** The order itself and the items that refer to it (its cancellations, payments, updates, shipments, returns), oldest first. */
   async findByOrderRef(partner: string, orderRef: string): Promise<IntakeItem[]> {
-    const rows = await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND order_ref = ? ORDER BY seq`, [
-      partner,
-      orderRef,
-    ]);
+    // The order by its dedupe key (its order_ref, `prepare`), the others by the order_ref index.
+    const rows = await this.store.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND kind = 'order' AND dedupe_key = ?
+       UNION ALL SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND order_ref = ? AND kind <> 'order' ORDER BY seq`,
+      [partner, orderRef, partner, orderRef],
+    );
     return rows.map(toItem);
   }
 
@@ -628,14 +636,21 @@ export class IntakeQueue {
       payload = parsed.data as Record<string, unknown>;
     }
     if (!input.externalId || input.externalId.length > 128) throw new ApiError('validation_failed', 'The external id must be 1 to 128 characters.');
+    const dedupeKey = input.dedupeKey ?? input.externalId;
+    const orderRef = spec.orderRef(payload);
+    // The lookups find an order by its dedupe key alone (migrations.ts, 0104): an order's external
+    // id, order_ref and dedupe key are one string. Every caller builds it so; a break is a bug.
+    if (input.kind === 'order' && (dedupeKey !== input.externalId || orderRef !== input.externalId)) {
+      throw new TypeError('intake: an order is keyed by its own external id');
+    }
     const mode = await this.partnerMode(input.partner);
     const channel = input.kind === 'order' ? (payload as { channel?: string }).channel : undefined;
     return {
       partner: input.partner,
       kind: input.kind,
       externalId: input.externalId,
-      dedupeKey: input.dedupeKey ?? input.externalId,
-      orderRef: spec.orderRef(payload),
+      dedupeKey,
+      orderRef,
       source: input.source,
       requestId: input.requestId,
       shadow: mode === 'shadow',

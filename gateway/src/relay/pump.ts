@@ -97,7 +97,7 @@ export class OutboxPump {
     if (this.o.bus) {
       await this.o.bus.publish(rows.map((r) => ({ id: r.envelope.id, type: r.envelope.type, partner: r.partner, body: JSON.stringify(r.envelope) })));
     }
-    await markGatewayEventsPublished(this.o.queue.store, rows.map((r) => r.envelope.id), this.o.now());
+    await markGatewayEventsPublished(this.o.queue.store, rows.map((r) => r.seq), this.o.now());
     return rows.length;
   }
 
