@@ -4,7 +4,7 @@
  * takes a transaction-scoped advisory lock per order and per item (items in sorted order, so two
  * takes never deadlock) before it sums and inserts, so replicas sharing the database agree.
  */
-import type { Migration, SqlExecutor, SqlStore } from '../store/store.js';
+import { sqlByCount, type Migration, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeOptions, type TakeResult } from './ledger.js';
 
 /** Settled promises by item, with their units (atp-003). */
@@ -108,6 +108,16 @@ export async function checkTake(tx: SqlExecutor, orderKey: string, lines: readon
   return { state: 'taken', oversold };
 }
 
+const rowsOf = (n: number, row: string) => Array.from({ length: n }, () => row).join(', ');
+const insertPromisesSql = sqlByCount((n) => `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${rowsOf(n, '(?, ?, ?, ?)')}`);
+const addOpenSql = sqlByCount((n) => `INSERT INTO atp_open (item_key, qty) VALUES ${rowsOf(n, '(?, ?)')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`);
+const usedUnitsSql = sqlByCount((n) =>
+  Array.from(
+    { length: n },
+    (_, i) => `SELECT ${i} AS i, (SELECT qty FROM atp_open WHERE item_key = ?) AS o, (SELECT SUM(qty) FROM atp_promises WHERE item_key = ? AND settled_at >= ?) AS s`,
+  ).join(' UNION ALL '),
+);
+
 /** The writing half of a take (after a `checkTake` that answered `taken`, in the same transaction). */
 export async function recordTake(tx: SqlExecutor, orderKey: string, lines: readonly AtpLine[], expiresAt: number): Promise<void> {
   if (lines.length === 0) return;
@@ -115,11 +125,11 @@ export async function recordTake(tx: SqlExecutor, orderKey: string, lines: reado
   // rows in item order, as every writer of `atp_open` locks them.
   const sorted = [...lines].sort((a, b) => inItemOrder(a.itemKey, b.itemKey));
   await tx.run(
-    `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${sorted.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    insertPromisesSql(sorted.length),
     sorted.flatMap((l) => [orderKey, l.itemKey, l.qty, expiresAt]),
   );
   await tx.run(
-    `INSERT INTO atp_open (item_key, qty) VALUES ${sorted.map(() => '(?, ?)').join(', ')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`,
+    addOpenSql(sorted.length),
     sorted.flatMap((l) => [l.itemKey, l.qty]),
   );
 }
@@ -131,12 +141,7 @@ export async function recordTake(tx: SqlExecutor, orderKey: string, lines: reado
 async function usedUnits(tx: SqlExecutor, lines: readonly AtpLine[]): Promise<number[]> {
   if (lines.length === 0) return [];
   const rows = await tx.query<{ i: number | string; o: number | string | null; s: number | string | null }>(
-    lines
-      .map(
-        (_, i) =>
-          `SELECT ${i} AS i, (SELECT qty FROM atp_open WHERE item_key = ?) AS o, (SELECT SUM(qty) FROM atp_promises WHERE item_key = ? AND settled_at >= ?) AS s`,
-      )
-      .join(' UNION ALL '),
+    usedUnitsSql(lines.length),
     lines.flatMap((l) => [l.itemKey, l.itemKey, l.basisAt]),
   );
   const used = lines.map(() => 0);

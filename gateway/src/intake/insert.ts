@@ -9,7 +9,7 @@
  */
 import type { IntakeStatus } from '../../../contracts/src/intake.js';
 import type { SqlExecutor } from '../store/store.js';
-import { ATP_SUBJECT_MODEL, recordGatewayEvents, type AnyGatewayEventInput } from './events.js';
+import { ATP_SUBJECT_MODEL, isoAt, recordGatewayEvents, type AnyGatewayEventInput } from './events.js';
 import { newIntakeId } from './ids.js';
 
 export interface Accepted {
@@ -61,7 +61,7 @@ export async function insertItem(tx: SqlExecutor, p: PreparedItem, now: number):
           sequence: 1,
           requestId: p.requestId,
           now,
-          data: { intake_id: id, partner: p.partner, external_id: p.externalId, channel: p.channel ?? p.source, accepted_at: new Date(now).toISOString() },
+          data: { intake_id: id, partner: p.partner, external_id: p.externalId, channel: p.channel ?? p.source, accepted_at: isoAt(now) },
         },
       ];
       if (p.oversold && p.oversold.lines.length > 0) {

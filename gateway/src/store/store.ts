@@ -42,6 +42,16 @@ export interface SqlStore extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * The SQL of a statement that depends only on a row count, built once per count up to 64: the
+ * same string every time, whose hash V8 keeps, so the statement cache's lookup does not hash and
+ * compare a freshly built string in full on every call (≈ 2% of an order's accept in a profile).
+ */
+export function sqlByCount(build: (n: number) => string): (n: number) => string {
+  const made: string[] = [];
+  return (n) => (n <= 64 ? (made[n] ??= build(n)) : build(n));
+}
+
 /** A `LIKE … ESCAPE '\'` pattern matching text that contains `needle` (wildcards in it escaped). */
 export const likeContaining = (needle: string): string => `%${needle.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
