@@ -7,20 +7,23 @@
 import { sqlByCount, type Migration, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeOptions, type TakeResult } from './ledger.js';
 
-/** Settled promises by item, with their units (atp-003). */
-const settledIndex = 'CREATE INDEX atp_promises_settled ON atp_promises (item_key, settled_at, qty) WHERE settled_at IS NOT NULL;';
-
-export const atpMigrations: Migration[] = [
-  {
-    id: 'atp-001-promises',
-    sqlite: `CREATE TABLE atp_promises (
+/** The promises' table on SQLite, as atp-001 made it and atp-003 remade it. */
+const sqlitePromises = (name: string, options: '' | ' WITHOUT ROWID') => `CREATE TABLE ${name} (
   order_key TEXT NOT NULL,
   item_key TEXT NOT NULL,
   qty REAL NOT NULL,
   expires_at INTEGER NOT NULL,
   settled_at INTEGER,
   PRIMARY KEY (order_key, item_key)
-);
+)${options};`;
+
+/** Settled promises by item, with their units (atp-003). */
+const settledIndex = 'CREATE INDEX atp_promises_settled ON atp_promises (item_key, settled_at, qty) WHERE settled_at IS NOT NULL;';
+
+export const atpMigrations: Migration[] = [
+  {
+    id: 'atp-001-promises',
+    sqlite: `${sqlitePromises('atp_promises', '')}
 CREATE INDEX atp_promises_item ON atp_promises (item_key, settled_at);
 CREATE INDEX atp_promises_expiry ON atp_promises (expires_at);`,
     postgres: `CREATE TABLE atp_promises (
@@ -48,17 +51,10 @@ INSERT INTO atp_open (item_key, qty) SELECT item_key, SUM(qty) FROM atp_promises
     // units are in `atp_open`): the item index holds settled promises alone, with their units (the
     // replicas' poll and a take's settled sum read it without the table), and SQLite keeps the rows
     // in their primary key (WITHOUT ROWID). A line's promise went from four B-tree entries to two;
-    // the accept harness: its INSERT 10.9 → 8.0 µs for two lines, and the poll's scan of every
+    // the accept harness: its INSERT 11.0 → 5.1 µs for two lines, and the poll's scan of every
     // promise, open ones included, is gone (docs/performance.md, seventh pass).
     id: 'atp-003-settled-index',
-    sqlite: `CREATE TABLE atp_promises_next (
-  order_key TEXT NOT NULL,
-  item_key TEXT NOT NULL,
-  qty REAL NOT NULL,
-  expires_at INTEGER NOT NULL,
-  settled_at INTEGER,
-  PRIMARY KEY (order_key, item_key)
-) WITHOUT ROWID;
+    sqlite: `${sqlitePromises('atp_promises_next', ' WITHOUT ROWID')}
 INSERT INTO atp_promises_next (order_key, item_key, qty, expires_at, settled_at) SELECT order_key, item_key, qty, expires_at, settled_at FROM atp_promises;
 DROP TABLE atp_promises;
 ALTER TABLE atp_promises_next RENAME TO atp_promises;

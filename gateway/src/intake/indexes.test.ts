@@ -5,7 +5,7 @@
  * A partial index is used only when a query's WHERE says its condition, which a rewrite can lose
  * without any answer changing; this is what notices.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,18 +14,10 @@ import { atpMigrations, SqlAtpLedger } from '../atp/sql-ledger.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Param, SqlExecutor, SqlStore } from '../store/store.js';
 import { intakeMigrations } from './migrations.js';
-import { IntakeQueue, type AcceptInput } from './queue.js';
+import { IntakeQueue } from './queue.js';
+import { orderInput } from '../../../test/support/orders.js';
 import { markGatewayEventsPublished, readGatewayEvents } from './events.js';
 
-const order = JSON.parse(readFileSync(new URL('../../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const orderInput = (externalId: string): AcceptInput => ({
-  partner: 'acme',
-  kind: 'order',
-  externalId,
-  payload: { ...order, external_id: externalId },
-  requestId: `req-${externalId}`,
-  source: 'api',
-});
 
 /** Every statement run through `store` (its transactions' too), with its parameters. */
 function recording(store: SqlStore): { store: SqlStore; seen: { sql: string; params: readonly Param[] }[] } {

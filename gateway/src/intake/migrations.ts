@@ -100,7 +100,7 @@ export const intakeMigrations: Migration[] = [
     // Orders, the burst's rows, leave the two lookup indexes: an order's order_ref and external id
     // are its dedupe key (IntakeQueue.prepare holds them to it), so the unique (partner, kind,
     // dedupe_key) index finds it by either. Two index entries fewer an order: the intake row's
-    // INSERT went from 17.3 to 9.0 µs in the accept harness (docs/performance.md, seventh pass).
+    // INSERT went from 17.0 to 9.3 µs in the accept harness (docs/performance.md, seventh pass).
     id: '0104_intake_lookups_without_orders',
     sqlite: itemLookups,
     postgres: itemLookups,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,16 +9,8 @@ import type { SqlStore } from '../store/store.js';
 import { readGatewayEvents } from './events.js';
 import { intakeMigrations } from './migrations.js';
 import { IntakeQueue, type AcceptInput } from './queue.js';
+import { orderInput } from '../../../test/support/orders.js';
 
-const order = JSON.parse(readFileSync(new URL('../../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const orderInput = (externalId: string, partner = 'acme'): AcceptInput => ({
-  partner,
-  kind: 'order',
-  externalId,
-  payload: { ...order, external_id: externalId },
-  requestId: `req-${externalId}`,
-  source: 'api',
-});
 
 const suites: Array<[string, () => Promise<{ store: SqlStore; cleanup: () => Promise<void> }>]> = [
   [

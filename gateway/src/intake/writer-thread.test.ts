@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,17 +8,9 @@ import { SqliteStore } from '../store/sqlite.js';
 import { intakeMigrations } from './migrations.js';
 import type { OrderAcceptResult } from './order-program.js';
 import { IntakeQueue, type AcceptInput, type OrderAcceptSpec } from './queue.js';
+import { orderInput } from '../../../test/support/orders.js';
 
-const order = JSON.parse(readFileSync(new URL('../../../contracts/examples/api/order.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const input = (externalId: string): AcceptInput => ({
-  partner: 'acme',
-  kind: 'order',
-  externalId,
-  payload: { ...order, external_id: externalId },
-  requestId: `req-${externalId}`,
-  source: 'api',
-  prevalidated: true,
-});
+const input = (externalId: string): AcceptInput => orderInput(externalId, 'acme', { prevalidated: true });
 
 /** Waits on a condition (never on the machine's speed). */
 async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
