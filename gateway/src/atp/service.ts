@@ -71,6 +71,14 @@ export interface ItemResult {
   status: IntakeStatus;
 }
 
+/** A promise as the intake's order program takes it (`AtpService.intakePromise`, intake/order-program.ts). */
+export interface IntakePromise {
+  key: string;
+  lines: AtpLine[];
+  policy: OversellPolicy;
+  expiresAt: number;
+}
+
 export interface WaitingLookup {
   /** Whether the partner's order is still on its way to Odoo (accepted or processing); null when unknown. */
   orderStatus(partner: string, externalId: string): Promise<IntakeStatus | null>;
@@ -195,7 +203,7 @@ export class AtpService implements PromisedUnits {
    * once a new item was written. The accept and its promise are then one commit: neither can exist
    * without the other, and a burst pays one group commit per order instead of two.
    */
-  intakePromise(plan: PromisePlan): { key: string; lines: AtpLine[]; policy: OversellPolicy; expiresAt: number } {
+  intakePromise(plan: PromisePlan): IntakePromise {
     return { key: plan.key, lines: plan.lines, policy: plan.policy, expiresAt: this.now() + this.options.ttlMs };
   }
 

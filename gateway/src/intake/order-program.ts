@@ -12,8 +12,8 @@
  */
 import type { IntakeReceipt } from '../../../contracts/src/intake.js';
 import { checkTake, recordTake } from '../atp/sql-ledger.js';
-import { oversoldLinesOf, type AtpLine } from '../atp/ledger.js';
-import type { OversellPolicy, OversoldLine } from '../atp/service.js';
+import { oversoldLinesOf } from '../atp/ledger.js';
+import type { IntakePromise, OversellPolicy, OversoldLine } from '../atp/service.js';
 import type { SqlExecutor } from '../store/store.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type StoredResponse } from './idempotency.js';
 import { holdsItem, insertItem, type Accepted, type OversoldUnits, type PreparedItem } from './insert.js';
@@ -52,7 +52,7 @@ export interface OrderAcceptArgs {
   ttlMs: number;
   now: number;
   /** The stock promise to take in this transaction (`AtpService.plan`), or null. */
-  promise: { key: string; lines: AtpLine[]; policy: OversellPolicy; expiresAt: number } | null;
+  promise: IntakePromise | null;
   /** A backorder already known (a promise taken before the accept, by a ledger outside this store). */
   backorder?: OversoldLine[];
   /** The status path of the item: this prefix and its id. */
