@@ -4,9 +4,10 @@
  * contracts/src/events.ts. The relay publishes them like the addon's outbox events and sets
  * `published_at`.
  *
- * Columns: seq (increasing cursor), id (event id, a UUIDv7; not indexed: events are found by seq), type, partner, subject
- * (`retail_gateway.intake/<intake seq>`), sequence (per subject: 1 accepted, 2 its outcome),
- * envelope (the whole CloudEvent as JSON), created_at (ms), published_at (ms, null until published).
+ * Columns: seq (increasing cursor), id (event id, a UUIDv7; not indexed: events are found by
+ * seq), type, partner, subject (`retail_gateway.intake/<intake seq>`), sequence (per subject: 1
+ * accepted, 2 its outcome), envelope (the whole CloudEvent as JSON), created_at (ms), published_at
+ * (ms, null until published).
  */
 import { randomUUID, randomUUIDv7 } from 'node:crypto';
 import type { EventEnvelope, EventType } from '../../../contracts/src/events.js';
