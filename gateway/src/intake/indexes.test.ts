@@ -39,10 +39,10 @@ function recording(store: SqlStore): { store: SqlStore; seen: { sql: string; par
   return { store: wrap(store), seen };
 }
 
-/** The plan's lines that read a whole table of these (a `SCAN` of it without an index). */
+/** The plan's lines that read a whole table of these, by name or alias (a `SCAN` of it without an index). */
 async function fullScans(store: SqlStore, sql: string, params: readonly Param[], tables: readonly string[]): Promise<string[]> {
   const plan = await store.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
-  return plan.map((p) => p.detail).filter((d) => tables.some((t) => new RegExp(`^SCAN ${t}\\b(?! USING)`).test(d) || /^SCAN (i|o|u)\b(?! USING)/.test(d)));
+  return plan.map((p) => p.detail).filter((d) => tables.some((t) => new RegExp(`^SCAN ${t}\\b(?! USING)`).test(d)));
 }
 
 describe('the intake and ATP lookups on SQLite', () => {
@@ -87,7 +87,7 @@ describe('the intake and ATP lookups on SQLite', () => {
     expect(reads.length).toBeGreaterThan(8);
     const scans: string[] = [];
     for (const s of reads) {
-      for (const line of await fullScans(raw, s.sql, s.params, ['intake_items', 'atp_promises', 'gateway_events'])) scans.push(`${line} in: ${s.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+      for (const line of await fullScans(raw, s.sql, s.params, ['intake_items', 'atp_promises', 'gateway_events', 'i', 'o', 'u'])) scans.push(`${line} in: ${s.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     }
     expect(scans).toEqual([]);
   });

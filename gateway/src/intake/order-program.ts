@@ -23,11 +23,13 @@ export function receipt(accepted: Accepted, externalId: string, location: string
   return { id: accepted.id, external_id: externalId, status: accepted.status, duplicate: accepted.duplicate, location };
 }
 
-/** The 202 of an accepted item: its receipt at `location`, naming the backorder of a new one. */
+/**
+ * The 202 of an accepted item: its receipt at `location`, naming `backorder` when given (the
+ * callers give none for a duplicate: a repeat names no backorder).
+ */
 export function acceptedResponse(accepted: Accepted, externalId: string, location: string, backorder: IntakeReceipt['backorder'] | undefined): StoredResponse {
   const body = receipt(accepted, externalId, location);
-  const shown = accepted.duplicate ? undefined : backorder;
-  return { status: 202, headers: { Location: location }, body: shown ? { ...body, backorder: shown } : body };
+  return { status: 202, headers: { Location: location }, body: backorder ? { ...body, backorder } : body };
 }
 
 /** Units promised beyond availability under `backorder` / `accept`: recorded with the order, and named in a backorder's receipt. */
@@ -109,7 +111,7 @@ export async function acceptOrder(tx: SqlExecutor, a: OrderAcceptArgs): Promise<
     await recordTake(tx, a.promise.key, a.promise.lines, a.promise.expiresAt);
     taken = promised;
   }
-  // A duplicate's receipt names no backorder (acceptedResponse leaves it out), nor does its result.
+  // A duplicate's receipt names no backorder, nor does its result.
   const shown = accepted.duplicate ? undefined : backorder;
   const response = acceptedResponse(accepted, item.externalId, `${a.locationPrefix}${accepted.id}`, shown);
   if (!a.holdKey) await completeIdempotencyKey(tx, partner, a.key, response);

@@ -383,12 +383,14 @@ export class IntakeQueue {
   async findByExternalId(partner: string, kind: IntakeKind, externalId: string): Promise<IntakeItem[]> {
     // An order's external id is its dedupe key (`prepare`): the unique index finds it. The other
     // kinds have an index by external id (orders are left out of it: migrations.ts, 0104).
-    const rows = await this.store.query<ItemRow>(
+    const rows =
       kind === 'order'
-        ? `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND kind = 'order' AND dedupe_key = ?`
-        : `SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND external_id = ? AND kind = ? AND kind <> 'order' ORDER BY seq`,
-      kind === 'order' ? [partner, externalId] : [partner, externalId, kind],
-    );
+        ? await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND kind = 'order' AND dedupe_key = ?`, [partner, externalId])
+        : await this.store.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM intake_items WHERE partner = ? AND external_id = ? AND kind = ? AND kind <> 'order' ORDER BY seq`, [
+            partner,
+            externalId,
+            kind,
+          ]);
     return rows.map(toItem);
   }
 
