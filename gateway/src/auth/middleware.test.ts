@@ -118,6 +118,25 @@ describe('requireScope', () => {
     expect(verifier.cacheSize).toBe(before + 1);
   });
 
+  it('takes from the cache only the very token verified: one that shares its signature but not its claims is refused', async () => {
+    const { accessToken } = await issuer.issue({ partner: 'acme', clientId: 'acme-client', scopes: ['products:read'] });
+    expect((await get('/products', accessToken)).status).toBe(200);
+    expect(verifier.cached(accessToken)?.scopes).toEqual(['products:read']);
+    // The same signature (so the same cache key) under claims widened to orders:read.
+    const [header, payload, signature] = accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { scope: string };
+    claims.scope = 'products:read orders:read';
+    const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    expect(forged.slice(-32)).toBe(accessToken.slice(-32));
+    expect(verifier.cached(forged)).toBeUndefined();
+    const refused = await get('/orders/acme', forged);
+    expect(refused.status).toBe(401);
+    expect(verifier.cached(forged)).toBeUndefined();
+    // The genuine token is still served from the cache, with its own claims.
+    expect(verifier.cached(accessToken)?.scopes).toEqual(['products:read']);
+    expect((await get('/orders/acme', accessToken)).status).toBe(403);
+  });
+
   it('answers 401 unauthorized with a bare Bearer challenge without credentials', async () => {
     const res = await get('/products');
     expect(res.status).toBe(401);
