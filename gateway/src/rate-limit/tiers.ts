@@ -54,14 +54,15 @@ export interface RatePolicies {
 export function buildPolicies(tiers: Partial<Record<RateLimitTier, TierLimit>> = {}, credentials: Partial<CredentialLimits> = {}): RatePolicies {
   const cred = { ...defaultCredentialLimits, ...credentials };
   const merged = { ...defaultTiers, ...tiers };
-  const table = new Map<string, RatePolicy>();
+  // By tier, then class: no key string is built per request.
+  const table = new Map<string, Record<RouteClass, RatePolicy>>();
   for (const [tier, limit] of Object.entries(merged) as [RateLimitTier, TierLimit][]) {
-    for (const cls of ['read', 'write'] as const) {
-      table.set(`${tier}:${cls}`, checkPolicy({ name: `${tier}-${cls}`, rate: limit.rate, windowMs: 1_000, burst: limit.burst }));
-    }
+    const policy = (cls: RouteClass) => checkPolicy({ name: `${tier}-${cls}`, rate: limit.rate, windowMs: 1_000, burst: limit.burst });
+    table.set(tier, { read: policy('read'), write: policy('write') });
   }
+  const standard = table.get('standard')!;
   return {
-    partner: (tier, cls) => table.get(`${tier}:${cls}`) ?? table.get(`standard:${cls}`)!,
+    partner: (tier, cls) => (table.get(tier) ?? standard)[cls],
     tokenPerIp: checkPolicy({ name: 'token-ip', rate: cred.attemptsPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.attemptsPerMin }),
     tokenFailures: checkPolicy({ name: 'token-failures', rate: cred.failuresPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.failuresPerMin }),
     tokenClientFailures: checkPolicy({ name: 'token-client-failures', rate: cred.clientFailuresPerMin, windowMs: TOKEN_WINDOW_MS, burst: cred.clientFailuresPerMin }),
