@@ -13,7 +13,8 @@
  *   writer thread (`GATEWAY_WRITER_THREAD=false`; the default, `auto`, runs it with 2 CPUs or
  *   more), in the same rounds, the two gateways' order swapped every round.
  *
- * Then the queue is drained into the fake Odoo and every 202 is checked: each accepted order is
+ * Each server is first warmed by `BENCH_WARM_S` (default 2) seconds of its load. Then the queue is
+ * drained into the fake Odoo and every 202 is checked (warm-ups included): each accepted order is
  * exactly one sale order (zero lost, zero duplicated).
  */
 import { spawn } from 'node:child_process';
@@ -38,6 +39,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
  * grow with the number of orders it holds.
  */
 const ORDERS_PER_ROUND = Number(process.env.BENCH_INTAKE_ORDERS ?? 3000);
+/** Seconds of warm-up load on each server before the rounds (its orders are drained and checked too). */
+const WARM_S = Number(process.env.BENCH_WARM_S ?? 2);
 
 async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: ServerType }> {
   const server: ServerType = await new Promise((resolve) => {
@@ -111,9 +114,13 @@ export async function run(): Promise<BenchFigure[]> {
 
     const run = `B${Date.now().toString(36)}`;
     const bearerHeader = `Bearer ${accessToken}`;
-    await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, 1);
-    await load(`${gateway.url}/v1/orders`, `${run}-warm`, '300r', bearerHeader);
-    await load(`${loopOnly.gateway.url}/v1/orders`, `${run}-lwarm`, '300r', loopOnlyBearer);
+    // Every server is warmed by the same load for the same time before its rounds (the bare handler
+    // had 1 s, the gateways 300 orders): a gateway has far more code for V8 to compile. Measured
+    // after a 300-order warm-up, V8's helper threads took 43–77 µs of CPU an order over the next
+    // 6,000 orders, 3–23 from the 15,000th on (docs/performance.md, eighth pass).
+    await load(`${bareSrv.url}/v1/orders`, `${run}-warm-bare`, WARM_S);
+    await load(`${gateway.url}/v1/orders`, `${run}-warm`, WARM_S, bearerHeader);
+    await load(`${loopOnly.gateway.url}/v1/orders`, `${run}-lwarm`, WARM_S, loopOnlyBearer);
     // The warm-up's burst starts the default gateway's writer thread (when it has one): measured once it serves.
     const writer = gateway.services.intake!.writer;
     for (let i = 0; writer && !writer.serving; i++) {
