@@ -1,9 +1,9 @@
 /**
- * Burst intake, in one run (autocannon, 50 connections, loopback):
+ * Burst intake, in one run (wrk, `bench/orders.lua`, one thread, 50 connections, loopback):
  *
  * - baseline: a bare Hono handler on @hono/node-server that parses the same JSON order body and
- *   answers 202; the load comes from a separate process (bench/_load.ts), interleaved rounds, best
- *   of each side;
+ *   answers 202; interleaved rounds of `BENCH_INTAKE_ROUND_S` (default 2) seconds each for every
+ *   server, best of each side;
  * - `intake_orders_per_s`: `POST /v1/orders` through the whole gateway (token check, rate limiter
  *   set never to refuse, ownership guard, contract validation, Idempotency-Key, durable accept in
  *   SQLite WAL, group commit, the WAL fsynced before the 202; the order lane),
@@ -14,31 +14,31 @@
  *   more), in the same rounds, the two gateways' order swapped every round.
  *
  * Each server is first warmed by `BENCH_WARM_S` (default 2) seconds of its load. Then the queue is
- * drained into the fake Odoo and every 202 is checked (warm-ups included): each accepted order is
- * exactly one sale order (zero lost, zero duplicated).
+ * drained into the fake Odoo and every 202 of the rounds is checked: each is exactly one sale order
+ * (zero lost, zero duplicated). wrk must be installed (Debian: `apt-get install wrk`).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { IntakeDrainer } from '../gateway/src/intake/drainer.js';
 import { startOdooFake } from '../test/odoo-fake/index.js';
 import { busyCpu, eventLoopCpuUs, idleCpuPerSecond } from './_cpu.js';
-import { scriptArgs } from './_script.js';
 import { startBenchGateway } from './_gateway.js';
 import type { BenchFigure } from './types.js';
 
 const CONNECTIONS = 50;
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 /** Interleaved rounds, best of each side: the machines are shared, and a spike should not decide the ratio. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /**
- * Orders per measured gateway round. Bounded (not a duration) because every accepted order is then
- * drained into the fake Odoo to check it was created exactly once, and the fake's searches
+ * Seconds of each measured round, the same for every server. Short, because every order accepted
+ * is then drained into the fake Odoo to check it was created exactly once, and the fake's searches
  * grow with the number of orders it holds.
  */
-const ORDERS_PER_ROUND = Number(process.env.BENCH_INTAKE_ORDERS ?? 3000);
+const ROUND_S = Number(process.env.BENCH_INTAKE_ROUND_S ?? 2);
 /** Seconds of warm-up load on each server before the rounds (its orders are drained and checked too). */
 const WARM_S = Number(process.env.BENCH_WARM_S ?? 2);
 
@@ -71,21 +71,42 @@ async function measured(run: () => Promise<Load>, served: (r: Load) => number): 
   return { ...r, cpuUs: busyUs / Math.max(1, served(r)) };
 }
 
+/** The golden order, compact, split around its external id (which each request replaces). */
+function orderAround(): { before: string; after: string } {
+  const order = JSON.stringify(JSON.parse(readFileSync(new URL('../contracts/examples/api/order.json', import.meta.url), 'utf8')) as object);
+  const id = (JSON.parse(order) as { external_id: string }).external_id;
+  const marker = `"external_id":${JSON.stringify(id)}`;
+  const at = order.indexOf(marker);
+  if (at < 0 || order.indexOf(marker, at + 1) >= 0) throw new Error('the golden order must name its external id once');
+  return { before: order.slice(0, at) + '"external_id":"', after: order.slice(at + marker.length - 1) };
+}
+
 /**
- * One load run from a separate process (bench/_load.ts), like wrk would be: the load generator
- * does not share the measured server's event loop. Each request is a new order and a new key.
+ * One load run from wrk (`bench/orders.lua`), in a process of its own: each request a new order
+ * and a new key. wrk rather than a JavaScript generator: on two cores, a generator that builds each
+ * body and parses each answer in JavaScript takes the core the gateway's writer thread, fsync pool
+ * and V8 helpers would use, where the single-threaded bare handler leaves it idle (measured:
+ * docs/performance.md, eighth pass).
  */
-function load(url: string, prefix: string, durationS: number | `${number}r`, authorization?: string): Promise<Load> {
+function load(url: string, prefix: string, seconds: number, authorization?: string): Promise<Load> {
+  const { before, after } = orderAround();
+  // The script is not compiled: a compiled bench (`.bench-build/bench/`) reads it from the sources.
+  const script = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../bench/orders.lua' : './orders.lua', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...scriptArgs('_load', import.meta.url), url, prefix, String(durationS), String(CONNECTIONS), ...(authorization ? [authorization] : [])], {
+    const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url, '--', prefix, before, after, authorization ?? ''], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error('wrk is not installed: the intake bench generates its load with it (Debian: apt-get install wrk)') : err),
+    );
     child.once('exit', (code) => {
-      const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) reject(new Error(`load generator exited with ${code}`));
+      const line = out
+        .trim()
+        .split('\n')
+        .findLast((l) => l.startsWith('{'));
+      if (code !== 0 || !line) reject(new Error(`wrk exited with ${code}`));
       else resolve(JSON.parse(line) as Load);
     });
   });
@@ -134,12 +155,12 @@ export async function run(): Promise<BenchFigure[]> {
     const accepted: string[] = [];
     const burst = async (url: string, prefix: string, authorization: string) => {
       const loop0 = eventLoopCpuUs();
-      const r = await measured(() => load(`${url}/v1/orders`, prefix, `${ORDERS_PER_ROUND}r`, authorization), (x) => x.accepted.length);
+      const r = await measured(() => load(`${url}/v1/orders`, prefix, ROUND_S, authorization), (x) => x.accepted.length);
       return { ...r, loopUs: (eventLoopCpuUs() - loop0) / Math.max(1, r.accepted.length) };
     };
     for (let round = 0; round < ROUNDS; round++) {
       const bareBefore = bareServed;
-      const h = await measured(() => load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, DURATION_S), () => bareServed - bareBefore);
+      const h = await measured(() => load(`${bareSrv.url}/v1/orders`, `${run}-bare${round}`, ROUND_S), () => bareServed - bareBefore);
       // Which gateway goes first alternates, so neither always follows the same load.
       const sides = [() => burst(gateway.url, `${run}-m${round}`, bearerHeader), () => burst(loopOnly.gateway.url, `${run}-m${round}l`, loopOnlyBearer)];
       const [first, second] = round % 2 === 0 ? sides : [...sides].reverse();
