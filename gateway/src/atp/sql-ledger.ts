@@ -4,7 +4,7 @@
  * takes a transaction-scoped advisory lock per order and per item (items in sorted order, so two
  * takes never deadlock) before it sums and inserts, so replicas sharing the database agree.
  */
-import { sqlByCount, type Migration, type SqlExecutor, type SqlStore } from '../store/store.js';
+import { sqlByCount, sqlList, type Migration, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { oversoldUnits, type AtpLedger, type AtpLine, type PromisedTotals, type TakeOptions, type TakeResult } from './ledger.js';
 
 /** The promises' table on SQLite, as atp-001 made it and atp-003 remade it. */
@@ -65,15 +65,13 @@ ${settledIndex}`,
   },
 ];
 
-const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
 /** Item keys in one order everywhere rows of `atp_open` are locked, so two writers cannot deadlock. */
 const inItemOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Takes the open units of these orders' unsettled promises off `atp_open` (before they settle or go). */
 async function closeOpen(tx: SqlExecutor, orderKeys: readonly string[]): Promise<void> {
   const rows = await tx.query<{ item_key: string; q: number | string }>(
-    `SELECT item_key, SUM(qty) AS q FROM atp_promises WHERE settled_at IS NULL AND order_key IN (${list(orderKeys.length)}) GROUP BY item_key`,
+    `SELECT item_key, SUM(qty) AS q FROM atp_promises WHERE settled_at IS NULL AND order_key IN (${sqlList(orderKeys.length)}) GROUP BY item_key`,
     [...orderKeys],
   );
   // In item order, as takes lock them, so a take and a release of two shared items cannot deadlock.
@@ -104,9 +102,8 @@ export async function checkTake(tx: SqlExecutor, orderKey: string, lines: readon
   return { state: 'taken', oversold };
 }
 
-const rowsOf = (n: number, row: string) => Array.from({ length: n }, () => row).join(', ');
-const insertPromisesSql = sqlByCount((n) => `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${rowsOf(n, '(?, ?, ?, ?)')}`);
-const addOpenSql = sqlByCount((n) => `INSERT INTO atp_open (item_key, qty) VALUES ${rowsOf(n, '(?, ?)')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`);
+const insertPromisesSql = sqlByCount((n) => `INSERT INTO atp_promises (order_key, item_key, qty, expires_at) VALUES ${sqlList(n, '(?, ?, ?, ?)')}`);
+const addOpenSql = sqlByCount((n) => `INSERT INTO atp_open (item_key, qty) VALUES ${sqlList(n, '(?, ?)')} ON CONFLICT (item_key) DO UPDATE SET qty = atp_open.qty + excluded.qty`);
 const usedUnitsSql = sqlByCount((n) =>
   Array.from(
     { length: n },
@@ -181,7 +178,7 @@ export class SqlAtpLedger implements AtpLedger {
     if (orderKeys.length === 0) return committed?.();
     await this.store.transaction(async (tx) => {
       await closeOpen(tx, orderKeys);
-      await tx.run(`UPDATE atp_promises SET settled_at = ? WHERE settled_at IS NULL AND order_key IN (${list(orderKeys.length)})`, [now, ...orderKeys]);
+      await tx.run(`UPDATE atp_promises SET settled_at = ? WHERE settled_at IS NULL AND order_key IN (${sqlList(orderKeys.length)})`, [now, ...orderKeys]);
       if (committed) tx.afterCommit(committed);
     });
   }
@@ -190,7 +187,7 @@ export class SqlAtpLedger implements AtpLedger {
     if (orderKeys.length === 0) return committed?.();
     await this.store.transaction(async (tx) => {
       await closeOpen(tx, orderKeys);
-      await tx.run(`DELETE FROM atp_promises WHERE order_key IN (${list(orderKeys.length)})`, [...orderKeys]);
+      await tx.run(`DELETE FROM atp_promises WHERE order_key IN (${sqlList(orderKeys.length)})`, [...orderKeys]);
       if (committed) tx.afterCommit(committed);
     });
   }
@@ -226,7 +223,7 @@ export class SqlAtpLedger implements AtpLedger {
 
   async extend(orderKeys: readonly string[], until: number): Promise<void> {
     if (orderKeys.length === 0) return;
-    await this.store.run(`UPDATE atp_promises SET expires_at = ? WHERE settled_at IS NULL AND order_key IN (${orderKeys.map(() => '?').join(', ')})`, [until, ...orderKeys]);
+    await this.store.run(`UPDATE atp_promises SET expires_at = ? WHERE settled_at IS NULL AND order_key IN (${sqlList(orderKeys.length)})`, [until, ...orderKeys]);
   }
 
   async purgeSettled(before: number): Promise<number> {

@@ -11,7 +11,7 @@
  */
 import { randomUUID, randomUUIDv7 } from 'node:crypto';
 import type { EventEnvelope, EventType } from '../../../contracts/src/events.js';
-import { sqlByCount, type SqlExecutor } from '../store/store.js';
+import { sqlByCount, sqlList, type SqlExecutor } from '../store/store.js';
 
 /**
  * Event ids are UUIDv7: they begin with their time, so they sort as the events were made. (They
@@ -61,7 +61,7 @@ export async function recordGatewayEvent<T extends EventType>(tx: SqlExecutor, e
 }
 
 const insertEventsSql = sqlByCount(
-  (n) => `INSERT INTO gateway_events (id, type, partner, subject, sequence, envelope, created_at) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  (n) => `INSERT INTO gateway_events (id, type, partner, subject, sequence, envelope, created_at) VALUES ${sqlList(n, '(?, ?, ?, ?, ?, ?, ?)')}`,
 );
 
 /** Inserts events in one statement, in the order given (their seq follows it); returns their envelopes. */
@@ -123,7 +123,7 @@ export async function readGatewayEvents(
 export async function markGatewayEventsPublished(db: SqlExecutor, seqs: readonly number[], now: number): Promise<number> {
   if (seqs.length === 0) return 0;
   const r = await db.run(
-    `UPDATE gateway_events SET published_at = ? WHERE published_at IS NULL AND seq IN (${seqs.map(() => '?').join(', ')})`,
+    `UPDATE gateway_events SET published_at = ? WHERE published_at IS NULL AND seq IN (${sqlList(seqs.length)})`,
     [now, ...seqs],
   );
   return r.changes;

@@ -18,7 +18,7 @@ import type { IntakeStatus } from '../../../contracts/src/intake.js';
 import type { RejectionReason } from '../../../contracts/src/order.js';
 import type { ItemResult } from '../../../contracts/src/odoo-rpc.js';
 import { ApiError, validationError } from '../errors.js';
-import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
+import { likeContaining, sqlList, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
 import { recordGatewayEvent } from './events.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
@@ -539,7 +539,7 @@ export class IntakeQueue {
     const rows = await this.store.query<{ partner: string; kind: string }>(
       `UPDATE intake_items SET status = 'accepted', next_attempt_at = ?, last_error = ?, transient_attempts = transient_attempts + ?,
          lease_until = NULL, leased_by = NULL, updated_at = ?
-       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${sqlList(ids.length)})
        RETURNING partner, kind`,
       [at, error.slice(0, 2000), transient, this.now(), worker, ...ids],
     );
@@ -552,7 +552,7 @@ export class IntakeQueue {
     const now = this.now();
     const rows = await this.store.query<{ partner: string; kind: IntakeKind; external_id: string }>(
       `UPDATE intake_items SET status = 'failed', last_error = ?, lease_until = NULL, leased_by = NULL, updated_at = ?, completed_at = ?
-       WHERE status = 'processing' AND leased_by = ? AND id IN (${ids.map(() => '?').join(', ')})
+       WHERE status = 'processing' AND leased_by = ? AND id IN (${sqlList(ids.length)})
        RETURNING partner, kind, external_id`,
       [error.slice(0, 2000), now, now, worker, ...ids],
     );
@@ -615,7 +615,7 @@ export class IntakeQueue {
   /** Items of a kind in one of `statuses` accepted before `acceptedBefore` (ms): overdue work for the ops gauges. */
   async countOverdue(kind: IntakeKind, statuses: readonly IntakeStatus[], acceptedBefore: number): Promise<number> {
     return this.scalar(
-      `SELECT COUNT(*) AS v FROM intake_items WHERE kind = ? AND status IN (${statuses.map(() => '?').join(', ')}) AND accepted_at < ?`,
+      `SELECT COUNT(*) AS v FROM intake_items WHERE kind = ? AND status IN (${sqlList(statuses.length)}) AND accepted_at < ?`,
       [kind, ...statuses, acceptedBefore],
     );
   }

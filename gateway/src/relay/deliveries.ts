@@ -3,7 +3,7 @@
  * subscription), lease what is due while keeping order per aggregate and endpoint, record outcomes
  * in batches, dead letters, replay, and the rows the batched report to Odoo still owes.
  */
-import { likeContaining, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
+import { likeContaining, sqlList, type Param, type SqlExecutor, type SqlStore } from '../store/store.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 /** Where the event came from: the addon's outbox, the gateway's own events, or a partner's test. */
@@ -68,8 +68,6 @@ export interface AttemptResult {
   uncounted?: boolean;
 }
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
 /**
  * What a replay puts back (parameters: now, now): finished deliveries, and pending ones waiting for a
  * later retry; not one due already nor one being sent right now (leased).
@@ -97,7 +95,7 @@ export class DeliveryQueue {
         for (const d of chunk) {
           params.push(d.eventId, d.source, d.subscriptionId, d.partner, d.eventType, d.aggregate, d.body, d.eventTimeMs, 'pending', 0, now, now, now, d.source === 'outbox' ? 1 : 0);
         }
-        const sql = `INSERT INTO webhook_deliveries (${COLUMNS}) VALUES ${chunk.map(() => `(${placeholders(14)})`).join(', ')} ON CONFLICT (event_id, subscription_id) DO NOTHING`;
+        const sql = `INSERT INTO webhook_deliveries (${COLUMNS}) VALUES ${sqlList(chunk.length, `(${sqlList(14)})`)} ON CONFLICT (event_id, subscription_id) DO NOTHING`;
         inserted += (await ex.run(sql, params)).changes;
       }
     };
@@ -139,7 +137,7 @@ export class DeliveryQueue {
       });
       for (let i = 0; i < chosen.length; i += 500) {
         const ids = chosen.slice(i, i + 500).map((d) => d.id);
-        await tx.run(`UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id IN (${placeholders(ids.length)})`, [owner, now + leaseMs, ...ids]);
+        await tx.run(`UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id IN (${sqlList(ids.length)})`, [owner, now + leaseMs, ...ids]);
       }
       for (const d of chosen) {
         d.lease_owner = owner;
@@ -180,7 +178,7 @@ export class DeliveryQueue {
       for (const r of results) params.push(r.delivery.id, r.delivery.attempts + 1, r.at, r.statusCode, r.error, Math.round(r.durationMs));
       for (let i = 0; i < results.length; i += 150) {
         const n = Math.min(150, results.length - i);
-        await tx.run(`INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES ${Array.from({ length: n }, () => `(${placeholders(6)})`).join(', ')}`, params.slice(i * 6, (i + n) * 6));
+        await tx.run(`INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES ${sqlList(n, `(${sqlList(6)})`)}`, params.slice(i * 6, (i + n) * 6));
       }
       // Failure counters: the last outcome per endpoint in this batch decides.
       const lastBySub = new Map<number, AttemptResult>();
@@ -221,7 +219,7 @@ export class DeliveryQueue {
       const chunk = ids.slice(i, i + 500);
       await this.store.run(
         `UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL, next_attempt_at = CASE WHEN next_attempt_at < ? THEN ? ELSE next_attempt_at END
-          WHERE lease_owner = ? AND id IN (${placeholders(chunk.length)})`,
+          WHERE lease_owner = ? AND id IN (${sqlList(chunk.length)})`,
         [notBefore, notBefore, owner, ...chunk],
       );
     }
@@ -296,7 +294,7 @@ export class DeliveryQueue {
         await this.store.run(
           `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
               replays = replays + 1, updated_at = ?
-            WHERE source = 'outbox' AND event_id IN (${placeholders(chunk.length)}) AND ${REPLAYABLE}`,
+            WHERE source = 'outbox' AND event_id IN (${sqlList(chunk.length)}) AND ${REPLAYABLE}`,
           [now, now, ...chunk, now, now],
         )
       ).changes;
@@ -318,7 +316,7 @@ export class DeliveryQueue {
     let n = 0;
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = await this.store.query<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND id IN (${placeholders(chunk.length)})`, chunk);
+      const rows = await this.store.query<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND id IN (${sqlList(chunk.length)})`, chunk);
       n += Number(rows[0]?.n ?? 0);
     }
     return n;
@@ -350,7 +348,7 @@ export class DeliveryQueue {
 
   async attemptsFor(deliveryIds: readonly number[]): Promise<AttemptRow[]> {
     if (deliveryIds.length === 0) return [];
-    return this.store.query<AttemptRow>(`SELECT * FROM webhook_attempts WHERE delivery_id IN (${placeholders(deliveryIds.length)}) ORDER BY id`, deliveryIds);
+    return this.store.query<AttemptRow>(`SELECT * FROM webhook_attempts WHERE delivery_id IN (${sqlList(deliveryIds.length)}) ORDER BY id`, deliveryIds);
   }
 
   async get(id: number): Promise<DeliveryRow | undefined> {
@@ -394,7 +392,7 @@ export class DeliveryQueue {
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const rows = await this.store.query<{ status: DeliveryStatus; n: number }>(
-        `SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE id IN (${placeholders(chunk.length)}) GROUP BY status`,
+        `SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE id IN (${sqlList(chunk.length)}) GROUP BY status`,
         chunk,
       );
       for (const r of rows) out[r.status] = (out[r.status] ?? 0) + Number(r.n);

@@ -42,6 +42,9 @@ export interface SqlStore extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/** `n` copies of `item` joined by commas: the `?, ?, ?` of an `IN (…)`, or a `VALUES` list's rows. */
+export const sqlList = (n: number, item = '?'): string => Array.from({ length: n }, () => item).join(', ');
+
 /**
  * The SQL of a statement that depends only on a row count, built once per count up to 64: the
  * same string every time, whose hash V8 keeps, so the statement cache's lookup does not hash and
