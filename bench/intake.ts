@@ -80,6 +80,9 @@ function orderAround(): { before: string; after: string } {
   if (at < 0 || order.indexOf(marker, at + 1) >= 0) throw new Error('the golden order must name its external id once');
   return { before: order.slice(0, at) + '"external_id":"', after: order.slice(at + marker.length - 1) };
 }
+const ORDER = orderAround();
+/** wrk's script. It is not compiled: a compiled bench (`.bench-build/bench/`) reads it from the sources. */
+const SCRIPT = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../bench/orders.lua' : './orders.lua', import.meta.url));
 
 /**
  * One load run from wrk (`bench/orders.lua`), in a process of its own: each request a new order
@@ -89,11 +92,8 @@ function orderAround(): { before: string; after: string } {
  * docs/performance.md, eighth pass).
  */
 function load(url: string, prefix: string, seconds: number, authorization?: string): Promise<Load> {
-  const { before, after } = orderAround();
-  // The script is not compiled: a compiled bench (`.bench-build/bench/`) reads it from the sources.
-  const script = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../bench/orders.lua' : './orders.lua', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url, '--', prefix, before, after, authorization ?? ''], {
+    const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '30s', '-s', SCRIPT, url, '--', prefix, ORDER.before, ORDER.after, authorization ?? ''], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -77,7 +77,7 @@ export interface TokenVerifierOptions {
 }
 
 /** Characters of a token's end that key the verified-token cache (signature bits: distinct per token). */
-export const CACHE_KEY_CHARS = 32;
+const CACHE_KEY_CHARS = 32;
 
 /** The verified-token cache's key of a token: its last characters. */
 const cacheKeyOf = (token: string): string => (token.length > CACHE_KEY_CHARS ? token.slice(-CACHE_KEY_CHARS) : token);

@@ -18,7 +18,6 @@ import { IntakeQueue } from './queue.js';
 import { orderInput } from '../../../test/support/orders.js';
 import { markGatewayEventsPublished, readGatewayEvents } from './events.js';
 
-
 /** Every statement run through `store` (its transactions' too), with its parameters. */
 function recording(store: SqlStore): { store: SqlStore; seen: { sql: string; params: readonly Param[] }[] } {
   const seen: { sql: string; params: readonly Param[] }[] = [];

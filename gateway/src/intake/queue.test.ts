@@ -11,7 +11,6 @@ import { intakeMigrations } from './migrations.js';
 import { IntakeQueue, type AcceptInput } from './queue.js';
 import { orderInput } from '../../../test/support/orders.js';
 
-
 const suites: Array<[string, () => Promise<{ store: SqlStore; cleanup: () => Promise<void> }>]> = [
   [
     'sqlite',
