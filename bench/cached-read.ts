@@ -131,7 +131,7 @@ export async function run(): Promise<BenchFigure[]> {
         value: cachedRedis.rps / hono.rps,
         unit: 'ratio',
         baseline,
-        notes: `${cachedRedis.rps.toFixed(0)} req/s, p99 ${cachedRedis.p99} ms, ${cpu(cachedRedis)} (Redis's own not counted), Redis limiter (one Lua script per request, auto-pipelined); bar ≥ 0.4`,
+        notes: `${cachedRedis.rps.toFixed(0)} req/s, p99 ${cachedRedis.p99} ms, ${cpu(cachedRedis)} (Redis's own not counted), Redis limiter (one Lua script call per bucket and event-loop turn, auto-pipelined); bar ≥ 0.4`,
       },
       {
         key: 'cached_read_no_fast_lane_vs_hono',

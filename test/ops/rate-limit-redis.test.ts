@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../../gateway/src/rate-limit/redis.js';
@@ -121,6 +122,36 @@ describe('Redis rate limiter', () => {
     expect(await metrics.expose().then((m) => m.body)).toMatch(/^gateway_rate_limit_fallback_total 5$/m);
     await limiter.close();
   });
+
+  it("takes one turn's decisions for a bucket in one script call, each its own and in order", async () => {
+    const limiter = new RedisRateLimiter({ url: REDIS_URL, keyPrefix: prefix, logger: pino({ level: 'silent' }), commandTimeoutMs: 10_000 });
+    const watcher = new Redis(REDIS_URL);
+    try {
+      expect(await limiter.ready(30_000)).toBe(true);
+      // Script calls on this test's bucket, as Redis saw them (MONITOR lists every client's commands).
+      const bucket = `${prefix}standard-read:initech`;
+      const calls: string[][] = [];
+      const monitor = await watcher.monitor();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (/^eval/i.test(args[0] ?? '') && args.includes(bucket)) calls.push(args);
+      });
+      const policy = { name: 'standard-read', rate: 1, windowMs: 3_600_000, burst: 5 };
+      const batch = await Promise.all(Array.from({ length: 8 }, () => limiter.consume('initech', policy)));
+      // As eight calls one after the other would have answered: the burst, then refusals.
+      expect(batch.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+      expect(batch.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0, 0]);
+      expect(batch[5]!.retryAfterMs).toBeGreaterThan(0);
+      // The next turn's decision is a call of its own; once Redis has shown it, it has shown the first.
+      expect((await limiter.consume('initech', policy)).allowed).toBe(false);
+      const until = Date.now() + 30_000;
+      while (calls.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(calls.map((args) => args.at(-2))).toEqual(['8', '1']);
+      monitor.disconnect();
+    } finally {
+      watcher.disconnect();
+      await limiter.close();
+    }
+  }, 60_000);
 
   it('shares state through Redis and reports the backend', async () => {
     const logger = pino({ level: 'silent' });

@@ -1,7 +1,13 @@
 /**
- * The Redis GCRA limiter: replicas share one budget. Each decision is one atomic Lua script
- * (read TAT, decide, write TAT with an expiry), timed by Redis's own clock so replicas with
- * skewed clocks agree; ioredis auto-pipelining batches concurrent decisions into one round trip.
+ * The Redis GCRA limiter: replicas share one budget. Each decision is taken by an atomic Lua
+ * script (read TAT, decide, write TAT with an expiry), timed by Redis's own clock so replicas with
+ * skewed clocks agree.
+ *
+ * Decisions for one bucket asked in the same turn of the event loop go to Redis as one script
+ * call that takes them in order, at one instant: the same decisions as one call each, for one
+ * round trip, one script run and one reply to parse instead of n. Under load a partner's requests
+ * arrive many to a turn (a cached read measured 30 µs of the gateway's CPU a request for its own
+ * call). ioredis auto-pipelining then batches the calls of several buckets into one write.
  *
  * When Redis is unreachable the gateway keeps serving: decisions fall back to a local in-memory
  * limiter, the outage is logged once (and its end once), and every fallback decision is counted.
@@ -13,10 +19,10 @@ import type { LimiterBackend, RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 
 /**
- * KEYS[1]: the bucket. ARGV: emission interval (µs), burst, cost, and 1 to charge an admitted
- * request (0 only tells what it would get).
- * Returns {allowed, remaining, reset µs, retry-after µs}. Times are µs so fractional intervals of
- * fast tiers survive Redis's integer replies.
+ * KEYS[1]: the bucket. ARGV: emission interval (µs), burst, cost, the number n of decisions, and
+ * 1 to charge the admitted ones (0 only tells what the next would get).
+ * Returns 4 integers a decision, in order: allowed (1/0), remaining, reset µs, retry-after µs.
+ * Times are µs so fractional intervals of fast tiers survive Redis's integer replies.
  */
 export const GCRA_SCRIPT = `
 local t = redis.call('TIME')
@@ -24,30 +30,59 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = interval * tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
+local commit = ARGV[5] == '1'
 local stored = redis.call('GET', KEYS[1])
 local tat = now
 if stored then tat = tonumber(stored) end
-local base = tat
-if base < now then base = now end
-local new_tat = base + interval * cost
-local allow_at = new_tat - tolerance
-if now < allow_at then
-  local remaining = math.floor((now - (tat - tolerance)) / interval)
-  if remaining < 0 then remaining = 0 end
-  local reset = tat - now
-  if reset < 0 then reset = 0 end
-  return {0, remaining, math.ceil(reset), math.ceil(allow_at - now)}
+local charged = false
+local out = {}
+for i = 1, n do
+  local base = tat
+  if base < now then base = now end
+  local new_tat = base + interval * cost
+  local allow_at = new_tat - tolerance
+  local j = (i - 1) * 4
+  if now < allow_at then
+    local remaining = math.floor((now - (tat - tolerance)) / interval)
+    if remaining < 0 then remaining = 0 end
+    local reset = tat - now
+    if reset < 0 then reset = 0 end
+    out[j + 1] = 0
+    out[j + 2] = remaining
+    out[j + 3] = math.ceil(reset)
+    out[j + 4] = math.ceil(allow_at - now)
+  else
+    out[j + 1] = 1
+    out[j + 2] = math.floor((now - allow_at) / interval)
+    out[j + 3] = math.ceil(new_tat - now)
+    out[j + 4] = 0
+    if commit then
+      tat = new_tat
+      charged = true
+    end
+  end
 end
-if ARGV[4] == '1' then
-  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+if charged then
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
 end
-return {1, math.floor((now - allow_at) / interval), math.ceil(new_tat - now), 0}
+return out
 `;
 
-type GcraReply = [number, number, number, number];
+/** Decisions of one bucket sent in one script call at most (a larger turn's are split). */
+export const MAX_BATCH = 128;
 
 interface RedisWithGcra extends Redis {
-  gcra(key: string, intervalUs: string, burst: number, cost: number, commit: '0' | '1'): Promise<GcraReply>;
+  gcra(key: string, intervalUs: string, burst: number, cost: number, n: number, commit: '0' | '1'): Promise<number[]>;
+}
+
+/** The decisions asked for one bucket (and cost) in this turn, not yet sent. */
+interface Batch {
+  bucket: string;
+  key: string;
+  policy: RatePolicy;
+  cost: number;
+  waiting: ((d: RateDecision) => void)[];
 }
 
 export interface RedisLimiterOptions {
@@ -67,6 +102,9 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly log: Logger;
   private failing = false;
   private closed = false;
+  /** Batches by bucket (and cost), sent at the end of the turn (`setImmediate`). */
+  private pending = new Map<string, Batch>();
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(private readonly options: RedisLimiterOptions) {
     this.log = options.logger;
@@ -104,11 +142,57 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   consume(key: string, policy: RatePolicy, cost = 1): Promise<RateDecision> {
-    return this.decide(key, policy, cost, true);
+    const bucket = `${policy.name}:${key}`;
+    const id = cost === 1 ? bucket : `${bucket} ${cost}`;
+    return new Promise((resolve) => {
+      let batch = this.pending.get(id);
+      if (!batch) {
+        this.pending.set(id, (batch = { bucket, key, policy, cost, waiting: [] }));
+        this.flushing ??= setImmediate(this.flush);
+      }
+      batch.waiting.push(resolve);
+      if (batch.waiting.length >= MAX_BATCH) {
+        this.pending.delete(id);
+        void this.send(batch);
+      }
+    });
   }
 
-  peek(key: string, policy: RatePolicy): Promise<RateDecision> {
-    return this.decide(key, policy, 1, false);
+  /** Sends every batch of this turn. */
+  private readonly flush = (): void => {
+    this.flushing = null;
+    const batches = this.pending;
+    this.pending = new Map();
+    for (const batch of batches.values()) void this.send(batch);
+  };
+
+  /** One script call for a batch's decisions; each waiting request gets its own, in order. */
+  private async send({ bucket, key, policy, cost, waiting }: Batch): Promise<void> {
+    let out: number[];
+    try {
+      out = await this.redis.gcra(bucket, intervalOf(policy), policy.burst, cost, waiting.length, '1');
+      this.reachable();
+    } catch (err) {
+      this.unreachable(err);
+      for (const resolve of waiting) {
+        this.options.onFallback?.();
+        resolve(this.local.decide(key, policy, cost));
+      }
+      return;
+    }
+    for (let i = 0; i < waiting.length; i++) waiting[i]!(decisionAt(out, i));
+  }
+
+  async peek(key: string, policy: RatePolicy): Promise<RateDecision> {
+    try {
+      const out = await this.redis.gcra(`${policy.name}:${key}`, intervalOf(policy), policy.burst, 1, 1, '0');
+      this.reachable();
+      return decisionAt(out, 0);
+    } catch (err) {
+      this.unreachable(err);
+      this.options.onFallback?.();
+      return this.local.inspect(key, policy);
+    }
   }
 
   async remember(key: string, ttlMs: number): Promise<void> {
@@ -134,19 +218,6 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
-  private async decide(key: string, policy: RatePolicy, cost: number, commit: boolean): Promise<RateDecision> {
-    try {
-      const intervalUs = (emissionInterval(policy) * 1000).toFixed(3);
-      const [allowed, remaining, resetUs, retryUs] = await this.redis.gcra(`${policy.name}:${key}`, intervalUs, policy.burst, cost, commit ? '1' : '0');
-      this.reachable();
-      return { allowed: allowed === 1, remaining, resetMs: resetUs / 1000, retryAfterMs: retryUs / 1000 };
-    } catch (err) {
-      this.unreachable(err);
-      this.options.onFallback?.();
-      return commit ? this.local.decide(key, policy, cost) : this.local.inspect(key, policy);
-    }
-  }
-
   private reachable(): void {
     if (this.failing) {
       this.failing = false;
@@ -167,7 +238,20 @@ export class RedisRateLimiter implements RateLimiter {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.flushing) {
+      clearImmediate(this.flushing);
+      this.flush();
+    }
     await this.local.close();
     this.redis.disconnect();
   }
+}
+
+/** The policy's emission interval in µs, as the script takes it. */
+const intervalOf = (policy: RatePolicy): string => (emissionInterval(policy) * 1000).toFixed(3);
+
+/** The i-th decision of a script reply. */
+function decisionAt(out: number[], i: number): RateDecision {
+  const j = i * 4;
+  return { allowed: out[j] === 1, remaining: out[j + 1]!, resetMs: out[j + 2]! / 1000, retryAfterMs: out[j + 3]! / 1000 };
 }
