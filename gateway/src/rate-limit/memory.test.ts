@@ -15,6 +15,19 @@ describe('in-memory limiter bounds', () => {
     void limiter.close();
   });
 
+  it("counts every policy's buckets toward the one bound, and keeps policies' budgets apart", () => {
+    const other = checkPolicy({ name: 'standard-read', rate: 5, windowMs: 60_000, burst: 5 });
+    const limiter = new MemoryRateLimiter({ now: () => 0, maxKeys: 100 });
+    for (let i = 0; i < 1_000; i++) limiter.decide(`junk-${i}`, i % 2 ? policy : other);
+    expect(limiter.size()).toBeLessThanOrEqual(100);
+    expect(limiter.size()).toBeGreaterThan(50);
+    // The same key under two policies is two budgets.
+    for (let i = 0; i < 5; i++) limiter.decide('acme', policy);
+    expect(limiter.decide('acme', policy).allowed).toBe(false);
+    expect(limiter.decide('acme', other).allowed).toBe(true);
+    void limiter.close();
+  });
+
   it('drops expired buckets before live ones when full', () => {
     let clock = 0;
     const limiter = new MemoryRateLimiter({ now: () => clock, maxKeys: 10 });

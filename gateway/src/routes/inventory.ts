@@ -106,9 +106,26 @@ const getCount = scopedRoute('inventory:write', {
  * lane both answer with it): serialised and tagged once and reused while the cache holds it
  * unchanged, synchronously when it is remembered.
  */
-export function inventoryAnswer(cache: AvailabilityCache, allowed: readonly string[], sku: readonly string[], warehouse: string | undefined, requestId: string): TaggedJson | Promise<TaggedJson> {
-  // Unambiguous: two self-delimiting JSON values, then the SKUs (which cannot hold a comma).
+/** The last rendered-answer key made for a SKU list, with what it was made for. */
+const renderKeys = new WeakMap<readonly string[], { allowed: readonly string[]; warehouse: string | undefined; key: string }>();
+
+/**
+ * The rendered answer's key: unambiguous (two self-delimiting JSON values, then the SKUs, which
+ * cannot hold a comma). The fast lane passes the same SKU list for the same query text and the
+ * same warehouse list for a partner, so the key string is made once, not per read: measured, the
+ * key (two `JSON.stringify`, a join) and the hashing of a new string in the lookup were a read's
+ * largest cost of the gateway's own.
+ */
+function renderKey(allowed: readonly string[], sku: readonly string[], warehouse: string | undefined): string {
+  const known = renderKeys.get(sku);
+  if (known && known.allowed === allowed && known.warehouse === warehouse) return known.key;
   const key = `${JSON.stringify(warehouse ?? null)}${JSON.stringify(allowed)}${sku.join(',')}`;
+  renderKeys.set(sku, { allowed, warehouse, key });
+  return key;
+}
+
+export function inventoryAnswer(cache: AvailabilityCache, allowed: readonly string[], sku: readonly string[], warehouse: string | undefined, requestId: string): TaggedJson | Promise<TaggedJson> {
+  const key = renderKey(allowed, sku, warehouse);
   const remembered = cache.renderedNow<TaggedJson>(key);
   if (remembered) return remembered;
   return cache
