@@ -117,21 +117,24 @@ export class MemoryRateLimiter implements RateLimiter {
     return this.markers.size;
   }
 
-  /** Room for one more bucket: expired ones go first, then the oldest tenth of each policy's. */
-  private makeRoomForBucket(now: number): void {
-    let held = 0;
+  /** Drops every policy's buckets that are full again at `now`, and recounts `buckets`. */
+  private dropFullBuckets(now: number): void {
+    this.buckets = 0;
     for (const bucket of this.tats.values()) {
       for (const [k, tat] of bucket) if (tat <= now) bucket.delete(k);
-      held += bucket.size;
+      this.buckets += bucket.size;
     }
-    if (held >= this.maxKeys) {
-      held = 0;
-      for (const bucket of this.tats.values()) {
-        dropOldest(bucket, Math.ceil(bucket.size / 10));
-        held += bucket.size;
-      }
+  }
+
+  /** Room for one more bucket: expired ones go first, then the oldest tenth of each policy's. */
+  private makeRoomForBucket(now: number): void {
+    this.dropFullBuckets(now);
+    if (this.buckets < this.maxKeys) return;
+    this.buckets = 0;
+    for (const bucket of this.tats.values()) {
+      dropOldest(bucket, Math.ceil(bucket.size / 10));
+      this.buckets += bucket.size;
     }
-    this.buckets = held;
   }
 
   /** Drops expired entries; if that frees nothing, the oldest tenth (Maps iterate in insertion order). */
@@ -142,11 +145,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   private sweep(): void {
     const now = this.now();
-    this.buckets = 0;
-    for (const bucket of this.tats.values()) {
-      for (const [k, tat] of bucket) if (tat <= now) bucket.delete(k);
-      this.buckets += bucket.size;
-    }
+    this.dropFullBuckets(now);
     for (const [k, until] of this.markers) if (until <= now) this.markers.delete(k);
   }
 

@@ -168,30 +168,32 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** One script call for a batch's decisions; each waiting request gets its own, in order. */
   private async send({ bucket, key, policy, cost, waiting }: Batch): Promise<void> {
-    let out: number[];
-    try {
-      out = await this.redis.gcra(bucket, intervalOf(policy), policy.burst, cost, waiting.length, '1');
-      this.reachable();
-    } catch (err) {
-      this.unreachable(err);
-      for (const resolve of waiting) {
+    const out = await this.script(bucket, policy, cost, waiting.length, '1');
+    for (let i = 0; i < waiting.length; i++) {
+      if (out) waiting[i]!(decisionAt(out, i));
+      else {
         this.options.onFallback?.();
-        resolve(this.local.decide(key, policy, cost));
+        waiting[i]!(this.local.decide(key, policy, cost));
       }
-      return;
     }
-    for (let i = 0; i < waiting.length; i++) waiting[i]!(decisionAt(out, i));
   }
 
   async peek(key: string, policy: RatePolicy): Promise<RateDecision> {
+    const out = await this.script(`${policy.name}:${key}`, policy, 1, 1, '0');
+    if (out) return decisionAt(out, 0);
+    this.options.onFallback?.();
+    return this.local.inspect(key, policy);
+  }
+
+  /** The script's reply for n decisions on a bucket, or null when Redis failed (noted once, as an outage). */
+  private async script(bucket: string, policy: RatePolicy, cost: number, n: number, commit: '0' | '1'): Promise<number[] | null> {
     try {
-      const out = await this.redis.gcra(`${policy.name}:${key}`, intervalOf(policy), policy.burst, 1, 1, '0');
+      const out = await this.redis.gcra(bucket, intervalOf(policy), policy.burst, cost, n, commit);
       this.reachable();
-      return decisionAt(out, 0);
+      return out;
     } catch (err) {
       this.unreachable(err);
-      this.options.onFallback?.();
-      return this.local.inspect(key, policy);
+      return null;
     }
   }
 

@@ -101,11 +101,6 @@ const getCount = scopedRoute('inventory:write', {
   },
 });
 
-/**
- * The answer of `GET /v1/inventory` once the caller may see the warehouse (the route and the fast
- * lane both answer with it): serialised and tagged once and reused while the cache holds it
- * unchanged, synchronously when it is remembered.
- */
 /** The last rendered-answer key made for a SKU list, with what it was made for. */
 const renderKeys = new WeakMap<readonly string[], { allowed: readonly string[]; warehouse: string | undefined; key: string }>();
 
@@ -124,6 +119,11 @@ function renderKey(allowed: readonly string[], sku: readonly string[], warehouse
   return key;
 }
 
+/**
+ * The answer of `GET /v1/inventory` once the caller may see the warehouse (the route and the fast
+ * lane both answer with it): serialised and tagged once and reused while the cache holds it
+ * unchanged, synchronously when it is remembered.
+ */
 export function inventoryAnswer(cache: AvailabilityCache, allowed: readonly string[], sku: readonly string[], warehouse: string | undefined, requestId: string): TaggedJson | Promise<TaggedJson> {
   const key = renderKey(allowed, sku, warehouse);
   const remembered = cache.renderedNow<TaggedJson>(key);
